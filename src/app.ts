@@ -1,0 +1,58 @@
+import Koa from 'koa';
+import compose from 'koa-compose';
+import type Provider from 'oidc-provider';
+import type { Dependencies } from './deps.js';
+import { interactionRoutes } from './http/interaction/routes.js';
+import { errorHandler } from './http/middleware/errors.js';
+import { locale } from './http/middleware/locale.js';
+import { requestContext } from './http/middleware/request-context.js';
+import { securityHeaders } from './http/middleware/security-headers.js';
+import { opsRoutes } from './http/ops/routes.js';
+import { staticRoutes } from './http/static.js';
+
+export interface AppState {
+  /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
+  draining: boolean;
+}
+
+/** Builds the Koa app; it does not listen (tests use app.callback()). */
+export async function buildApp(deps: Dependencies, state: AppState = { draining: false }): Promise<Koa> {
+  const app = new Koa({ proxy: deps.config.trustProxy, keys: deps.config.secrets.cookieKeys });
+
+  const ops = opsRoutes({
+    probes: [
+      { name: 'database', check: () => deps.database.ping() },
+      { name: 'cache', check: () => deps.cache.ping() },
+    ],
+    metrics: deps.metrics,
+    draining: () => state.draining,
+  });
+  const interactions = interactionRoutes({ provider: () => deps.providers.current, pages: deps.pages, csrf: deps.csrf });
+  const assets = await staticRoutes();
+
+  // The provider is mounted at the root, after our own routes; a key rotation swaps it.
+  const composed = new WeakMap<Provider, Koa.Middleware>();
+  const oidc: Koa.Middleware = (ctx, next) => {
+    const provider = deps.providers.current;
+    let middleware = composed.get(provider);
+    if (!middleware) {
+      middleware = compose(provider.middleware) as Koa.Middleware;
+      composed.set(provider, middleware);
+    }
+    return middleware(ctx, next);
+  };
+
+  app.use(requestContext(deps.logger, deps.metrics));
+  app.use(securityHeaders({ https: deps.config.issuer.startsWith('https://') }));
+  app.use(locale);
+  app.use(errorHandler(deps.pages));
+  app.use(ops.routes());
+  app.use(assets.routes());
+  app.use(interactions.routes());
+  app.use(interactions.allowedMethods());
+  app.use(oidc);
+
+  // Errors are answered by errorHandler; this only keeps Koa from printing them again.
+  app.silent = true;
+  return app;
+}

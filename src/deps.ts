@@ -1,0 +1,107 @@
+import type { ClientMetadata, KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from './config/load.js';
+import { KeyedDigest } from './crypto/digest.js';
+import { FieldCipher } from './crypto/field-cipher.js';
+import { CsrfTokens } from './http/csrf.js';
+import { Metrics } from './http/metrics.js';
+import { PageRenderer } from './http/render.js';
+import { translate, type Locale } from './i18n/messages.js';
+import type { Logger } from './log.js';
+import { adapterFactory } from './oidc/adapters/index.js';
+import { purgeExpiredArtifacts } from './oidc/adapters/durable-artifacts.js';
+import { ClientRegistry } from './oidc/clients.js';
+import { createProvider } from './oidc/provider.js';
+import { ProviderHost } from './oidc/provider-host.js';
+import { readResourceServers } from './oidc/resource-servers.js';
+import { SigningKeyStore } from './oidc/signing-keys.js';
+import { openCache, type Cache } from './store/cache.js';
+import { openDatabase, type DatabaseHandle } from './store/db.js';
+
+/** Everything the app needs, built once from configuration. Tests build it the same way. */
+export interface Dependencies {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  cache: Cache;
+  cipher: FieldCipher;
+  digest: KeyedDigest;
+  clients: ClientRegistry;
+  signingKeys: SigningKeyStore;
+  providers: ProviderHost;
+  metrics: Metrics;
+  pages: PageRenderer;
+  csrf: CsrfTokens;
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Run migrations and import CLIENTS_FILE (the server does; some CLI commands do not). */
+  bootstrap?: boolean;
+}
+
+export async function buildDependencies(config: Config, logger: Logger, options: BuildOptions = {}): Promise<Dependencies> {
+  const { bootstrap = true } = options;
+  const database = await openDatabase(config.database);
+  const opened: Array<() => Promise<void>> = [() => database.close()];
+  try {
+    if (bootstrap) await database.migrate('up');
+    const cache = await openCache(config.cache);
+    opened.push(() => cache.close());
+    const cipher = new FieldCipher(config.secrets.dataKeys);
+    const digest = new KeyedDigest(config.secrets.blindIndexKey);
+    const clients = new ClientRegistry(database.db, digest);
+    const signingKeys = new SigningKeyStore(database.db, cipher);
+    const metrics = new Metrics();
+    const pages = new PageRenderer({ cache: config.env === 'production' });
+    const csrf = new CsrfTokens(config.secrets.cookieKeys[0]!);
+    const resourceServers = await readResourceServers(config.resourceServersFile);
+    const adapter = adapterFactory({ db: database.db, cache, clients });
+
+    const renderPage = (ctx: KoaContextWithOIDC, page: string, data: Record<string, unknown> = {}, status = 200) => {
+      pages.render(ctx, page, (ctx.state.locale ?? 'zh-CN') as Locale, data, status);
+    };
+
+    const providers = await ProviderHost.start((jwks) => createProvider({
+      issuer: config.issuer,
+      trustProxy: config.trustProxy,
+      cookieKeys: config.secrets.cookieKeys,
+      jwks,
+      adapter,
+      clients,
+      resourceServers,
+      logger,
+      metrics,
+      // Accounts arrive with the citizens' module; until then nobody can be found, so no login completes.
+      findAccount: async () => undefined,
+      renderError: async (ctx, out) => {
+        const locale = (ctx.state.locale ?? 'zh-CN') as Locale;
+        renderPage(ctx, 'error', {
+          code: out.error,
+          message: translate(locale, 'errors.protocol', { description: out.error_description ?? out.error }),
+        }, ctx.status >= 400 ? ctx.status : 400);
+      },
+      // `form` is oidc-provider's own hidden form (id op.logoutForm) with its xsrf token; our buttons submit it.
+      logoutPage: async (ctx, form) => renderPage(ctx, 'logout', { form }),
+      logoutDonePage: async (ctx) => renderPage(ctx, 'logout-done'),
+    }), signingKeys, logger);
+
+    if (bootstrap) {
+      const entries = await ClientRegistry.readFile(config.clientsFile);
+      await clients.upsert(entries, (metadata) => providers.current.Client.validate(metadata as ClientMetadata));
+      logger.info({ clients: entries.map((entry) => entry.client_id), file: config.clientsFile }, 'clients imported');
+    }
+
+    return {
+      config, logger, database, cache, cipher, digest, clients, signingKeys, providers, metrics, pages, csrf,
+      async close() {
+        providers.stop();
+        for (const close of opened.reverse()) await close().catch(() => {});
+      },
+    };
+  } catch (error) {
+    for (const close of opened.reverse()) await close().catch(() => {});
+    throw error;
+  }
+}
+
+export { purgeExpiredArtifacts };

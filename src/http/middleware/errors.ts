@@ -1,0 +1,49 @@
+import type { Context, Middleware } from 'koa';
+import { AppError } from '../../errors.js';
+import { translate, type Locale } from '../../i18n/messages.js';
+import type { PageRenderer } from '../render.js';
+
+function wantsJson(ctx: Context): boolean {
+  return ctx.path.startsWith('/api/') || ctx.accepts('html', 'json') === 'json';
+}
+
+/** Malformed input from the HTTP layer (bad JSON, oversized body) is the caller's fault. */
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const status = (error as { status?: number }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(status === 404 ? 'not_found' : 'bad_request', {}, { cause: error });
+  }
+  return new AppError('internal', {}, { cause: error });
+}
+
+/**
+ * The single place errors become responses: `{ error, message, request_id }` for JSON
+ * callers, the error page for browsers. A 500 never shows a stack; the log has it.
+ */
+export function errorHandler(pages: PageRenderer): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found');
+    } catch (thrown) {
+      const error = toAppError(thrown);
+      if (error.code === 'internal') ctx.state.log?.error({ err: thrown }, 'unhandled error');
+      const locale = (ctx.state.locale ?? 'zh-CN') as Locale;
+      const message = translate(locale, error.messageKey, error.details as Record<string, string>);
+      ctx.set('Cache-Control', 'no-store');
+      if (wantsJson(ctx)) {
+        ctx.status = error.status;
+        ctx.body = {
+          error: error.code,
+          message,
+          message_zh: translate('zh-CN', error.messageKey, error.details as Record<string, string>),
+          message_en: translate('en', error.messageKey, error.details as Record<string, string>),
+          request_id: ctx.state.requestId,
+        };
+        return;
+      }
+      pages.render(ctx, 'error', locale, { code: error.code, message }, error.status);
+    }
+  };
+}

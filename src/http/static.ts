@@ -1,0 +1,21 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import Router from '@koa/router';
+
+const STATIC_DIR = fileURLToPath(new URL('../../views/static/', import.meta.url));
+const FILES: Record<string, string> = { 'app.css': 'text/css; charset=utf-8' };
+
+/** The few static assets the pages use, read once and served with a long cache. */
+export async function staticRoutes(): Promise<Router> {
+  const router = new Router({ prefix: '/static' });
+  const contents = new Map<string, Buffer>();
+  for (const name of Object.keys(FILES)) contents.set(name, await readFile(STATIC_DIR + name));
+  router.get('/:name', (ctx) => {
+    const body = contents.get(ctx.params.name!);
+    if (!body) return;
+    ctx.type = FILES[ctx.params.name!]!;
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = body;
+  });
+  return router;
+}

@@ -1,0 +1,31 @@
+import { en } from './en.js';
+import { zhCN } from './zh-CN.js';
+
+export const LOCALES = ['zh-CN', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const DEFAULT_LOCALE: Locale = 'zh-CN';
+
+/** The zh-CN catalogue is the reference: every other language must have the same keys. */
+export type Catalogue = { readonly [K in keyof typeof zhCN]: string };
+
+const CATALOGUES: Record<Locale, Catalogue> = { 'zh-CN': zhCN, en };
+
+export type MessageKey = keyof typeof zhCN;
+
+export function translate(locale: Locale, key: MessageKey, params: Record<string, string | number> = {}): string {
+  const template = CATALOGUES[locale][key] ?? zhCN[key];
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+/** Picks the first supported language of a BCP 47 list such as `ui_locales` or a cookie. */
+export function pickLocale(...candidates: (string | undefined | null)[]): Locale {
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    for (const tag of candidate.split(/[\s,]+/)) {
+      const lower = tag.split(';')[0]!.trim().toLowerCase();
+      if (lower === 'en' || lower.startsWith('en-')) return 'en';
+      if (lower === 'zh' || lower.startsWith('zh-')) return 'zh-CN';
+    }
+  }
+  return DEFAULT_LOCALE;
+}

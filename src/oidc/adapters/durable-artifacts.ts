@@ -1,0 +1,74 @@
+import { sql } from 'kysely';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Db } from '../../store/db.js';
+
+/**
+ * Grants and refresh tokens in PostgreSQL: an app's thirty-day login must survive a
+ * cache flush. Expired rows are invisible at once and deleted by `purgeExpiredArtifacts`.
+ */
+export class DurableArtifacts implements Adapter {
+  constructor(private readonly db: Db, private readonly model: string) {}
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+    const row = {
+      payload: JSON.stringify(payload),
+      grant_id: payload.grantId ?? null,
+      uid: payload.uid ?? null,
+      user_code: payload.userCode ?? null,
+      expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+    };
+    await this.db.insertInto('oidc_artifacts')
+      .values({ model: this.model, id, ...row })
+      .onConflict((conflict) => conflict.columns(['model', 'id']).doUpdateSet(row))
+      .execute();
+  }
+
+  private async findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+    const row = await this.db.selectFrom('oidc_artifacts')
+      .select(['payload', 'consumed_at'])
+      .where('model', '=', this.model)
+      .where(column, '=', value)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const payload = row.payload as AdapterPayload;
+    return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
+  }
+
+  find(id: string) {
+    return this.findWhere('id', id);
+  }
+
+  findByUid(uid: string) {
+    return this.findWhere('uid', uid);
+  }
+
+  findByUserCode(userCode: string) {
+    return this.findWhere('user_code', userCode);
+  }
+
+  /** Atomic: a conditional update, so of concurrent rotations of one refresh token exactly one passes. */
+  async consume(id: string) {
+    const result = await this.db.updateTable('oidc_artifacts')
+      .set({ consumed_at: sql`now()` })
+      .where('model', '=', this.model)
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new errors.InvalidGrant(`${this.model} already consumed`);
+  }
+
+  async destroy(id: string) {
+    await this.db.deleteFrom('oidc_artifacts').where('model', '=', this.model).where('id', '=', id).execute();
+  }
+
+  async revokeByGrantId(grantId: string) {
+    await this.db.deleteFrom('oidc_artifacts').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
+  }
+}
+
+/** Deletes durable artifacts past their expiry; returns how many. */
+export async function purgeExpiredArtifacts(db: Db): Promise<number> {
+  const result = await db.deleteFrom('oidc_artifacts').where('expires_at', '<', sql<Date>`now()`).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,54 @@
+import type { CacheConfig } from '../config/load.js';
+
+/** What `consumeRecord` found: it marks a record consumed exactly once, however many callers race. */
+export type ConsumeOutcome = 'consumed' | 'already-consumed' | 'missing';
+
+export interface CachedRecord {
+  value: string;
+  /** Epoch seconds at which the record was consumed, if it was. */
+  consumedAt?: number;
+}
+
+/**
+ * Short-lived state: sessions, interactions, codes, counters. Implemented by Redis and,
+ * for a laptop, by an in-process map; one contract test suite runs against both.
+ *
+ * Every operation touches a single key, so the same code runs on Redis Cluster.
+ * Keys are given without the configured prefix; implementations add it.
+ */
+export interface Cache {
+  readonly kind: CacheConfig['kind'];
+  get(key: string): Promise<string | null>;
+  /** Stores a value that expires after ttlSeconds. */
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Stores a value only when the key is free; true when this call stored it. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Reads and deletes in one step: of many concurrent callers, one gets the value. */
+  take(key: string): Promise<string | null>;
+  /** Adds one to a counter; the first increment starts its ttlSeconds window. */
+  increment(key: string, ttlSeconds: number): Promise<number>;
+  /** Seconds until the key expires, or null when it does not exist. */
+  ttl(key: string): Promise<number | null>;
+
+  /** A value with a consumed mark, for codes and tokens that may be used once. */
+  putRecord(key: string, value: string, ttlSeconds: number): Promise<void>;
+  getRecord(key: string): Promise<CachedRecord | null>;
+  consumeRecord(key: string, at: number): Promise<ConsumeOutcome>;
+
+  /** A set of members whose expiry only ever extends, for indexes such as tokens per grant. */
+  addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
+  members(key: string): Promise<string[]>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openCache(config: CacheConfig): Promise<Cache> {
+  if (config.kind === 'redis') {
+    const { RedisCache } = await import('./redis-cache.js');
+    return RedisCache.connect(config.url, config.prefix);
+  }
+  const { MemoryCache } = await import('./memory-cache.js');
+  return new MemoryCache(config.prefix);
+}

@@ -1,0 +1,113 @@
+import { Redis } from 'ioredis';
+import type { Cache, ConsumeOutcome } from './cache.js';
+
+// Each script reads and writes one key only, so it is valid on Redis Cluster.
+const SCRIPTS = {
+  consumeRecord: {
+    numberOfKeys: 1,
+    lua: `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'c', ARGV[1]) == 1 then return 1 end
+return 2`,
+  },
+  incrementWindow: {
+    numberOfKeys: 1,
+    lua: `local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n`,
+  },
+  addToExtendingSet: {
+    numberOfKeys: 1,
+    lua: `redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1`,
+  },
+} as const;
+
+type ScriptedRedis = Redis & {
+  consumeRecord(key: string, at: number): Promise<number>;
+  incrementWindow(key: string, ttlSeconds: number): Promise<number>;
+  addToExtendingSet(key: string, member: string, ttlSeconds: number): Promise<number>;
+};
+
+const CONSUME_OUTCOMES: Record<number, ConsumeOutcome> = { 0: 'missing', 1: 'consumed', 2: 'already-consumed' };
+
+export class RedisCache implements Cache {
+  readonly kind = 'redis' as const;
+
+  private constructor(private readonly redis: ScriptedRedis) {}
+
+  static async connect(url: string, prefix: string): Promise<RedisCache> {
+    const redis = new Redis(url, {
+      keyPrefix: prefix,
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+      connectTimeout: 5_000,
+    }) as ScriptedRedis;
+    for (const [name, script] of Object.entries(SCRIPTS)) {
+      redis.defineCommand(name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    }
+    // Redis being down at start must not crash the process: readiness reports it instead.
+    redis.on('error', () => {});
+    await redis.connect();
+    return new RedisCache(redis);
+  }
+
+  async get(key: string) {
+    return this.redis.get(key);
+  }
+
+  async set(key: string, value: string, ttlSeconds: number) {
+    await this.redis.set(key, value, 'EX', ttlSeconds);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number) {
+    return (await this.redis.set(key, value, 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
+  async delete(key: string) {
+    await this.redis.del(key);
+  }
+
+  async take(key: string) {
+    return this.redis.getdel(key);
+  }
+
+  async increment(key: string, ttlSeconds: number) {
+    return this.redis.incrementWindow(key, ttlSeconds);
+  }
+
+  async ttl(key: string) {
+    const seconds = await this.redis.ttl(key);
+    return seconds < 0 ? null : seconds;
+  }
+
+  async putRecord(key: string, value: string, ttlSeconds: number) {
+    await this.redis.multi().del(key).hset(key, 'v', value).expire(key, ttlSeconds).exec();
+  }
+
+  async getRecord(key: string) {
+    const [value, consumed] = await this.redis.hmget(key, 'v', 'c');
+    if (value === null || value === undefined) return null;
+    return consumed ? { value, consumedAt: Number(consumed) } : { value };
+  }
+
+  async consumeRecord(key: string, at: number) {
+    return CONSUME_OUTCOMES[await this.redis.consumeRecord(key, at)] ?? 'missing';
+  }
+
+  async addToSet(key: string, member: string, ttlSeconds: number) {
+    await this.redis.addToExtendingSet(key, member, ttlSeconds);
+  }
+
+  async members(key: string) {
+    return this.redis.smembers(key);
+  }
+
+  async ping() {
+    await this.redis.ping();
+  }
+
+  async close() {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
