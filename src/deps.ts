@@ -35,16 +35,16 @@ export interface Dependencies {
 }
 
 export interface BuildOptions {
-  /** Run migrations and import CLIENTS_FILE (the server does; some CLI commands do not). */
-  bootstrap?: boolean;
+  /** Upsert CLIENTS_FILE into the database (the server does at every start; CLI commands do not). */
+  importClients?: boolean;
 }
 
 export async function buildDependencies(config: Config, logger: Logger, options: BuildOptions = {}): Promise<Dependencies> {
-  const { bootstrap = true } = options;
+  const { importClients = true } = options;
   const database = await openDatabase(config.database);
   const opened: Array<() => Promise<void>> = [() => database.close()];
   try {
-    if (bootstrap) await database.migrate('up');
+    await database.migrate('up');
     const cache = await openCache(config.cache);
     opened.push(() => cache.close());
     const cipher = new FieldCipher(config.secrets.dataKeys);
@@ -85,7 +85,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       logoutDonePage: async (ctx) => renderPage(ctx, 'logout-done'),
     }), signingKeys, logger);
 
-    if (bootstrap) {
+    if (importClients) {
       const entries = await ClientRegistry.readFile(config.clientsFile);
       await clients.upsert(entries, (metadata) => providers.current.Client.validate(metadata as ClientMetadata));
       logger.info({ clients: entries.map((entry) => entry.client_id), file: config.clientsFile }, 'clients imported');

@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import type { ClientMetadata } from 'oidc-provider';
+import { ConfigError, loadConfig } from './config/load.js';
+import { buildDependencies, type Dependencies } from './deps.js';
+import { openDatabase } from './store/db.js';
+import { createLogger } from './log.js';
+import { ClientRegistry, ClientsFileError } from './oidc/clients.js';
+import { LONGEST_SIGNED_TOKEN_SECONDS } from './oidc/configuration/ttl.js';
+
+/** Operator commands: `npm run cli -- <command> [options]`. */
+type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
+type Args = { values: Record<string, unknown>; positionals: string[] };
+
+interface Command {
+  summary: string;
+  usage: string;
+  options?: Options;
+  /** Runs with the stores migrated and the provider built, but without importing CLIENTS_FILE. */
+  run(deps: Dependencies, args: Args): Promise<string>;
+}
+
+/** Works on the database alone, before anything else can be built on it. */
+async function migrate(config: ReturnType<typeof loadConfig>, args: Args): Promise<string> {
+  const database = await openDatabase(config.database);
+  try {
+    const result = await database.migrate(args.values.down ? 'down' : 'up');
+    const applied = (result.results ?? []).map((r) => `${r.direction.toLowerCase()} ${r.migrationName}: ${r.status}`);
+    return applied.length > 0 ? applied.join('\n') : 'database is up to date';
+  } finally {
+    await database.close();
+  }
+}
+
+const COMMANDS: Record<string, Command> = {
+  'clients:import': {
+    summary: 'insert or update the clients in a CLIENTS_FILE-format JSON file',
+    usage: 'clients:import FILE',
+    async run(deps, { positionals }) {
+      const file = positionals[0];
+      if (!file) throw new UsageError('clients:import needs a FILE');
+      const entries = await ClientRegistry.readFile(file);
+      await deps.clients.upsert(entries, (metadata) => deps.providers.current.Client.validate(metadata as ClientMetadata));
+      return `imported ${entries.length} client(s): ${entries.map((e) => e.client_id).join(', ')}`;
+    },
+  },
+  'keys:rotate': {
+    summary: 'add new signing keys; old ones stay published until the tokens they signed expire',
+    usage: 'keys:rotate [--activate-in SECONDS]',
+    options: { 'activate-in': { type: 'string' } },
+    async run(deps, { values }) {
+      const fallback = 2 * deps.config.keyRotationCheckSeconds;
+      const activationDelaySeconds = values['activate-in'] === undefined ? fallback : Number(values['activate-in']);
+      if (!Number.isInteger(activationDelaySeconds) || activationDelaySeconds < 0) throw new UsageError('--activate-in takes a whole number of seconds');
+      const kids = await deps.signingKeys.rotate({ activationDelaySeconds, retainSeconds: LONGEST_SIGNED_TOKEN_SECONDS });
+      return `new signing keys ${kids.join(', ')}: published now, signing in ${activationDelaySeconds}s; previous keys stay published ${LONGEST_SIGNED_TOKEN_SECONDS}s longer`;
+    },
+  },
+  'keys:list': {
+    summary: 'list the published signing keys',
+    usage: 'keys:list',
+    async run(deps) {
+      const rows = await deps.database.db.selectFrom('signing_keys').select(['kid', 'alg', 'created_at', 'activate_at', 'retire_after']).orderBy('created_at').execute();
+      return rows.map((r) => `${r.kid}\t${r.alg}\tactive from ${r.activate_at.toISOString()}\t${r.retire_after ? `retires ${r.retire_after.toISOString()}` : 'current'}`).join('\n');
+    },
+  },
+};
+
+class UsageError extends Error {}
+
+function help(): string {
+  const lines = [
+    `  ${'migrate [--down]'.padEnd(38)} apply database migrations (the server also does this at start-up)`,
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(38)} ${c.summary}`),
+  ];
+  return `usage: npm run cli -- <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === 'migrate') {
+    const args = parseArgs({ args: rest, options: { down: { type: 'boolean' } }, allowPositionals: false, strict: true });
+    process.stdout.write(`${await migrate(loadConfig(), args as Args)}\n`);
+    return 0;
+  }
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(name && name !== 'help' && name !== '--help' ? `unknown command "${name}"\n\n${help()}` : help());
+    return name && name !== 'help' && name !== '--help' ? 2 : 0;
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const args = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: true, strict: true });
+  const deps = await buildDependencies(config, logger, { importClients: false });
+  try {
+    process.stdout.write(`${await command.run(deps, args as Args)}\n`);
+    return 0;
+  } finally {
+    await deps.close();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
+  if (error instanceof ConfigError || error instanceof ClientsFileError || error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  }
+  const message = (error as Error).message ?? String(error);
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+});

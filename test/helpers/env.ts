@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../../src/config/load.js';
+
+/**
+ * Each test gets stores of its own: a fresh PostgreSQL schema (or PGlite directory) and a
+ * fresh Redis key prefix (or in-process cache), so tests run in parallel without sharing.
+ * Real PostgreSQL and Redis are used whenever DATABASE_URL / REDIS_URL are set.
+ */
+export interface IsolatedEnv {
+  env: Record<string, string>;
+  config(extra?: Record<string, string>): Config;
+  cleanup(): Promise<void>;
+}
+
+export const realDatabaseUrl = process.env.DATABASE_URL;
+export const realRedisUrl = process.env.REDIS_URL;
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(6).toString('hex')}`;
+}
+
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function isolatedEnv(options: { database?: 'real' | 'embedded' | 'auto'; cache?: 'real' | 'embedded' | 'auto' } = {}): IsolatedEnv {
+  const useRealDb = options.database === 'real' || ((options.database ?? 'auto') === 'auto' && Boolean(realDatabaseUrl));
+  const useRealCache = options.cache === 'real' || ((options.cache ?? 'auto') === 'auto' && Boolean(realRedisUrl));
+  const schema = uniqueName('t');
+  const prefix = `${uniqueName('t')}:`;
+  const dataDir = useRealDb ? undefined : mkdtempSync(join(tmpdir(), 'civic-idp-test-'));
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_SCHEMA: schema,
+    REDIS_PREFIX: prefix,
+    KEYS_DIR: join(process.cwd(), 'keys'),
+    ...(useRealDb ? { DATABASE_URL: realDatabaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', DATABASE_POOL_SIZE: '4' } : { DATA_DIR: dataDir! }),
+    ...(useRealCache ? { REDIS_URL: realRedisUrl ?? 'redis://127.0.0.1:6379' } : {}),
+  };
+  return {
+    env,
+    config: (extra = {}) => loadConfig({ ...env, ...extra }),
+    async cleanup() {
+      if (useRealDb) await dropSchema(env.DATABASE_URL!, schema);
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (useRealCache) await deleteKeys(env.REDIS_URL!, prefix);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { buildApp } from '../../src/app.js';
+import { buildDependencies, type Dependencies } from '../../src/deps.js';
+import { createLogger } from '../../src/log.js';
+import { isolatedEnv } from './env.js';
+
+export interface TestServer {
+  url: string;
+  deps: Dependencies;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const probe: Server = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** A listening civic-idp on its own stores, with ISSUER equal to the URL it answers on. */
+export async function startServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
+  const stores = isolatedEnv();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const config = stores.config({ PORT: String(port), ISSUER: url, ...extraEnv });
+  const deps = await buildDependencies(config, createLogger('silent'));
+  const app = await buildApp(deps);
+  const server = app.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url,
+    deps,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await deps.close();
+      await stores.cleanup();
+    },
+  };
+}
