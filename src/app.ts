@@ -8,7 +8,10 @@ import { locale } from './http/middleware/locale.js';
 import { requestContext } from './http/middleware/request-context.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { opsRoutes } from './http/ops/routes.js';
+import { registrationApi } from './http/api/registration.js';
+import { registrationPages } from './http/self-service/registration-pages.js';
 import { staticRoutes } from './http/static.js';
+import Router from '@koa/router';
 
 export interface AppState {
   /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
@@ -27,8 +30,24 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
     metrics: deps.metrics,
     draining: () => state.draining,
   });
-  const interactions = interactionRoutes({ provider: () => deps.providers.current, pages: deps.pages, csrf: deps.csrf });
+  const interactions = interactionRoutes({
+    provider: () => deps.providers.current,
+    pages: deps.pages,
+    csrf: deps.csrf,
+    authentication: deps.authentication,
+    passwords: deps.passwords,
+    pending: deps.pendingLogins,
+    smsCodes: deps.smsCodes,
+    captchas: deps.captchas,
+  });
   const assets = await staticRoutes();
+  const registerPages = registrationPages({
+    registration: deps.registration, pages: deps.pages, csrf: deps.csrf, smsCodes: deps.smsCodes, captchas: deps.captchas, agreementVersion: deps.config.agreementVersion,
+  });
+  const registerApi = registrationApi(deps.registration);
+  const agreement = new Router().get('/agreement', (ctx) => {
+    deps.pages.render(ctx, 'agreement', ctx.state.locale, { version: deps.config.agreementVersion });
+  });
 
   // The provider is mounted at the root, after our own routes; a key rotation swaps it.
   const composed = new WeakMap<Provider, Koa.Middleware>();
@@ -50,6 +69,9 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(assets.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  app.use(registerPages.routes());
+  app.use(registerApi.routes());
+  app.use(agreement.routes());
   app.use(oidc);
 
   // Errors are answered by errorHandler; this only keeps Koa from printing them again.

@@ -1,4 +1,5 @@
 import type { ClientMetadata, KoaContextWithOIDC } from 'oidc-provider';
+import { AuditLog } from './audit/audit-log.js';
 import type { Config } from './config/load.js';
 import { KeyedDigest } from './crypto/digest.js';
 import { FieldCipher } from './crypto/field-cipher.js';
@@ -6,7 +7,22 @@ import { CsrfTokens } from './http/csrf.js';
 import { Metrics } from './http/metrics.js';
 import { PageRenderer } from './http/render.js';
 import { translate, type Locale } from './i18n/messages.js';
+import { FlowStore } from './flows/flow-store.js';
+import { PendingLogins } from './flows/pending-login.js';
+import { Registration } from './flows/registration.js';
+import { Accounts } from './identity/accounts.js';
+import { Authentication } from './identity/authentication.js';
+import { Passwords } from './identity/passwords.js';
+import { PersonalData } from './identity/personal-data.js';
 import type { Logger } from './log.js';
+import { findAccount } from './oidc/account-claims.js';
+import { AccountSessions } from './oidc/account-sessions.js';
+import { LIFETIMES } from './oidc/configuration/ttl.js';
+import { createRegistries, type Registries } from './ports/registries/index.js';
+import { createSmsGateway, type SmsGateway } from './ports/sms/index.js';
+import { Captchas } from './verification/captcha.js';
+import { LoginThrottle } from './verification/login-throttle.js';
+import { SmsCodes } from './verification/sms-codes.js';
 import { adapterFactory } from './oidc/adapters/index.js';
 import { purgeExpiredArtifacts } from './oidc/adapters/durable-artifacts.js';
 import { ClientRegistry } from './oidc/clients.js';
@@ -31,6 +47,18 @@ export interface Dependencies {
   metrics: Metrics;
   pages: PageRenderer;
   csrf: CsrfTokens;
+  audit: AuditLog;
+  registries: Registries;
+  sms: SmsGateway;
+  captchas: Captchas;
+  smsCodes: SmsCodes;
+  accounts: Accounts;
+  authentication: Authentication;
+  flows: FlowStore;
+  registration: Registration;
+  passwords: Passwords;
+  pendingLogins: PendingLogins;
+  accountSessions: AccountSessions;
   close(): Promise<void>;
 }
 
@@ -57,6 +85,19 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const resourceServers = await readResourceServers(config.resourceServersFile);
     const adapter = adapterFactory({ db: database.db, cache, clients });
 
+    const audit = new AuditLog(database.db);
+    const registries = await createRegistries(config.registries);
+    const sms = createSmsGateway(config.sms);
+    const captchas = new Captchas(cache);
+    const smsCodes = new SmsCodes(cache, sms, digest, captchas, config.smsPolicy);
+    const accounts = new Accounts(database.db, new PersonalData(cipher, digest), audit);
+    const authentication = new Authentication(accounts, new LoginThrottle(cache, config.loginPolicy), smsCodes, audit, digest);
+    const flows = new FlowStore(cache, cipher);
+    const registration = new Registration(flows, accounts, registries, smsCodes, config.agreementVersion);
+    const passwords = new Passwords(accounts, audit);
+    const pendingLogins = new PendingLogins(cache, LIFETIMES.interaction);
+    const accountSessions = new AccountSessions(database.db, cache);
+
     const renderPage = (ctx: KoaContextWithOIDC, page: string, data: Record<string, unknown> = {}, status = 200) => {
       pages.render(ctx, page, (ctx.state.locale ?? 'zh-CN') as Locale, data, status);
     };
@@ -71,8 +112,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       resourceServers,
       logger,
       metrics,
-      // Accounts arrive with the citizens' module; until then nobody can be found, so no login completes.
-      findAccount: async () => undefined,
+      findAccount: findAccount(accounts),
       renderError: async (ctx, out) => {
         const locale = (ctx.state.locale ?? 'zh-CN') as Locale;
         renderPage(ctx, 'error', {
@@ -93,6 +133,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
 
     return {
       config, logger, database, cache, cipher, digest, clients, signingKeys, providers, metrics, pages, csrf,
+      audit, registries, sms, captchas, smsCodes, accounts, authentication, flows, registration, passwords, pendingLogins, accountSessions,
       async close() {
         providers.stop();
         for (const close of opened.reverse()) await close().catch(() => {});

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { environmentSchema, type Environment } from './schema.js';
 import {
@@ -11,6 +12,30 @@ export type DatabaseConfig =
 export type CacheConfig =
   | { kind: 'redis'; url: string; prefix: string }
   | { kind: 'memory'; prefix: string };
+
+export type RegistriesConfig =
+  | { kind: 'simulator'; fixturesFile: string }
+  | { kind: 'http'; baseUrl: string; apiToken?: string; timeoutMs: number };
+
+export type SmsConfig =
+  | { kind: 'outbox'; file: string }
+  | { kind: 'http'; url: string; apiToken?: string };
+
+export interface SmsPolicy {
+  codeTtlSeconds: number;
+  maxAttempts: number;
+  perMinute: number;
+  perHour: number;
+  perDay: number;
+  perIpPerHour: number;
+  captchaAfterSendsPerIp: number;
+}
+
+export interface LoginPolicy {
+  lockThreshold: number;
+  lockMinutes: number;
+  ipLimitPerHour: number;
+}
 
 export interface Config {
   env: Environment['NODE_ENV'];
@@ -27,6 +52,52 @@ export interface Config {
   keysDir: string;
   secrets: Secrets;
   shutdownTimeoutMs: number;
+  registries: RegistriesConfig;
+  sms: SmsConfig;
+  smsPolicy: SmsPolicy;
+  loginPolicy: LoginPolicy;
+  agreementVersion: string;
+}
+
+/**
+ * Development and test defaults live in config/<NODE_ENV>.json (for example: the registry
+ * simulator and the SMS outbox), so choosing a simulator is always an explicit, visible
+ * setting. Production has no such file. The process environment wins over the file.
+ */
+function environmentDefaults(source: EnvSource): Record<string, string> {
+  const nodeEnv = source.NODE_ENV ?? 'development';
+  if (!/^(development|test)$/.test(nodeEnv)) return {};
+  const file = resolve('config', `${nodeEnv}.json`);
+  if (!existsSync(file)) return {};
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+}
+
+function readRegistries(env: Environment, problems: string[]): RegistriesConfig | undefined {
+  if (env.REGISTRIES === 'simulator') {
+    if (!env.REGISTRY_FIXTURES) problems.push('REGISTRY_FIXTURES: required when REGISTRIES=simulator');
+    return env.REGISTRY_FIXTURES ? { kind: 'simulator', fixturesFile: resolve(env.REGISTRY_FIXTURES) } : undefined;
+  }
+  if (env.REGISTRIES === 'http') {
+    if (!env.REGISTRY_BASE_URL) problems.push('REGISTRY_BASE_URL: required when REGISTRIES=http');
+    return env.REGISTRY_BASE_URL
+      ? { kind: 'http', baseUrl: env.REGISTRY_BASE_URL, apiToken: env.REGISTRY_API_TOKEN, timeoutMs: env.REGISTRY_TIMEOUT_MS }
+      : undefined;
+  }
+  problems.push('REGISTRIES: required (simulator or http)');
+  return undefined;
+}
+
+function readSms(env: Environment, problems: string[]): SmsConfig | undefined {
+  if (env.SMS_GATEWAY === 'outbox') {
+    if (!env.SMS_OUTBOX) problems.push('SMS_OUTBOX: required when SMS_GATEWAY=outbox');
+    return env.SMS_OUTBOX ? { kind: 'outbox', file: resolve(env.SMS_OUTBOX) } : undefined;
+  }
+  if (env.SMS_GATEWAY === 'http') {
+    if (!env.SMS_GATEWAY_URL) problems.push('SMS_GATEWAY_URL: required when SMS_GATEWAY=http');
+    return env.SMS_GATEWAY_URL ? { kind: 'http', url: env.SMS_GATEWAY_URL, apiToken: env.SMS_API_TOKEN } : undefined;
+  }
+  problems.push('SMS_GATEWAY: required (outbox or http)');
+  return undefined;
 }
 
 /** Thrown with one line per problem, so an operator can fix them all in one go. */
@@ -79,12 +150,14 @@ function productionProblems(env: Environment, issuer: string): string[] {
   if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded database is for development only)');
   if (!env.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process cache is for development only)');
   if (!issuer.startsWith('https://')) problems.push('ISSUER: must be an https:// URL in production');
+  if (env.REGISTRIES === 'simulator') problems.push('REGISTRIES: the simulator is refused in production (use http)');
+  if (env.SMS_GATEWAY === 'outbox') problems.push('SMS_GATEWAY: the outbox is refused in production (use http)');
   return problems;
 }
 
 /** The only place that reads the process environment. */
 export function loadConfig(source: EnvSource = process.env): Config {
-  const parsed = environmentSchema.safeParse(source);
+  const parsed = environmentSchema.safeParse({ ...environmentDefaults(source), ...source });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
   }
@@ -96,7 +169,9 @@ export function loadConfig(source: EnvSource = process.env): Config {
     problems.push('WORKERS: more than one worker needs DATABASE_URL and REDIS_URL (embedded stores live inside one process)');
   }
   const secrets = readSecrets(env, problems);
-  if (problems.length > 0 || !secrets) throw new ConfigError(problems);
+  const registries = readRegistries(env, problems);
+  const sms = readSms(env, problems);
+  if (problems.length > 0 || !secrets || !registries || !sms) throw new ConfigError(problems);
 
   return {
     env: env.NODE_ENV,
@@ -117,5 +192,22 @@ export function loadConfig(source: EnvSource = process.env): Config {
     keysDir: resolve(env.KEYS_DIR),
     secrets,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    registries,
+    sms,
+    smsPolicy: {
+      codeTtlSeconds: env.SMS_CODE_TTL_SECONDS,
+      maxAttempts: env.SMS_CODE_MAX_ATTEMPTS,
+      perMinute: env.SMS_LIMIT_PER_MINUTE,
+      perHour: env.SMS_LIMIT_PER_HOUR,
+      perDay: env.SMS_LIMIT_PER_DAY,
+      perIpPerHour: env.SMS_LIMIT_PER_IP_PER_HOUR,
+      captchaAfterSendsPerIp: env.CAPTCHA_AFTER_SENDS_PER_IP,
+    },
+    loginPolicy: {
+      lockThreshold: env.LOGIN_LOCK_THRESHOLD,
+      lockMinutes: env.LOGIN_LOCK_MINUTES,
+      ipLimitPerHour: env.LOGIN_IP_LIMIT_PER_HOUR,
+    },
+    agreementVersion: env.SERVICE_AGREEMENT_VERSION,
   };
 }

@@ -51,6 +51,31 @@ export const environmentSchema = z.object({
   COOKIE_KEYS: z.string().min(1).optional(),
 
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+
+  REGISTRIES: z.enum(['simulator', 'http']).optional(),
+  REGISTRY_FIXTURES: z.string().min(1).optional(),
+  REGISTRY_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  REGISTRY_API_TOKEN: z.string().min(1).optional(),
+  REGISTRY_TIMEOUT_MS: positiveInt.max(60_000).default(3_000),
+
+  SMS_GATEWAY: z.enum(['outbox', 'http']).optional(),
+  SMS_OUTBOX: z.string().min(1).optional(),
+  SMS_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SMS_API_TOKEN: z.string().min(1).optional(),
+
+  SMS_CODE_TTL_SECONDS: positiveInt.max(3600).default(300),
+  SMS_CODE_MAX_ATTEMPTS: positiveInt.max(10).default(3),
+  SMS_LIMIT_PER_MINUTE: positiveInt.default(1),
+  SMS_LIMIT_PER_HOUR: positiveInt.default(5),
+  SMS_LIMIT_PER_DAY: positiveInt.default(10),
+  SMS_LIMIT_PER_IP_PER_HOUR: positiveInt.default(30),
+  CAPTCHA_AFTER_SENDS_PER_IP: z.coerce.number().int().min(0).default(3),
+
+  LOGIN_LOCK_THRESHOLD: positiveInt.max(1000).default(10),
+  LOGIN_LOCK_MINUTES: positiveInt.max(24 * 60).default(30),
+  LOGIN_IP_LIMIT_PER_HOUR: positiveInt.default(200),
+
+  SERVICE_AGREEMENT_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default('2026-01'),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

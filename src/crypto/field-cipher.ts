@@ -32,12 +32,16 @@ export class FieldCipher {
   }
 
   decrypt(envelope: string, context: string): string {
-    const [version, keyId, ivText, bodyText] = envelope.split('.');
-    if (version !== VERSION || !keyId || !ivText || !bodyText) throw new DecryptionError('not a field ciphertext');
+    const parts = envelope.split('.');
+    const [version, keyId, ivText, bodyText] = parts;
+    if (parts.length !== 4 || version !== VERSION || !keyId || !ivText || !bodyText) throw new DecryptionError('not a field ciphertext');
     const key = this.byId.get(keyId);
     if (!key) throw new DecryptionError(`data key "${keyId}" is not configured`);
+    const iv = Buffer.from(ivText, 'base64url');
     const body = Buffer.from(bodyText, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(ivText, 'base64url'));
+    // A body shorter than a full tag would leave a truncated tag, which GCM would accept.
+    if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw new DecryptionError('ciphertext is malformed');
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
     try {

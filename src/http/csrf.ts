@@ -1,5 +1,20 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'koa';
 import { AppError } from '../errors.js';
+
+const BINDING_COOKIE = 'civic_bb';
+
+/**
+ * A random value in an HttpOnly cookie that ties self-service flows to one browser: a flow
+ * id seen in someone's history cannot be continued from another browser.
+ */
+export function browserBinding(ctx: Context): string {
+  const existing = ctx.cookies.get(BINDING_COOKIE, { signed: true });
+  if (existing && /^[A-Za-z0-9_-]{22}$/.test(existing)) return existing;
+  const fresh = randomBytes(16).toString('base64url');
+  ctx.cookies.set(BINDING_COOKIE, fresh, { httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, maxAge: 24 * 3600 * 1000 });
+  return fresh;
+}
 
 /**
  * Form tokens bound to one interaction or flow: an HMAC of its id, so a page from

@@ -17,6 +17,18 @@ export function translate(locale: Locale, key: MessageKey, params: Record<string
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
+export function isMessageKey(key: string): key is MessageKey {
+  return key in zhCN;
+}
+
+/** Translates `reason`-like parameters that name a catalogue entry (`reason.<value>`), leaving others as they are. */
+export function translateParams(locale: Locale, params: Record<string, unknown>): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(params).map(([name, value]) => {
+    const key = `reason.${String(value)}`;
+    return [name, isMessageKey(key) ? translate(locale, key) : typeof value === 'number' ? value : String(value)];
+  }));
+}
+
 /** Picks the first supported language of a BCP 47 list such as `ui_locales` or a cookie. */
 export function pickLocale(...candidates: (string | undefined | null)[]): Locale {
   for (const candidate of candidates) {

@@ -5,6 +5,7 @@ import { accessPolicySchema } from './access-policy.js';
 import type { ClientRegistry } from './clients.js';
 import { claims, scopes, ACR_VALUES } from './configuration/claims.js';
 import { cookies } from './configuration/cookies.js';
+import { loadExistingGrant } from './configuration/grants.js';
 import { features, type FeatureDependencies } from './configuration/features.js';
 import { interactions } from './configuration/interactions.js';
 import { clientAuthMethods, enabledJWA } from './configuration/jwa.js';
@@ -64,6 +65,7 @@ export function createProvider(options: ProviderOptions): Provider {
     // Public clients rotate on every use; reuse of a rotated token revokes the whole grant.
     rotateRefreshToken: (ctx) => ctx.oidc.client?.clientAuthMethod === 'none'
       || (ctx.oidc.entities.RefreshToken?.ttlPercentagePassed() ?? 0) >= 70,
+    loadExistingGrant,
     conformIdTokenClaims: true,
     allowOmittingSingleRegisteredRedirectUri: false,
     renderError: options.renderError,

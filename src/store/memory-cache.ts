@@ -15,6 +15,7 @@ export class MemoryCache implements Cache {
   readonly kind = 'memory' as const;
   private readonly entries = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
 
   constructor(private readonly prefix: string) {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
@@ -60,9 +61,11 @@ export class MemoryCache implements Cache {
   }
 
   async take(key: string) {
-    const value = await this.get(key);
-    if (value !== null) this.entries.delete(this.prefix + key);
-    return value;
+    // No await between the read and the delete: that is what makes take atomic here.
+    const entry = this.live(key);
+    if (typeof entry?.value !== 'string') return null;
+    this.entries.delete(this.prefix + key);
+    return entry.value;
   }
 
   async increment(key: string, ttlSeconds: number) {
@@ -115,9 +118,12 @@ export class MemoryCache implements Cache {
     return entry && entry.value instanceof Set ? [...entry.value] : [];
   }
 
-  async ping() {}
+  async ping() {
+    if (this.closed) throw new Error('cache is closed');
+  }
 
   async close() {
+    this.closed = true;
     clearInterval(this.sweeper);
     this.entries.clear();
   }

@@ -34,16 +34,79 @@ export interface OidcArtifactsTable {
   id: string;
   payload: JSONColumnType<Record<string, unknown>>;
   grant_id: string | null;
+  account_id: string | null;
   uid: string | null;
   user_code: string | null;
   expires_at: NullableTimestamp;
   consumed_at: NullableTimestamp;
 }
 
+export type AccountStatus = 'active' | 'banned' | 'deregistered';
+export type FactorKind = 'phone' | 'social_security_card' | 'bank_card' | 'housing_fund' | 'driving_licence';
+
+export interface AccountsTable {
+  id: string;
+  status: AccountStatus;
+  assurance_level: number;
+  registration_channel: 'online' | 'counter' | 'federation';
+  id_number_enc: string | null;
+  id_number_idx: string | null;
+  name_enc: string | null;
+  phone_enc: string | null;
+  phone_idx: string | null;
+  address_enc: string | null;
+  password_hash: string | null;
+  password_must_change: ColumnType<boolean, boolean | undefined, boolean>;
+  password_changed_at: NullableTimestamp;
+  totp_secret_enc: string | null;
+  totp_enabled_at: NullableTimestamp;
+  totp_last_step: number | null;
+  agreement_version: string | null;
+  agreement_accepted_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deregistered_at: NullableTimestamp;
+}
+
+export interface AccountFactorsTable {
+  account_id: string;
+  kind: FactorKind;
+  value_idx: string;
+  masked: string;
+  verified_at: Timestamp;
+}
+
+export interface RecoveryCodesTable {
+  account_id: string;
+  code_digest: string;
+  used_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: Timestamp;
+  actor_kind: string;
+  actor_id: string | null;
+  action: string;
+  target_kind: string | null;
+  target_id: string | null;
+  result: 'success' | 'failure' | 'denied';
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: JSONColumnType<Record<string, unknown>>;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface Database {
   oidc_clients: OidcClientsTable;
   signing_keys: SigningKeysTable;
   oidc_artifacts: OidcArtifactsTable;
+  accounts: AccountsTable;
+  account_factors: AccountFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  audit_log: AuditLogTable;
 }
 
 export type { Generated };

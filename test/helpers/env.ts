@@ -55,12 +55,14 @@ export function isolatedEnv(options: { database?: 'real' | 'embedded' | 'auto'; 
   const schema = uniqueName('t');
   const prefix = `${uniqueName('t')}:`;
   const dataDir = useRealDb ? undefined : mkdtempSync(join(tmpdir(), 'civic-idp-test-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'civic-idp-scratch-'));
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     DATABASE_SCHEMA: schema,
     REDIS_PREFIX: prefix,
     KEYS_DIR: join(process.cwd(), 'keys'),
+    SMS_OUTBOX: join(scratch, 'sms-outbox.jsonl'),
     ...(useRealDb ? { DATABASE_URL: realDatabaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', DATABASE_POOL_SIZE: '4' } : { DATA_DIR: dataDir! }),
     ...(useRealCache ? { REDIS_URL: realRedisUrl ?? 'redis://127.0.0.1:6379' } : {}),
   };
@@ -70,6 +72,7 @@ export function isolatedEnv(options: { database?: 'real' | 'embedded' | 'auto'; 
     async cleanup() {
       if (useRealDb) await dropSchema(env.DATABASE_URL!, schema);
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
       if (useRealCache) await deleteKeys(env.REDIS_URL!, prefix);
     },
   };

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../src/app.js';
 import { buildDependencies, type Dependencies } from '../../src/deps.js';
 import { createLogger } from '../../src/log.js';
-import { isolatedEnv } from './env.js';
+import { isolatedEnv, type IsolatedEnv } from './env.js';
 
 export interface TestServer {
   url: string;
@@ -12,7 +12,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe: Server = createServer();
   probe.listen(0, '127.0.0.1');
   await once(probe, 'listening');
@@ -21,10 +21,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+export interface StartOptions {
+  /** Stores to reuse (for restart tests); the caller then cleans them up. Default: fresh ones. */
+  stores?: IsolatedEnv;
+  port?: number;
+}
+
 /** A listening civic-idp on its own stores, with ISSUER equal to the URL it answers on. */
-export async function startServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
-  const stores = isolatedEnv();
-  const port = await freePort();
+export async function startServer(extraEnv: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
+  const ownsStores = !options.stores;
+  const stores = options.stores ?? isolatedEnv();
+  const port = options.port ?? await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = stores.config({ PORT: String(port), ISSUER: url, ...extraEnv });
   const deps = await buildDependencies(config, createLogger('silent'));
@@ -38,7 +45,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await deps.close();
-      await stores.cleanup();
+      if (ownsStores) await stores.cleanup();
     },
   };
 }

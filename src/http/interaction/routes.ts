@@ -4,26 +4,43 @@ import type { Context } from 'koa';
 import { errors as oidcErrors, type InteractionResults, type Provider } from 'oidc-provider';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import { pickLocale, translate, type Locale } from '../../i18n/messages.js';
+import type { PendingLogin, PendingLogins } from '../../flows/pending-login.js';
+import { nextStep } from '../../flows/pending-login.js';
+import type { Authentication, FirstFactorResult } from '../../identity/authentication.js';
+import type { Passwords } from '../../identity/passwords.js';
+import { pickLocale, translate, translateParams, type Locale } from '../../i18n/messages.js';
+import { acrFor } from '../../oidc/account-claims.js';
+import type { Captchas } from '../../verification/captcha.js';
+import type { SmsCodes } from '../../verification/sms-codes.js';
 import type { CsrfTokens } from '../csrf.js';
 import { noStore } from '../middleware/security-headers.js';
 import type { PageRenderer } from '../render.js';
+import { parseInput, requestMeta } from '../request-meta.js';
 
 export interface InteractionDependencies {
   provider: () => Provider;
   pages: PageRenderer;
   csrf: CsrfTokens;
+  authentication: Authentication;
+  passwords: Passwords;
+  pending: PendingLogins;
+  smsCodes: SmsCodes;
+  captchas: Captchas;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-const loginForm = z.object({
-  csrf: z.string(),
-  identifier: z.string().trim().min(1).max(64),
-  password: z.string().min(1).max(128),
-});
+export async function captchaImage(captchas: Captchas): Promise<{ id: string; image: string }> {
+  const { id, svg } = await captchas.create();
+  return { id, image: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
+}
 
-const confirmForm = z.object({ csrf: z.string() });
+const passwordForm = z.object({ csrf: z.string(), identifier: z.string().trim().min(1).max(64), password: z.string().min(1).max(256) });
+const smsSendForm = z.object({ csrf: z.string(), phone: z.string().trim().min(1).max(20), captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional() });
+const smsLoginForm = z.object({ csrf: z.string(), phone: z.string().trim().min(1).max(20), code: z.string().trim().min(1).max(10) });
+const totpForm = z.object({ csrf: z.string(), code: z.string().trim().min(1).max(20) });
+const passwordChangeForm = z.object({ csrf: z.string(), password: z.string().min(1).max(256), confirm: z.string().min(1).max(256) });
+const csrfOnly = z.object({ csrf: z.string() });
 
 /**
  * The pages oidc-provider sends people to. Each handler loads the interaction from its
@@ -59,10 +76,55 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     ctx.redirect(redirectTo);
   }
 
-  function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) throw new AppError('bad_request');
-    return parsed.data;
+  /** Renders the login page again, with an error or a note, keeping what the person typed. */
+  async function renderLogin(ctx: Context, details: Details, extra: Record<string, unknown> = {}, status = 200): Promise<void> {
+    const needsCaptcha = await deps.smsCodes.captchaRequired(ctx.ip);
+    deps.pages.render(ctx, 'login', ctx.state.locale as Locale, {
+      uid: details.uid,
+      csrf: deps.csrf.issue(details.uid),
+      clientName: await clientName(details),
+      loginHint: typeof details.params.login_hint === 'string' ? details.params.login_hint : '',
+      captcha: needsCaptcha ? await captchaImage(deps.captchas) : undefined,
+      tab: 'password',
+      ...extra,
+    }, status);
+  }
+
+  function describe(ctx: Context, error: AppError) {
+    const locale = ctx.state.locale as Locale;
+    return { code: error.code, message: translate(locale, error.messageKey, translateParams(locale, error.details)) };
+  }
+
+  /** Step errors stay on the page that caused them; anything else goes to the error page. */
+  async function onPage(ctx: Context, details: Details, page: (error?: { code: string; message: string }, status?: number) => Promise<void>, work: () => Promise<void>) {
+    try {
+      await work();
+    } catch (error) {
+      if (!(error instanceof AppError) || ['csrf', 'interaction_expired', 'wrong_step', 'internal'].includes(error.code)) throw error;
+      await page(describe(ctx, error), error.status);
+    }
+  }
+
+  /** Every factor done: hand the account to the provider with how it was proven. */
+  async function complete(ctx: Context, details: Details, pending: PendingLogin): Promise<void> {
+    await deps.pending.clear(details.uid);
+    const amr = pending.amr.includes('otp') ? [...pending.amr, 'mfa'] : pending.amr;
+    await deps.authentication.recordSuccess(pending, amr, String(details.params.client_id), requestMeta(ctx));
+    await finish(ctx, { login: { accountId: pending.accountId, acr: acrFor(pending.assuranceLevel), amr, remember: true } });
+  }
+
+  async function advance(ctx: Context, details: Details, pending: PendingLogin): Promise<void> {
+    if (nextStep(pending) === 'done') {
+      await complete(ctx, details, pending);
+      return;
+    }
+    await deps.pending.save(details.uid, pending);
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${details.uid}`);
+  }
+
+  function firstFactor(result: FirstFactorResult): PendingLogin {
+    return { ...result, amr: [result.method], totpDone: false };
   }
 
   router.use(noStore);
@@ -72,35 +134,83 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const locale = ctx.state.locale as Locale;
     const common = { uid: details.uid, csrf: deps.csrf.issue(details.uid), clientName: await clientName(details) };
     if (details.prompt.name === 'login') {
-      deps.pages.render(ctx, 'login', locale, common);
-      return;
+      const pending = await deps.pending.get(details.uid);
+      const step = pending ? nextStep(pending) : undefined;
+      if (step === 'totp') return deps.pages.render(ctx, 'login-totp', locale, common);
+      if (step === 'password_change') return deps.pages.render(ctx, 'login-password-change', locale, common);
+      return renderLogin(ctx, details, { tab: ctx.query.tab === 'sms' ? 'sms' : 'password' });
     }
     if (details.prompt.name === 'consent') {
       const missing = details.prompt.details.missingOIDCScope as string[] | undefined;
-      deps.pages.render(ctx, 'consent', locale, { ...common, scopes: missing ?? [] });
-      return;
+      return deps.pages.render(ctx, 'consent', locale, { ...common, scopes: missing ?? [] });
     }
     throw new AppError('wrong_step');
   });
 
-  router.post('/:uid/login', form, async (ctx) => {
+  router.post('/:uid/login/password', form, async (ctx) => {
     const details = await load(ctx, 'login');
-    const input = parse(loginForm, ctx.request.body);
+    const input = parseInput(passwordForm, ctx.request.body);
     deps.csrf.verify(details.uid, input.csrf);
-    // No login method is wired in yet: fail closed, on the page, without touching the interaction.
-    const locale = ctx.state.locale as Locale;
-    deps.pages.render(ctx, 'login', locale, {
-      uid: details.uid,
-      csrf: deps.csrf.issue(details.uid),
-      clientName: await clientName(details),
-      identifier: input.identifier,
-      error: { code: 'login_unavailable', message: translate(locale, 'errors.login_unavailable') },
-    }, 503);
+    await onPage(ctx, details, (error, status) => renderLogin(ctx, details, { error, identifier: input.identifier }, status), async () => {
+      const result = await deps.authentication.withPassword(input, requestMeta(ctx));
+      await advance(ctx, details, firstFactor(result));
+    });
+  });
+
+  router.post('/:uid/login/sms/send', form, async (ctx) => {
+    const details = await load(ctx, 'login');
+    const input = parseInput(smsSendForm, ctx.request.body);
+    deps.csrf.verify(details.uid, input.csrf);
+    await onPage(ctx, details, (error, status) => renderLogin(ctx, details, { tab: 'sms', error, phone: input.phone }, status), async () => {
+      await deps.authentication.sendLoginCode({ phone: input.phone, flowId: details.uid, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
+      await renderLogin(ctx, details, { tab: 'sms', phone: input.phone, codeSent: true });
+    });
+  });
+
+  router.post('/:uid/login/sms', form, async (ctx) => {
+    const details = await load(ctx, 'login');
+    const input = parseInput(smsLoginForm, ctx.request.body);
+    deps.csrf.verify(details.uid, input.csrf);
+    await onPage(ctx, details, (error, status) => renderLogin(ctx, details, { tab: 'sms', error, phone: input.phone, codeSent: true }, status), async () => {
+      const result = await deps.authentication.withSmsCode({ phone: input.phone, code: input.code, flowId: details.uid }, requestMeta(ctx));
+      await advance(ctx, details, firstFactor(result));
+    });
+  });
+
+  router.post('/:uid/login/totp', form, async (ctx) => {
+    const details = await load(ctx, 'login');
+    const input = parseInput(totpForm, ctx.request.body);
+    deps.csrf.verify(details.uid, input.csrf);
+    const pending = await deps.pending.get(details.uid);
+    if (!pending || nextStep(pending) !== 'totp') throw new AppError('wrong_step');
+    const page = async (error?: { code: string; message: string }, status?: number) => deps.pages.render(ctx, 'login-totp', ctx.state.locale as Locale, {
+      uid: details.uid, csrf: deps.csrf.issue(details.uid), clientName: await clientName(details), error,
+    }, status);
+    await onPage(ctx, details, page, async () => {
+      await deps.authentication.withTotp(pending.accountId, { code: input.code }, requestMeta(ctx));
+      await advance(ctx, details, { ...pending, totpDone: true, amr: [...pending.amr, 'otp'] });
+    });
+  });
+
+  router.post('/:uid/login/password-change', form, async (ctx) => {
+    const details = await load(ctx, 'login');
+    const input = parseInput(passwordChangeForm, ctx.request.body);
+    deps.csrf.verify(details.uid, input.csrf);
+    const pending = await deps.pending.get(details.uid);
+    if (!pending || nextStep(pending) !== 'password_change') throw new AppError('wrong_step');
+    const page = async (error?: { code: string; message: string }, status?: number) => deps.pages.render(ctx, 'login-password-change', ctx.state.locale as Locale, {
+      uid: details.uid, csrf: deps.csrf.issue(details.uid), clientName: await clientName(details), error,
+    }, status);
+    await onPage(ctx, details, page, async () => {
+      if (input.password !== input.confirm) throw new AppError('invalid_input', { field: 'confirm' });
+      await deps.passwords.set(pending.accountId, input.password, { reason: 'forced_change' }, requestMeta(ctx));
+      await complete(ctx, details, { ...pending, mustChangePassword: false });
+    });
   });
 
   router.post('/:uid/confirm', form, async (ctx) => {
     const details = await load(ctx, 'consent');
-    const input = parse(confirmForm, ctx.request.body);
+    const input = parseInput(csrfOnly, ctx.request.body);
     deps.csrf.verify(details.uid, input.csrf);
     const provider = deps.provider();
     const { prompt: { details: missing }, params, session, grantId } = details;
@@ -116,7 +226,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   });
 
   router.get('/:uid/abort', async (ctx) => {
-    await load(ctx);
+    const details = await load(ctx);
+    await deps.pending.clear(details.uid);
     await finish(ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' });
   });
 

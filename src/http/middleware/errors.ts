@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../../errors.js';
-import { translate, type Locale } from '../../i18n/messages.js';
+import { translate, translateParams, type Locale } from '../../i18n/messages.js';
 import type { PageRenderer } from '../render.js';
 
 function wantsJson(ctx: Context): boolean {
@@ -30,15 +30,16 @@ export function errorHandler(pages: PageRenderer): Middleware {
       const error = toAppError(thrown);
       if (error.code === 'internal') ctx.state.log?.error({ err: thrown }, 'unhandled error');
       const locale = (ctx.state.locale ?? 'zh-CN') as Locale;
-      const message = translate(locale, error.messageKey, error.details as Record<string, string>);
+      const message = translate(locale, error.messageKey, translateParams(locale, error.details));
       ctx.set('Cache-Control', 'no-store');
       if (wantsJson(ctx)) {
         ctx.status = error.status;
         ctx.body = {
           error: error.code,
           message,
-          message_zh: translate('zh-CN', error.messageKey, error.details as Record<string, string>),
-          message_en: translate('en', error.messageKey, error.details as Record<string, string>),
+          message_zh: translate('zh-CN', error.messageKey, translateParams('zh-CN', error.details)),
+          message_en: translate('en', error.messageKey, translateParams('en', error.details)),
+          ...(typeof error.details.reason === 'string' ? { reason: error.details.reason } : {}),
           request_id: ctx.state.requestId,
         };
         return;

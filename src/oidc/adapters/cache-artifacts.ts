@@ -20,6 +20,7 @@ export class CacheArtifacts implements Adapter {
     const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : DEFAULT_TTL_SECONDS;
     const writes: Promise<unknown>[] = [this.cache.putRecord(this.key(id), JSON.stringify(payload), ttl)];
     if (payload.grantId) writes.push(this.cache.addToSet(grantIndexKey(payload.grantId), `${this.model}:${id}`, ttl));
+    if (payload.accountId) writes.push(this.cache.addToSet(accountIndexKey(payload.accountId), `${this.model}:${id}`, ttl));
     if (payload.uid) writes.push(this.cache.set(`oidc:${this.model}:uid:${payload.uid}`, id, ttl));
     if (payload.userCode) writes.push(this.cache.set(`oidc:${this.model}:user-code:${payload.userCode}`, id, ttl));
     await Promise.all(writes);
@@ -62,4 +63,26 @@ export class CacheArtifacts implements Adapter {
 
 function grantIndexKey(grantId: string) {
   return `oidc:grant:${grantId}`;
+}
+
+function accountIndexKey(accountId: string) {
+  return `oidc:account:${accountId}`;
+}
+
+/** Deletes every short-lived artifact of an account (sessions, codes, access tokens); returns the session ids. */
+export async function destroyAccountCacheArtifacts(cache: Cache, accountId: string): Promise<string[]> {
+  const members = await cache.members(accountIndexKey(accountId));
+  await Promise.all(members.map((member) => cache.delete(`oidc:${member}`)));
+  await cache.delete(accountIndexKey(accountId));
+  return members.filter((member) => member.startsWith('Session:')).map((member) => member.slice('Session:'.length));
+}
+
+/** The live sessions of an account, as stored payloads. */
+export async function accountSessions(cache: Cache, accountId: string): Promise<Array<{ id: string; payload: AdapterPayload }>> {
+  const members = (await cache.members(accountIndexKey(accountId))).filter((member) => member.startsWith('Session:'));
+  const found = await Promise.all(members.map(async (member) => {
+    const record = await cache.getRecord(`oidc:${member}`);
+    return record ? { id: member.slice('Session:'.length), payload: JSON.parse(record.value) as AdapterPayload } : undefined;
+  }));
+  return found.filter((entry): entry is { id: string; payload: AdapterPayload } => entry !== undefined);
 }

@@ -13,6 +13,7 @@ export class DurableArtifacts implements Adapter {
     const row = {
       payload: JSON.stringify(payload),
       grant_id: payload.grantId ?? null,
+      account_id: payload.accountId ?? null,
       uid: payload.uid ?? null,
       user_code: payload.userCode ?? null,
       expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
@@ -65,6 +66,12 @@ export class DurableArtifacts implements Adapter {
   async revokeByGrantId(grantId: string) {
     await this.db.deleteFrom('oidc_artifacts').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
   }
+}
+
+/** Deletes every durable artifact (grants, refresh tokens) of an account; returns the grant ids. */
+export async function destroyAccountArtifacts(db: Db, accountId: string): Promise<string[]> {
+  const rows = await db.deleteFrom('oidc_artifacts').where('account_id', '=', accountId).returning(['model', 'id', 'grant_id']).execute();
+  return [...new Set(rows.map((row) => (row.model === 'Grant' ? row.id : row.grant_id)).filter((id): id is string => Boolean(id)))];
 }
 
 /** Deletes durable artifacts past their expiry; returns how many. */

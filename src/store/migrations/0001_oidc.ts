@@ -29,6 +29,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('payload', 'jsonb', (c) => c.notNull())
     .addColumn('grant_id', 'text')
+    .addColumn('account_id', 'text')
     .addColumn('uid', 'text')
     .addColumn('user_code', 'text')
     .addColumn('expires_at', 'timestamptz')
@@ -37,6 +38,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('oidc_artifacts_grant_idx').on('oidc_artifacts').column('grant_id')
     .where(sql.ref('grant_id'), 'is not', null).execute();
+  await db.schema.createIndex('oidc_artifacts_account_idx').on('oidc_artifacts').column('account_id')
+    .where(sql.ref('account_id'), 'is not', null).execute();
   await db.schema.createIndex('oidc_artifacts_expiry_idx').on('oidc_artifacts').column('expires_at').execute();
 }
 

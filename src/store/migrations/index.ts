@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_oidc.js';
+import * as m0002 from './0002_identity.js';
 
 /**
  * Every migration in order. A landed migration is never edited: add the next file.
@@ -7,4 +8,5 @@ import * as m0001 from './0001_oidc.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_oidc': m0001,
+  '0002_identity': m0002,
 };

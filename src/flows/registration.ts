@@ -1,0 +1,214 @@
+import type { RequestMeta } from '../audit/audit-log.js';
+import { AppError } from '../errors.js';
+import type { Accounts, VerifiedFactor } from '../identity/accounts.js';
+import { parseIdNumber } from '../identity/id-number.js';
+import { maskAccountNumber, maskCardNumber, maskIdNumber, maskName, maskPhone } from '../identity/masking.js';
+import { hashPassword } from '../identity/password-hash.js';
+import { checkPassword } from '../identity/password-policy.js';
+import { normalisePhone } from '../identity/phone.js';
+import { isUpstreamUnavailable } from '../ports/errors.js';
+import type { Registries } from '../ports/registries/index.js';
+import type { FactorKind } from '../store/schema.js';
+import type { SmsCodes } from '../verification/sms-codes.js';
+import type { Flow, FlowChannel, FlowStore } from './flow-store.js';
+
+export type RegistrationState = 'identity' | 'factors' | 'complete';
+
+interface RegistrationData {
+  identity?: { idNumber: string; name: string; birthDate: string };
+  factors: VerifiedFactor[];
+  /** The phone being verified by SMS, then the one to bind to the account. */
+  phone?: { number: string; verified: boolean };
+  accountId?: string;
+}
+
+type RegistrationFlow = Flow<RegistrationState, RegistrationData>;
+
+/** Which flow, and the channel the caller is on. */
+export interface FlowRef {
+  id: string;
+  channel: FlowChannel;
+}
+
+/** Further factors besides the phone, each verified against its own registry. */
+export type DocumentFactorKind = Exclude<FactorKind, 'phone'>;
+
+export interface RegistrationView {
+  flow_id: string;
+  channel: FlowChannel;
+  state: RegistrationState;
+  expires_at: number;
+  identity?: { name_masked: string; id_number_masked: string };
+  verified_factors: Array<{ kind: FactorKind; masked: string }>;
+  phone?: { masked: string; verified: boolean };
+  factors_needed: number;
+  ready_to_complete: boolean;
+  account_id?: string;
+}
+
+export const REQUIRED_FACTORS = 2;
+const FLOW_TTL_SECONDS = 30 * 60;
+
+/**
+ * Online real-name registration (国办函〔2016〕108号 §5): the citizen ID and name, checked
+ * against the population registry; at least two further factors of different kinds, each
+ * verified; a phone verified by SMS to bind; a password and the service agreement. The
+ * account (assurance level 2) is created in one transaction at the very end, so nothing is
+ * half-registered, and whether the ID number was already registered is told only then.
+ */
+export class Registration {
+  constructor(
+    private readonly flows: FlowStore,
+    private readonly accounts: Accounts,
+    private readonly registries: Registries,
+    private readonly smsCodes: SmsCodes,
+    private readonly agreementVersion: string,
+  ) {}
+
+  view(flow: RegistrationFlow): RegistrationView {
+    const { data } = flow;
+    return {
+      flow_id: flow.id,
+      channel: flow.channel,
+      state: flow.state,
+      expires_at: flow.expiresAt,
+      ...(data.identity ? { identity: { name_masked: maskName(data.identity.name), id_number_masked: maskIdNumber(data.identity.idNumber) } } : {}),
+      verified_factors: data.factors.map((f) => ({ kind: f.kind, masked: f.masked })),
+      ...(data.phone ? { phone: { masked: maskPhone(data.phone.number), verified: data.phone.verified } } : {}),
+      factors_needed: Math.max(0, REQUIRED_FACTORS - data.factors.length),
+      ready_to_complete: flow.state === 'factors' && data.factors.length >= REQUIRED_FACTORS && Boolean(data.phone?.verified),
+      ...(data.accountId ? { account_id: data.accountId } : {}),
+    };
+  }
+
+  async start(channel: FlowChannel): Promise<RegistrationView> {
+    return this.view(await this.flows.create<RegistrationState, RegistrationData>('registration', channel, 'identity', { factors: [] }, FLOW_TTL_SECONDS));
+  }
+
+  async get(flowId: string, channel: FlowChannel): Promise<RegistrationView> {
+    return this.view(await this.flows.get<RegistrationState, RegistrationData>('registration', flowId, channel));
+  }
+
+  private async consult<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (isUpstreamUnavailable(error)) throw new AppError('registry_unavailable', {}, { cause: error });
+      throw error;
+    }
+  }
+
+  private step<T>(at: FlowRef, allowed: RegistrationState[], run: (flow: RegistrationFlow) => Promise<{ flow?: RegistrationFlow; result: T }>) {
+    return this.flows.step<RegistrationState, RegistrationData, T>('registration', at.id, at.channel, allowed, run);
+  }
+
+  async submitIdentity(at: FlowRef, input: { name: string; idNumber: string }): Promise<RegistrationView> {
+    return this.step(at, ['identity'], async (flow) => {
+      const parsed = parseIdNumber(input.idNumber);
+      if (!parsed.ok) throw new AppError('invalid_id_number');
+      const name = input.name.trim();
+      if (name.length < 1 || name.length > 50) throw new AppError('invalid_input', { field: 'name' });
+      const person = await this.consult(() => this.registries.population.verifyPerson({ idNumber: parsed.value, name }));
+      if (!person.match) throw new AppError('identity_mismatch');
+      if (person.status !== 'normal') throw new AppError('person_not_eligible');
+      const next: RegistrationFlow = { ...flow, state: 'factors', data: { ...flow.data, identity: { idNumber: parsed.value, name, birthDate: parsed.birthDate } } };
+      return { flow: next, result: this.view(next) };
+    });
+  }
+
+  async sendPhoneCode(at: FlowRef, input: { phone: string; captcha?: { id?: string; answer?: string } }, meta: RequestMeta): Promise<{ ttl_seconds: number }> {
+    return this.step(at, ['factors'], async (flow) => {
+      const phone = normalisePhone(input.phone);
+      if (!phone) throw new AppError('invalid_phone');
+      const sent = await this.smsCodes.send({ purpose: 'register', phone, flowId: at.id, ip: meta.ip ?? 'unknown', captcha: input.captcha });
+      // Until the new number is verified, the flow no longer has a verified phone to bind.
+      const next: RegistrationFlow = { ...flow, data: { ...flow.data, phone: { number: phone, verified: false } } };
+      return { flow: next, result: { ttl_seconds: sent.ttlSeconds } };
+    });
+  }
+
+  /**
+   * The code proves the person holds the phone, so it can be bound; the carrier's
+   * real-name check decides whether it also counts as one of the factors.
+   */
+  async verifyPhone(at: FlowRef, input: { code: string }): Promise<RegistrationView> {
+    return this.step(at, ['factors'], async (flow) => {
+      const { identity, phone } = flow.data;
+      if (!identity || !phone || phone.verified) throw new AppError('flow_step_invalid');
+      await this.smsCodes.verify({ purpose: 'register', phone: phone.number, flowId: at.id }, input.code.trim());
+      const carrier = await this.consult(() => this.registries.carrier.verifyPhone({ idNumber: identity.idNumber, name: identity.name, phone: phone.number }));
+      const factors = carrier.match
+        ? [...flow.data.factors.filter((f) => f.kind !== 'phone'), { kind: 'phone' as const, normalised: phone.number, masked: maskPhone(phone.number) }]
+        : flow.data.factors;
+      const next: RegistrationFlow = { ...flow, data: { ...flow.data, factors, phone: { number: phone.number, verified: true } } };
+      return { flow: next, result: this.view(next) };
+    });
+  }
+
+  async verifyFactor(at: FlowRef, input: { kind: DocumentFactorKind; number: string; reservedPhone?: string }): Promise<RegistrationView> {
+    return this.step(at, ['factors'], async (flow) => {
+      const { identity } = flow.data;
+      if (!identity) throw new AppError('flow_step_invalid');
+      if (flow.data.factors.some((f) => f.kind === input.kind)) throw new AppError('factor_duplicate');
+      const number = input.number.replace(/[\s-]/g, '').toUpperCase();
+      if (!/^[0-9A-Z]{4,32}$/.test(number)) throw new AppError('invalid_input', { field: 'number' });
+      const person = { idNumber: identity.idNumber, name: identity.name };
+      let masked: string;
+      let match: boolean;
+      switch (input.kind) {
+        case 'bank_card': {
+          const reserved = normalisePhone(input.reservedPhone ?? '');
+          if (!reserved) throw new AppError('invalid_phone');
+          ({ match } = await this.consult(() => this.registries.bankCard.verifyCard({ ...person, cardNumber: number, phone: reserved })));
+          masked = maskCardNumber(number);
+          break;
+        }
+        case 'social_security_card':
+          ({ match } = await this.consult(() => this.registries.socialSecurity.verifyCard({ ...person, cardNumber: number })));
+          masked = maskAccountNumber(number);
+          break;
+        case 'housing_fund':
+          ({ match } = await this.consult(() => this.registries.housingFund.verifyAccount({ ...person, accountNumber: number })));
+          masked = maskAccountNumber(number);
+          break;
+        case 'driving_licence':
+          ({ match } = await this.consult(() => this.registries.drivingLicence.verifyFileNumber({ ...person, fileNumber: number })));
+          masked = maskAccountNumber(number);
+          break;
+        default:
+          throw new AppError('invalid_input', { field: 'kind' });
+      }
+      if (!match) throw new AppError('factor_mismatch');
+      const next: RegistrationFlow = { ...flow, data: { ...flow.data, factors: [...flow.data.factors, { kind: input.kind, normalised: number, masked }] } };
+      return { flow: next, result: this.view(next) };
+    });
+  }
+
+  async complete(at: FlowRef, input: { password: string; acceptAgreement: boolean }, meta: RequestMeta): Promise<RegistrationView> {
+    return this.step(at, ['factors'], async (flow) => {
+      const { identity, phone, factors } = flow.data;
+      if (!identity) throw new AppError('flow_step_invalid');
+      if (factors.length < REQUIRED_FACTORS) throw new AppError('factors_insufficient');
+      if (!phone?.verified) throw new AppError('phone_required');
+      if (!input.acceptAgreement) throw new AppError('agreement_required');
+      const policy = checkPassword(input.password, { idNumber: identity.idNumber, phone: phone.number, birthDate: identity.birthDate });
+      if (!policy.ok) throw new AppError('weak_password', { reason: policy.reason });
+      // Only now, with the factors proven, may the person learn that the ID is taken.
+      if (await this.accounts.byIdNumber(identity.idNumber)) throw new AppError('already_registered');
+      const accountId = await this.accounts.create({
+        idNumber: identity.idNumber,
+        name: identity.name,
+        phone: phone.number,
+        passwordHash: await hashPassword(policy.normalised),
+        passwordMustChange: false,
+        assuranceLevel: 2,
+        channel: 'online',
+        agreementVersion: this.agreementVersion,
+        factors,
+      }, meta);
+      // Personal data leaves the flow as soon as the account holds it.
+      const next: RegistrationFlow = { ...flow, state: 'complete', data: { factors: [], accountId } };
+      return { flow: next, result: this.view(next) };
+    });
+  }
+}

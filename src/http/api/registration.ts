@@ -1,0 +1,62 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import { z } from 'zod';
+import type { Registration } from '../../flows/registration.js';
+import { parseInput, requestMeta } from '../request-meta.js';
+
+export const documentFactorKinds = ['social_security_card', 'bank_card', 'housing_fund', 'driving_licence'] as const;
+
+export const registrationSchemas = {
+  identity: z.object({ name: z.string().trim().min(1).max(50), id_number: z.string().trim().min(1).max(32) }),
+  phoneCode: z.object({ phone: z.string().trim().min(1).max(20), captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional() }),
+  phoneVerify: z.object({ code: z.string().trim().min(1).max(10) }),
+  factor: z.object({ kind: z.enum(documentFactorKinds), number: z.string().trim().min(1).max(40), reserved_phone: z.string().trim().max(20).optional() }),
+  complete: z.object({ password: z.string().min(1).max(256), accept_agreement: z.boolean() }),
+};
+
+/**
+ * The registration flow as JSON, for the app and the mini-program. The flow id is the
+ * capability: whoever holds it continues the flow; it is random, short-lived and never
+ * put in a URL a browser would share.
+ */
+export function registrationApi(registration: Registration): Router {
+  const router = new Router({ prefix: '/api/v1/registration' });
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
+  const flow = (id: string) => ({ id, channel: 'api' as const });
+
+  router.post('/', async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await registration.start('api');
+  });
+
+  router.get('/:flowId', async (ctx) => {
+    ctx.body = await registration.get(ctx.params.flowId!, 'api');
+  });
+
+  router.post('/:flowId/identity', json, async (ctx) => {
+    const input = parseInput(registrationSchemas.identity, ctx.request.body);
+    ctx.body = await registration.submitIdentity(flow(ctx.params.flowId!), { name: input.name, idNumber: input.id_number });
+  });
+
+  router.post('/:flowId/phone/code', json, async (ctx) => {
+    const input = parseInput(registrationSchemas.phoneCode, ctx.request.body);
+    ctx.body = await registration.sendPhoneCode(flow(ctx.params.flowId!), { phone: input.phone, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
+  });
+
+  router.post('/:flowId/phone/verify', json, async (ctx) => {
+    const input = parseInput(registrationSchemas.phoneVerify, ctx.request.body);
+    ctx.body = await registration.verifyPhone(flow(ctx.params.flowId!), { code: input.code });
+  });
+
+  router.post('/:flowId/factors', json, async (ctx) => {
+    const input = parseInput(registrationSchemas.factor, ctx.request.body);
+    ctx.body = await registration.verifyFactor(flow(ctx.params.flowId!), { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone });
+  });
+
+  router.post('/:flowId/complete', json, async (ctx) => {
+    const input = parseInput(registrationSchemas.complete, ctx.request.body);
+    ctx.body = await registration.complete(flow(ctx.params.flowId!), { password: input.password, acceptAgreement: input.accept_agreement }, requestMeta(ctx));
+  });
+
+  return router;
+}

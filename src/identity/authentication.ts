@@ -1,0 +1,169 @@
+import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
+import type { KeyedDigest } from '../crypto/digest.js';
+import { AppError } from '../errors.js';
+import type { LoginThrottle } from '../verification/login-throttle.js';
+import type { SmsCodes } from '../verification/sms-codes.js';
+import type { AccountRow } from './account-store.js';
+import type { Accounts } from './accounts.js';
+import { parseIdNumber } from './id-number.js';
+import { maskIdNumber, maskPhone } from './masking.js';
+import { DUMMY_HASH, hashPassword, needsRehash, verifyPassword } from './password-hash.js';
+import { normalisePhone } from './phone.js';
+import { verifyTotp } from './totp.js';
+
+export type AuthenticationMethod = 'pwd' | 'sms' | 'otp';
+
+/** The first factor passed; what the account still needs before the login is complete. */
+export interface FirstFactorResult {
+  accountId: string;
+  method: 'pwd' | 'sms';
+  needsTotp: boolean;
+  mustChangePassword: boolean;
+  assuranceLevel: number;
+}
+
+type Identifier = { kind: 'id_number'; value: string } | { kind: 'phone'; value: string } | { kind: 'unknown'; value: string };
+
+function classify(input: string): Identifier {
+  const trimmed = input.trim();
+  const id = parseIdNumber(trimmed);
+  if (id.ok) return { kind: 'id_number', value: id.value };
+  const phone = normalisePhone(trimmed);
+  if (phone) return { kind: 'phone', value: phone };
+  return { kind: 'unknown', value: trimmed.toUpperCase() };
+}
+
+function maskIdentifier(identifier: Identifier): string {
+  if (identifier.kind === 'id_number') return maskIdNumber(identifier.value);
+  if (identifier.kind === 'phone') return maskPhone(identifier.value);
+  return '(unrecognised)';
+}
+
+/**
+ * Sign-in by ID number or phone with a password, by phone with an SMS code, and the TOTP
+ * second step. Unknown accounts and wrong passwords get the same answer after the same
+ * work; failures are throttled and audited.
+ */
+export class Authentication {
+  constructor(
+    private readonly accounts: Accounts,
+    private readonly throttle: LoginThrottle,
+    private readonly smsCodes: SmsCodes,
+    private readonly audit: AuditLog,
+    private readonly digest: KeyedDigest,
+  ) {}
+
+  private async find(identifier: Identifier): Promise<AccountRow | undefined> {
+    const row = identifier.kind === 'id_number' ? await this.accounts.byIdNumber(identifier.value)
+      : identifier.kind === 'phone' ? await this.accounts.byPhone(identifier.value) : undefined;
+    return row && row.status !== 'deregistered' ? row : undefined;
+  }
+
+  /** Throttling subject: the account when there is one, else what was typed, so both behave alike. */
+  private subject(identifier: Identifier, row: AccountRow | undefined): string {
+    return row ? `account:${row.id}` : `typed:${this.digest.digest('login-subject', identifier.value)}`;
+  }
+
+  private async refuse(identifier: Identifier, row: AccountRow | undefined, method: 'pwd' | 'sms', meta: RequestMeta): Promise<never> {
+    const locked = await this.throttle.fail(this.subject(identifier, row), meta.ip ?? 'unknown');
+    await this.audit.append({
+      actor: { kind: 'anonymous' },
+      action: 'login',
+      target: row ? { kind: 'account', id: row.id } : undefined,
+      result: 'failure',
+      details: { method, identifier_masked: maskIdentifier(identifier), ...(locked ? { locked: true } : {}) },
+      meta,
+    });
+    if (locked) {
+      await this.audit.append({ actor: { kind: 'system' }, action: 'login.locked', target: row ? { kind: 'account', id: row.id } : undefined, result: 'success', details: { identifier_masked: maskIdentifier(identifier) }, meta });
+    }
+    throw new AppError('login_failed');
+  }
+
+  private admit(row: AccountRow, method: 'pwd' | 'sms'): FirstFactorResult {
+    if (row.status === 'banned') throw new AppError('account_banned');
+    return {
+      accountId: row.id,
+      method,
+      needsTotp: row.totp_enabled_at !== null,
+      mustChangePassword: row.password_must_change,
+      assuranceLevel: row.assurance_level,
+    };
+  }
+
+  async withPassword(input: { identifier: string; password: string }, meta: RequestMeta): Promise<FirstFactorResult> {
+    const identifier = classify(input.identifier);
+    const row = await this.find(identifier);
+    await this.throttle.check(this.subject(identifier, row), meta.ip ?? 'unknown');
+    // Unknown accounts are checked against a dummy hash: same work, same answer.
+    const matches = await verifyPassword(row?.password_hash ?? await DUMMY_HASH, input.password.normalize('NFKC'));
+    const valid = matches && Boolean(row?.password_hash);
+    if (!row || !valid) return this.refuse(identifier, row, 'pwd', meta);
+    if (row.status === 'banned') {
+      await this.audit.append({ actor: { kind: 'citizen', id: row.id }, action: 'login', target: { kind: 'account', id: row.id }, result: 'denied', details: { method: 'pwd', reason: 'banned' }, meta });
+    }
+    const result = this.admit(row, 'pwd');
+    await this.throttle.succeed(this.subject(identifier, row));
+    if (needsRehash(row.password_hash!)) await this.accounts.update(row.id, { password_hash: await hashPassword(input.password.normalize('NFKC')) });
+    return result;
+  }
+
+  /** Sends a login code; the answer is the same whether or not the phone has an account. */
+  async sendLoginCode(input: { phone: string; flowId: string; captcha?: { id?: string; answer?: string } }, meta: RequestMeta): Promise<{ ttlSeconds: number }> {
+    const phone = normalisePhone(input.phone);
+    if (!phone) throw new AppError('invalid_phone');
+    const row = await this.find({ kind: 'phone', value: phone });
+    return this.smsCodes.send({ purpose: 'login', phone, flowId: input.flowId, ip: meta.ip ?? 'unknown', captcha: input.captcha, deliver: row !== undefined });
+  }
+
+  async withSmsCode(input: { phone: string; code: string; flowId: string }, meta: RequestMeta): Promise<FirstFactorResult> {
+    const phone = normalisePhone(input.phone);
+    if (!phone) throw new AppError('invalid_phone');
+    const identifier: Identifier = { kind: 'phone', value: phone };
+    const row = await this.find(identifier);
+    await this.throttle.check(this.subject(identifier, row), meta.ip ?? 'unknown');
+    try {
+      await this.smsCodes.verify({ purpose: 'login', phone, flowId: input.flowId }, input.code.trim());
+    } catch (error) {
+      if (error instanceof AppError && (error.code === 'code_invalid' || error.code === 'code_attempts_exceeded')) {
+        await this.throttle.fail(this.subject(identifier, row), meta.ip ?? 'unknown');
+        await this.audit.append({ actor: { kind: 'anonymous' }, action: 'login', target: row ? { kind: 'account', id: row.id } : undefined, result: 'failure', details: { method: 'sms', identifier_masked: maskPhone(phone) }, meta });
+      }
+      throw error;
+    }
+    // A code is only ever delivered to a registered phone, so a valid code implies an account.
+    if (!row) throw new AppError('code_invalid');
+    const result = this.admit(row, 'sms');
+    await this.throttle.succeed(this.subject(identifier, row));
+    return result;
+  }
+
+  /** The second step for accounts with TOTP: a current code (never one already used) or a recovery code. */
+  async withTotp(accountId: string, input: { code: string }, meta: RequestMeta): Promise<void> {
+    const row = await this.accounts.row(accountId);
+    const secret = row ? this.accounts.openTotpSecret(row) : undefined;
+    if (!row || !secret) throw new AppError('totp_not_enabled');
+    const subject = `account:${row.id}:totp`;
+    await this.throttle.check(subject, meta.ip ?? 'unknown');
+    const code = input.code.replace(/\s/g, '');
+    if (/^\d{6}$/.test(code)) {
+      const verified = await verifyTotp({ secret, token: code, lastUsedStep: row.totp_last_step ?? undefined });
+      if (verified.ok) {
+        await this.accounts.update(row.id, { totp_last_step: verified.step });
+        await this.throttle.succeed(subject);
+        return;
+      }
+    } else if (await this.accounts.useRecoveryCode(row.id, code)) {
+      await this.audit.append({ actor: { kind: 'citizen', id: row.id }, action: 'mfa.recovery_code_used', target: { kind: 'account', id: row.id }, result: 'success', meta });
+      await this.throttle.succeed(subject);
+      return;
+    }
+    await this.throttle.fail(subject, meta.ip ?? 'unknown');
+    await this.audit.append({ actor: { kind: 'citizen', id: row.id }, action: 'login.totp', target: { kind: 'account', id: row.id }, result: 'failure', meta });
+    throw new AppError('totp_invalid');
+  }
+
+  async recordSuccess(result: FirstFactorResult, amr: string[], clientId: string | undefined, meta: RequestMeta): Promise<void> {
+    await this.audit.append({ actor: { kind: 'citizen', id: result.accountId }, action: 'login', target: { kind: 'account', id: result.accountId }, result: 'success', details: { amr, client_id: clientId }, meta });
+  }
+}

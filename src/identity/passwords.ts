@@ -1,0 +1,31 @@
+import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
+import { AppError } from '../errors.js';
+import type { Accounts } from './accounts.js';
+import { hashPassword, verifyPassword } from './password-hash.js';
+import { checkPassword } from './password-policy.js';
+
+/** Setting a password: the policy, the hash, the audit record; nothing else. */
+export class Passwords {
+  constructor(private readonly accounts: Accounts, private readonly audit: AuditLog) {}
+
+  async set(accountId: string, password: string, options: { current?: string; reason: 'change' | 'forced_change' | 'recovery' }, meta: RequestMeta): Promise<void> {
+    const row = await this.accounts.row(accountId);
+    if (!row || row.status === 'deregistered') throw new AppError('account_not_found');
+    if (options.current !== undefined) {
+      const ok = row.password_hash ? await verifyPassword(row.password_hash, options.current.normalize('NFKC')) : false;
+      if (!ok) {
+        await this.audit.append({ actor: { kind: 'citizen', id: accountId }, action: 'password.change', target: { kind: 'account', id: accountId }, result: 'failure', details: { reason: 'current_password_wrong' }, meta });
+        throw new AppError('password_incorrect');
+      }
+    }
+    const profile = this.accounts.profileOf(row);
+    const birthDate = /^\d{17}[\dX]$/.test(profile.idNumber) ? `${profile.idNumber.slice(6, 10)}-${profile.idNumber.slice(10, 12)}-${profile.idNumber.slice(12, 14)}` : undefined;
+    const policy = checkPassword(password, { idNumber: profile.idNumber, phone: profile.phone, birthDate });
+    if (!policy.ok) throw new AppError('weak_password', { reason: policy.reason });
+    const hash = await hashPassword(policy.normalised);
+    await this.accounts.transaction(async (trx) => {
+      await this.accounts.update(accountId, { password_hash: hash, password_must_change: false, password_changed_at: new Date() }, trx);
+      await this.audit.append({ actor: { kind: 'citizen', id: accountId }, action: options.reason === 'recovery' ? 'password.recover' : 'password.change', target: { kind: 'account', id: accountId }, result: 'success', details: { reason: options.reason }, meta }, trx);
+    });
+  }
+}

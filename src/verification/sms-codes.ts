@@ -1,0 +1,112 @@
+import { randomInt } from 'node:crypto';
+import type { SmsPolicy } from '../config/load.js';
+import type { KeyedDigest } from '../crypto/digest.js';
+import { AppError } from '../errors.js';
+import { codeMessage, type CodePurpose, type SmsGateway } from '../ports/sms/index.js';
+import { isUpstreamUnavailable } from '../ports/errors.js';
+import type { Cache } from '../store/cache.js';
+import type { Captchas } from './captcha.js';
+
+export interface CodeBinding {
+  purpose: CodePurpose;
+  /** 11-digit mobile number. */
+  phone: string;
+  /** The flow or interaction the code belongs to: a code sent for one cannot finish another. */
+  flowId: string;
+}
+
+export interface SendRequest extends CodeBinding {
+  ip: string;
+  captcha?: { id?: string; answer?: string };
+  /** False when the phone must not get a code (e.g. login to an unknown phone): everything else happens the same. */
+  deliver?: boolean;
+}
+
+interface StoredCode {
+  digest: string;
+}
+
+/**
+ * Six-digit SMS codes: valid for a few minutes, single use, bound to purpose, phone and
+ * flow, kept only as a keyed digest, void after a few wrong tries. Sending is limited
+ * per phone and per address, and an address that has sent a few must solve a captcha.
+ */
+export class SmsCodes {
+  constructor(
+    private readonly cache: Cache,
+    private readonly gateway: SmsGateway,
+    private readonly digest: KeyedDigest,
+    private readonly captchas: Captchas,
+    private readonly policy: SmsPolicy,
+  ) {}
+
+  private phoneKey(phone: string) {
+    return this.digest.digest('sms-limit', phone);
+  }
+
+  private codeKey(binding: CodeBinding) {
+    return `sms-code:${binding.purpose}:${binding.flowId}:${this.phoneKey(binding.phone)}`;
+  }
+
+  private codeDigest(binding: CodeBinding, code: string) {
+    return this.digest.digest('sms-code', `${binding.purpose}\0${binding.flowId}\0${binding.phone}\0${code}`);
+  }
+
+  /** Whether the next send from this address needs a captcha (the page shows one ahead of time). */
+  async captchaRequired(ip: string): Promise<boolean> {
+    const sent = Number(await this.cache.get(`sms-ip:${ip}:h`) ?? 0);
+    return sent >= this.policy.captchaAfterSendsPerIp;
+  }
+
+  async send(request: SendRequest): Promise<{ ttlSeconds: number }> {
+    if (await this.captchaRequired(request.ip)) await this.captchas.verify(request.captcha?.id, request.captcha?.answer);
+
+    const phone = this.phoneKey(request.phone);
+    const windows: Array<[string, number, number]> = [
+      [`sms-ip:${request.ip}:h`, 3600, this.policy.perIpPerHour],
+      [`sms-phone:${phone}:m`, 60, this.policy.perMinute],
+      [`sms-phone:${phone}:h`, 3600, this.policy.perHour],
+      [`sms-phone:${phone}:d`, 86_400, this.policy.perDay],
+    ];
+    // Counting first and comparing after makes concurrent sends unable to slip past a limit.
+    for (const [key, seconds, limit] of windows) {
+      if (await this.cache.increment(key, seconds) > limit) throw new AppError('sms_rate_limited');
+    }
+
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const stored: StoredCode = { digest: this.codeDigest(request, code) };
+    const key = this.codeKey(request);
+    await this.cache.set(key, JSON.stringify(stored), this.policy.codeTtlSeconds);
+    await this.cache.delete(`${key}:tries`);
+    if (request.deliver !== false) {
+      try {
+        await this.gateway.send(codeMessage(request.phone, request.purpose, code, Math.round(this.policy.codeTtlSeconds / 60)));
+      } catch (error) {
+        await this.cache.delete(key);
+        if (isUpstreamUnavailable(error)) throw new AppError('registry_unavailable', {}, { cause: error });
+        throw error;
+      }
+    }
+    return { ttlSeconds: this.policy.codeTtlSeconds };
+  }
+
+  /** Accepts the right code once; throws code_invalid or code_attempts_exceeded otherwise. */
+  async verify(binding: CodeBinding, code: string): Promise<void> {
+    const key = this.codeKey(binding);
+    const raw = await this.cache.get(key);
+    if (!raw || !/^\d{6}$/.test(code)) throw new AppError('code_invalid');
+    const stored = JSON.parse(raw) as StoredCode;
+    if (stored.digest === this.codeDigest(binding, code)) {
+      // Only one of two racing correct submissions gets it.
+      if (await this.cache.take(key) === null) throw new AppError('code_invalid');
+      await this.cache.delete(`${key}:tries`);
+      return;
+    }
+    const tries = await this.cache.increment(`${key}:tries`, this.policy.codeTtlSeconds);
+    if (tries >= this.policy.maxAttempts) {
+      await this.cache.delete(key);
+      throw new AppError('code_attempts_exceeded');
+    }
+    throw new AppError('code_invalid');
+  }
+}
