@@ -8,7 +8,7 @@ import type { PendingLogin, PendingLogins } from '../../flows/pending-login.js';
 import { nextStep } from '../../flows/pending-login.js';
 import type { Authentication, FirstFactorResult } from '../../identity/authentication.js';
 import type { Passwords } from '../../identity/passwords.js';
-import { pickLocale, translate, translateParams, type Locale } from '../../i18n/messages.js';
+import { isMessageKey, pickLocale, translate, translateParams, type Locale } from '../../i18n/messages.js';
 import { acrFor } from '../../oidc/account-claims.js';
 import type { Captchas } from '../../verification/captcha.js';
 import type { SmsCodes } from '../../verification/sms-codes.js';
@@ -141,8 +141,10 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       return renderLogin(ctx, details, { tab: ctx.query.tab === 'sms' ? 'sms' : 'password' });
     }
     if (details.prompt.name === 'consent') {
+      // Native apps are asked every time (RFC 8252 §8.6): another app could claim their redirect.
       const missing = details.prompt.details.missingOIDCScope as string[] | undefined;
-      return deps.pages.render(ctx, 'consent', locale, { ...common, scopes: missing ?? [] });
+      const requested = String(details.params.scope ?? '').split(' ').filter((scope) => isMessageKey(`scope.${scope}`));
+      return deps.pages.render(ctx, 'consent', locale, { ...common, scopes: missing?.length ? missing : requested });
     }
     throw new AppError('wrong_step');
   });
