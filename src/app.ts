@@ -10,6 +10,9 @@ import { securityHeaders } from './http/middleware/security-headers.js';
 import { opsRoutes } from './http/ops/routes.js';
 import { registrationApi } from './http/api/registration.js';
 import { registrationPages } from './http/self-service/registration-pages.js';
+import { recoveryApi } from './http/api/recovery.js';
+import { recoveryPages } from './http/self-service/recovery-pages.js';
+import { accountCentre } from './http/account/routes.js';
 import { staticRoutes } from './http/static.js';
 import Router from '@koa/router';
 
@@ -45,6 +48,8 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
     registration: deps.registration, pages: deps.pages, csrf: deps.csrf, smsCodes: deps.smsCodes, captchas: deps.captchas, agreementVersion: deps.config.agreementVersion,
   });
   const registerApi = registrationApi(deps.registration);
+  const recoverPages = recoveryPages({ recovery: deps.recovery, pages: deps.pages, csrf: deps.csrf, smsCodes: deps.smsCodes, captchas: deps.captchas });
+  const recoverApi = recoveryApi(deps.recovery);
   const agreement = new Router().get('/agreement', (ctx) => {
     deps.pages.render(ctx, 'agreement', ctx.state.locale, { version: deps.config.agreementVersion });
   });
@@ -71,7 +76,10 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(interactions.allowedMethods());
   app.use(registerPages.routes());
   app.use(registerApi.routes());
+  app.use(recoverPages.routes());
+  app.use(recoverApi.routes());
   app.use(agreement.routes());
+  app.use(accountCentre(deps));
   app.use(oidc);
 
   // Errors are answered by errorHandler; this only keeps Koa from printing them again.

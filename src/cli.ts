@@ -6,6 +6,7 @@ import { openDatabase } from './store/db.js';
 import { createLogger } from './log.js';
 import { ClientRegistry, ClientsFileError } from './oidc/clients.js';
 import { LONGEST_SIGNED_TOKEN_SECONDS } from './oidc/configuration/ttl.js';
+import { readResourceServers } from './oidc/resource-servers.js';
 
 /** Operator commands: `npm run cli -- <command> [options]`. */
 type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
@@ -51,8 +52,11 @@ const COMMANDS: Record<string, Command> = {
       const fallback = 2 * deps.config.keyRotationCheckSeconds;
       const activationDelaySeconds = values['activate-in'] === undefined ? fallback : Number(values['activate-in']);
       if (!Number.isInteger(activationDelaySeconds) || activationDelaySeconds < 0) throw new UsageError('--activate-in takes a whole number of seconds');
-      const kids = await deps.signingKeys.rotate({ activationDelaySeconds, retainSeconds: LONGEST_SIGNED_TOKEN_SECONDS });
-      return `new signing keys ${kids.join(', ')}: published now, signing in ${activationDelaySeconds}s; previous keys stay published ${LONGEST_SIGNED_TOKEN_SECONDS}s longer`;
+      // JWT access tokens for APIs may live longer than ID tokens: keep old keys until the longest expires.
+      const apis = await readResourceServers(deps.config.resourceServersFile);
+      const retainSeconds = Math.max(LONGEST_SIGNED_TOKEN_SECONDS, ...apis.map((api) => api.access_token_ttl + 5 * 60));
+      const kids = await deps.signingKeys.rotate({ activationDelaySeconds, retainSeconds });
+      return `new signing keys ${kids.join(', ')}: published now, signing in ${activationDelaySeconds}s; previous keys stay published ${retainSeconds}s longer`;
     },
   },
   'keys:list': {
@@ -60,7 +64,13 @@ const COMMANDS: Record<string, Command> = {
     usage: 'keys:list',
     async run(deps) {
       const rows = await deps.database.db.selectFrom('signing_keys').select(['kid', 'alg', 'created_at', 'activate_at', 'retire_after']).orderBy('created_at').execute();
-      return rows.map((r) => `${r.kid}\t${r.alg}\tactive from ${r.activate_at.toISOString()}\t${r.retire_after ? `retires ${r.retire_after.toISOString()}` : 'current'}`).join('\n');
+      const now = new Date();
+      const state = (r: (typeof rows)[number]) => {
+        if (r.retire_after && r.retire_after <= now) return 'retired (unpublished, purged hourly)';
+        if (r.activate_at > now) return `pending: signs from ${r.activate_at.toISOString()}`;
+        return r.retire_after ? `published until ${r.retire_after.toISOString()}` : 'current';
+      };
+      return rows.map((r) => `${r.kid}\t${r.alg}\t${state(r)}`).join('\n');
     },
   },
 };

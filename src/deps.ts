@@ -10,6 +10,18 @@ import { translate, type Locale } from './i18n/messages.js';
 import { FlowStore } from './flows/flow-store.js';
 import { PendingLogins } from './flows/pending-login.js';
 import { Registration } from './flows/registration.js';
+import { Recovery } from './flows/recovery.js';
+import { PhoneRebinding } from './flows/phone-rebinding.js';
+import { SecurityEvents } from './audit/audit-queries.js';
+import { AccountOverview } from './identity/account-overview.js';
+import { AddressChange } from './identity/address-change.js';
+import { AttemptLimit } from './identity/attempt-limit.js';
+import { Deregistration } from './identity/deregistration.js';
+import { OwnerCodes } from './identity/owner-codes.js';
+import { PasswordChange } from './identity/password-change.js';
+import { TotpEnrolment } from './identity/totp-enrolment.js';
+import { accountCentreClient } from './oidc/account-centre-client.js';
+import { SessionRevocation } from './oidc/session-revocation.js';
 import { Accounts } from './identity/accounts.js';
 import { Authentication } from './identity/authentication.js';
 import { Passwords } from './identity/passwords.js';
@@ -59,6 +71,16 @@ export interface Dependencies {
   passwords: Passwords;
   pendingLogins: PendingLogins;
   accountSessions: AccountSessions;
+  recovery: Recovery;
+  sessionRevocation: SessionRevocation;
+  securityEvents: SecurityEvents;
+  ownerCodes: OwnerCodes;
+  accountOverview: AccountOverview;
+  addressChange: AddressChange;
+  passwordChange: PasswordChange;
+  totpEnrolment: TotpEnrolment;
+  phoneRebinding: PhoneRebinding;
+  deregistration: Deregistration;
   close(): Promise<void>;
 }
 
@@ -97,6 +119,21 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const passwords = new Passwords(accounts, audit);
     const pendingLogins = new PendingLogins(cache, LIFETIMES.interaction);
     const accountSessions = new AccountSessions(database.db, cache);
+    const recovery = new Recovery({
+      flows, accounts, passwords, smsCodes, sms, accountSessions, audit, cache, smsPolicy: config.smsPolicy,
+      throttle: new LoginThrottle(cache, config.loginPolicy),
+    });
+    // The account centre (个人中心): see http/account/routes.ts.
+    const sessionRevocation = new SessionRevocation(database.db, cache, digest);
+    const securityEvents = new SecurityEvents(database.db);
+    const ownerCodes = new OwnerCodes(accounts, smsCodes);
+    const attempts = new AttemptLimit(cache);
+    const accountOverview = new AccountOverview(accounts, accountSessions, securityEvents, audit);
+    const addressChange = new AddressChange(accounts, ownerCodes, audit);
+    const passwordChange = new PasswordChange(passwords, sessionRevocation, attempts, audit);
+    const totpEnrolment = new TotpEnrolment(accounts, cache, cipher, ownerCodes, attempts, audit);
+    const phoneRebinding = new PhoneRebinding({ flows, accounts, registries, smsCodes, sms, attempts, audit });
+    const deregistration = new Deregistration(accounts, ownerCodes, accountSessions, audit);
 
     const renderPage = (ctx: KoaContextWithOIDC, page: string, data: Record<string, unknown> = {}, status = 200) => {
       pages.render(ctx, page, (ctx.state.locale ?? 'zh-CN') as Locale, data, status);
@@ -130,10 +167,16 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       await clients.upsert(entries, (metadata) => providers.current.Client.validate(metadata as ClientMetadata));
       logger.info({ clients: entries.map((entry) => entry.client_id), file: config.clientsFile }, 'clients imported');
     }
+    if (importClients) {
+      // The account centre signs citizens in through our own /auth; its redirect URI follows ISSUER.
+      await clients.upsert([accountCentreClient(config.issuer)], (metadata) => providers.current.Client.validate(metadata as ClientMetadata), 'file');
+    }
 
     return {
       config, logger, database, cache, cipher, digest, clients, signingKeys, providers, metrics, pages, csrf,
       audit, registries, sms, captchas, smsCodes, accounts, authentication, flows, registration, passwords, pendingLogins, accountSessions,
+      recovery,
+      sessionRevocation, securityEvents, ownerCodes, accountOverview, addressChange, passwordChange, totpEnrolment, phoneRebinding, deregistration,
       async close() {
         providers.stop();
         for (const close of opened.reverse()) await close().catch(() => {});

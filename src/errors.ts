@@ -43,7 +43,12 @@ export type ErrorCode =
   | 'password_incorrect'
   | 'account_not_found'
   | 'session_not_found'
-  | 'invalid_input';
+  | 'invalid_input'
+  | 'login_state_invalid'
+  | 'totp_enrolment_expired'
+  | 'recovery_code_invalid'
+  | 'phone_unchanged'
+  | 'attempts_exceeded';
 
 const STATUS: Record<ErrorCode, number> = {
   internal: 500,
@@ -88,6 +93,11 @@ const STATUS: Record<ErrorCode, number> = {
   account_not_found: 404,
   session_not_found: 404,
   invalid_input: 400,
+  login_state_invalid: 400,
+  totp_enrolment_expired: 400,
+  recovery_code_invalid: 400,
+  phone_unchanged: 400,
+  attempts_exceeded: 429,
 };
 
 /**

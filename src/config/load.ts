@@ -144,7 +144,7 @@ function readSecrets(env: Environment, problems: string[]): Secrets | undefined 
 }
 
 /** Production must never run on conveniences meant for a laptop. */
-function productionProblems(env: Environment, issuer: string): string[] {
+function productionProblems(env: Environment, issuer: string, sourceHas: (name: string) => boolean): string[] {
   if (env.NODE_ENV !== 'production') return [];
   const problems: string[] = [];
   if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded database is for development only)');
@@ -152,6 +152,7 @@ function productionProblems(env: Environment, issuer: string): string[] {
   if (!issuer.startsWith('https://')) problems.push('ISSUER: must be an https:// URL in production');
   if (env.REGISTRIES === 'simulator') problems.push('REGISTRIES: the simulator is refused in production (use http)');
   if (env.SMS_GATEWAY === 'outbox') problems.push('SMS_GATEWAY: the outbox is refused in production (use http)');
+  if (!sourceHas('CLIENTS_FILE')) problems.push('CLIENTS_FILE: required in production (the bundled file holds example clients with a published secret)');
   return problems;
 }
 
@@ -164,7 +165,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
   const env = parsed.data;
   const problems: string[] = [];
   const issuer = env.ISSUER ?? `http://localhost:${env.PORT}`;
-  problems.push(...productionProblems(env, issuer));
+  problems.push(...productionProblems(env, issuer, (name) => source[name] !== undefined));
   if (env.WORKERS > 1 && (!env.DATABASE_URL || !env.REDIS_URL)) {
     problems.push('WORKERS: more than one worker needs DATABASE_URL and REDIS_URL (embedded stores live inside one process)');
   }

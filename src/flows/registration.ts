@@ -2,14 +2,14 @@ import type { RequestMeta } from '../audit/audit-log.js';
 import { AppError } from '../errors.js';
 import type { Accounts, VerifiedFactor } from '../identity/accounts.js';
 import { parseIdNumber } from '../identity/id-number.js';
-import { maskAccountNumber, maskCardNumber, maskIdNumber, maskName, maskPhone } from '../identity/masking.js';
+import { maskIdNumber, maskName, maskPhone } from '../identity/masking.js';
 import { hashPassword } from '../identity/password-hash.js';
 import { checkPassword } from '../identity/password-policy.js';
 import { normalisePhone } from '../identity/phone.js';
-import { isUpstreamUnavailable } from '../ports/errors.js';
 import type { Registries } from '../ports/registries/index.js';
 import type { FactorKind } from '../store/schema.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
+import { consultRegistry, verifyDocumentFactor, type DocumentFactorKind } from './factor-checks.js';
 import type { Flow, FlowChannel, FlowStore } from './flow-store.js';
 
 export type RegistrationState = 'identity' | 'factors' | 'complete';
@@ -30,8 +30,7 @@ export interface FlowRef {
   channel: FlowChannel;
 }
 
-/** Further factors besides the phone, each verified against its own registry. */
-export type DocumentFactorKind = Exclude<FactorKind, 'phone'>;
+export type { DocumentFactorKind };
 
 export interface RegistrationView {
   flow_id: string;
@@ -89,13 +88,8 @@ export class Registration {
     return this.view(await this.flows.get<RegistrationState, RegistrationData>('registration', flowId, channel));
   }
 
-  private async consult<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (isUpstreamUnavailable(error)) throw new AppError('registry_unavailable', {}, { cause: error });
-      throw error;
-    }
+  private consult<T>(call: () => Promise<T>): Promise<T> {
+    return consultRegistry(call);
   }
 
   private step<T>(at: FlowRef, allowed: RegistrationState[], run: (flow: RegistrationFlow) => Promise<{ flow?: RegistrationFlow; result: T }>) {
@@ -150,36 +144,8 @@ export class Registration {
       const { identity } = flow.data;
       if (!identity) throw new AppError('flow_step_invalid');
       if (flow.data.factors.some((f) => f.kind === input.kind)) throw new AppError('factor_duplicate');
-      const number = input.number.replace(/[\s-]/g, '').toUpperCase();
-      if (!/^[0-9A-Z]{4,32}$/.test(number)) throw new AppError('invalid_input', { field: 'number' });
-      const person = { idNumber: identity.idNumber, name: identity.name };
-      let masked: string;
-      let match: boolean;
-      switch (input.kind) {
-        case 'bank_card': {
-          const reserved = normalisePhone(input.reservedPhone ?? '');
-          if (!reserved) throw new AppError('invalid_phone');
-          ({ match } = await this.consult(() => this.registries.bankCard.verifyCard({ ...person, cardNumber: number, phone: reserved })));
-          masked = maskCardNumber(number);
-          break;
-        }
-        case 'social_security_card':
-          ({ match } = await this.consult(() => this.registries.socialSecurity.verifyCard({ ...person, cardNumber: number })));
-          masked = maskAccountNumber(number);
-          break;
-        case 'housing_fund':
-          ({ match } = await this.consult(() => this.registries.housingFund.verifyAccount({ ...person, accountNumber: number })));
-          masked = maskAccountNumber(number);
-          break;
-        case 'driving_licence':
-          ({ match } = await this.consult(() => this.registries.drivingLicence.verifyFileNumber({ ...person, fileNumber: number })));
-          masked = maskAccountNumber(number);
-          break;
-        default:
-          throw new AppError('invalid_input', { field: 'kind' });
-      }
-      if (!match) throw new AppError('factor_mismatch');
-      const next: RegistrationFlow = { ...flow, data: { ...flow.data, factors: [...flow.data.factors, { kind: input.kind, normalised: number, masked }] } };
+      const factor = await verifyDocumentFactor(this.registries, { idNumber: identity.idNumber, name: identity.name }, input);
+      const next: RegistrationFlow = { ...flow, data: { ...flow.data, factors: [...flow.data.factors, factor] } };
       return { flow: next, result: this.view(next) };
     });
   }

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, sql, type MigrationResultSet } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/load.js';
 import { migrations } from './migrations/index.js';
+import { runMigrations, type MigrationOutcome } from './migrator.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -13,7 +14,8 @@ export interface DatabaseHandle {
   db: Db;
   kind: DatabaseConfig['kind'];
   schema: string;
-  migrate(direction?: 'up' | 'down'): Promise<MigrationResultSet>;
+  /** Applies every pending migration, or undoes the last one; returns what was done. */
+  migrate(direction?: 'up' | 'down'): Promise<{ results: MigrationOutcome[] }>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -51,19 +53,12 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
 
 export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
   const db = config.kind === 'postgres' ? await openPostgres(config) : await openPglite(config);
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableSchema: config.schema,
-  });
   return {
     db,
     kind: config.kind,
     schema: config.schema,
     async migrate(direction = 'up') {
-      const result = direction === 'up' ? await migrator.migrateToLatest() : await migrator.migrateDown();
-      if (result.error) throw result.error;
-      return result;
+      return { results: await runMigrations(db, config.schema, migrations, direction) };
     },
     async ping() {
       await sql`select 1`.execute(db);

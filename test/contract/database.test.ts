@@ -15,7 +15,7 @@ async function tablesIn(handle: DatabaseHandle): Promise<string[]> {
     select table_name from information_schema.tables
     where table_schema = ${handle.schema} and table_type = 'BASE TABLE'
     order by table_name`.execute(handle.db);
-  return rows.map((row) => row.table_name).filter((name) => !name.startsWith('kysely_'));
+  return rows.map((row) => row.table_name).filter((name) => name !== 'schema_migrations');
 }
 
 async function indexesIn(handle: DatabaseHandle): Promise<string[]> {

@@ -22,6 +22,8 @@ export async function freePort(): Promise<number> {
 }
 
 export interface StartOptions {
+  /** Where log lines go (default: nowhere); with LOG_LEVEL in extraEnv to choose how much. */
+  logSink?: { write(line: string): void };
   /** Stores to reuse (for restart tests); the caller then cleans them up. Default: fresh ones. */
   stores?: IsolatedEnv;
   port?: number;
@@ -34,7 +36,7 @@ export async function startServer(extraEnv: Record<string, string> = {}, options
   const port = options.port ?? await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = stores.config({ PORT: String(port), ISSUER: url, ...extraEnv });
-  const deps = await buildDependencies(config, createLogger('silent'));
+  const deps = await buildDependencies(config, options.logSink ? createLogger(config.logLevel, options.logSink) : createLogger('silent'));
   const app = await buildApp(deps);
   const server = app.listen(port, '127.0.0.1');
   await once(server, 'listening');

@@ -29,6 +29,7 @@ function productionEnv(dir: string): Record<string, string> {
     REGISTRY_BASE_URL: 'https://registries.example.gov.cn',
     SMS_GATEWAY: 'http',
     SMS_GATEWAY_URL: 'https://sms.example.gov.cn/send',
+    CLIENTS_FILE: '/etc/civic-idp/clients.json',
   };
 }
 
@@ -151,6 +152,11 @@ test('production does not fall back to generated development secrets', (t) => {
   delete env.BLIND_INDEX_KEY;
   delete env.COOKIE_KEYS;
   t.deepEqual(names(problemsOf(t, env)).sort(), ['BLIND_INDEX_KEY', 'COOKIE_KEYS', 'DATA_ENCRYPTION_KEYS']);
+});
+
+test('production refuses the bundled example clients file', (t) => {
+  const { CLIENTS_FILE: _file, ...env } = productionEnv(keysDir(t));
+  t.deepEqual(names(problemsOf(t, env)), ['CLIENTS_FILE']);
 });
 
 test('production refuses an http ISSUER, including the default one', (t) => {

@@ -1,0 +1,60 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import { z } from 'zod';
+import type { Recovery } from '../../flows/recovery.js';
+import { parseInput, requestMeta } from '../request-meta.js';
+
+export const recoverySchemas = {
+  identity: z.object({
+    name: z.string().trim().min(1).max(50),
+    id_number: z.string().trim().min(1).max(32),
+    captcha_id: z.string().max(64).optional(),
+    captcha_answer: z.string().max(16).optional(),
+  }),
+  resend: z.object({ captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional() }),
+  code: z.object({ code: z.string().trim().min(1).max(10) }),
+  password: z.object({ password: z.string().min(1).max(256) }),
+};
+
+/**
+ * Password recovery as JSON, for the app and the mini-program. Like registration, the
+ * flow id is the capability; the answers never say whether the identity matched.
+ */
+export function recoveryApi(recovery: Recovery): Router {
+  const router = new Router({ prefix: '/api/v1/recovery' });
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
+  const flow = (id: string) => ({ id, channel: 'api' as const });
+
+  router.post('/', async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await recovery.start('api');
+  });
+
+  router.get('/:flowId', async (ctx) => {
+    ctx.body = await recovery.get(ctx.params.flowId!, 'api');
+  });
+
+  router.post('/:flowId/identity', json, async (ctx) => {
+    const input = parseInput(recoverySchemas.identity, ctx.request.body);
+    ctx.body = await recovery.submitIdentity(flow(ctx.params.flowId!), {
+      name: input.name, idNumber: input.id_number, captcha: { id: input.captcha_id, answer: input.captcha_answer },
+    }, requestMeta(ctx));
+  });
+
+  router.post('/:flowId/code/resend', json, async (ctx) => {
+    const input = parseInput(recoverySchemas.resend, ctx.request.body);
+    ctx.body = await recovery.resendCode(flow(ctx.params.flowId!), { captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
+  });
+
+  router.post('/:flowId/code', json, async (ctx) => {
+    const input = parseInput(recoverySchemas.code, ctx.request.body);
+    ctx.body = await recovery.verifyCode(flow(ctx.params.flowId!), { code: input.code });
+  });
+
+  router.post('/:flowId/password', json, async (ctx) => {
+    const input = parseInput(recoverySchemas.password, ctx.request.body);
+    ctx.body = await recovery.setPassword(flow(ctx.params.flowId!), { password: input.password }, requestMeta(ctx));
+  });
+
+  return router;
+}

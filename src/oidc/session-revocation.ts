@@ -1,0 +1,101 @@
+import type { KeyedDigest } from '../crypto/digest.js';
+import type { Cache } from '../store/cache.js';
+import type { Db } from '../store/db.js';
+import { accountSessions } from './adapters/cache-artifacts.js';
+
+/** A session as its owner sees it: `handle` names it without revealing the id its cookie carries. */
+export interface SessionView {
+  handle: string;
+  loginAt?: number;
+  clients: string[];
+  amr?: string[];
+  current: boolean;
+}
+
+/** What the caller is signed in with, and must not lose when it signs out everything else. */
+export interface KeepSignedIn {
+  sessionId?: string;
+  grantIds: string[];
+}
+
+/**
+ * Ending one SSO session, or all but the current one, together with the grants it
+ * carries. Deleting the session alone (AccountSessions.end) would leave the refresh and
+ * access tokens its logins produced working; a person who signs a device out expects the
+ * apps on it to be signed out too.
+ */
+export class SessionRevocation {
+  constructor(private readonly db: Db, private readonly cache: Cache, private readonly digest: KeyedDigest) {}
+
+  /**
+   * An opaque, stable name for a session: its id is what the (signed) session cookie holds,
+   * so it is never put in a page or an API answer, even to the session's owner.
+   */
+  handle(sessionId: string): string {
+    return this.digest.digest('session-handle', sessionId).slice(0, 32);
+  }
+
+  /**
+   * The account's live sessions, newest first. `current` marks the caller's own: the page's
+   * session by id, or the session a bearer token was issued in by its uid.
+   */
+  async list(accountId: string, current: { sessionId?: string; sessionUid?: string } = {}): Promise<SessionView[]> {
+    const sessions = await accountSessions(this.cache, accountId);
+    return sessions.map(({ id, payload }) => ({
+      handle: this.handle(id),
+      ...(typeof payload.loginTs === 'number' ? { loginAt: payload.loginTs } : {}),
+      clients: Object.keys((payload.authorizations as Record<string, unknown> | undefined) ?? {}),
+      ...(Array.isArray(payload.amr) ? { amr: payload.amr as string[] } : {}),
+      current: id === current.sessionId || (current.sessionUid !== undefined && payload.uid === current.sessionUid),
+    })).sort((a, b) => (b.loginAt ?? 0) - (a.loginAt ?? 0));
+  }
+
+  /** The grants a session's logins created, one per client it signed in to. */
+  private grantsOf(payload: Record<string, unknown>): string[] {
+    const authorizations = (payload.authorizations ?? {}) as Record<string, { grantId?: string }>;
+    return Object.values(authorizations).map((a) => a.grantId).filter((id): id is string => typeof id === 'string');
+  }
+
+  /** Ends the account's session named by `handle`, and its grants; false when there is none. */
+  async endByHandle(accountId: string, handle: string): Promise<{ ended: boolean; grants: string[] }> {
+    const sessions = await accountSessions(this.cache, accountId);
+    const session = sessions.find((s) => this.handle(s.id) === handle);
+    if (!session) return { ended: false, grants: [] };
+    const grants = this.grantsOf(session.payload);
+    await this.cache.delete(`oidc:Session:${session.id}`);
+    await this.revokeGrants(grants);
+    return { ended: true, grants };
+  }
+
+  /**
+   * Ends every session of the account but `keep.sessionId`, and revokes every grant (so
+   * every refresh and access token) but `keep.grantIds`, including grants whose session
+   * has long expired: an app's thirty-day refresh token outlives the login that made it.
+   */
+  async revokeOthers(accountId: string, keep: KeepSignedIn): Promise<{ sessions: number; grants: number }> {
+    const sessions = (await accountSessions(this.cache, accountId)).filter((s) => s.id !== keep.sessionId);
+    await Promise.all(sessions.map((s) => this.cache.delete(`oidc:Session:${s.id}`)));
+    const rows = await this.db.selectFrom('oidc_artifacts').select(['model', 'id', 'grant_id'])
+      .where('account_id', '=', accountId).execute();
+    const kept = new Set(keep.grantIds);
+    const grants = new Set<string>([
+      ...sessions.flatMap((s) => this.grantsOf(s.payload)),
+      ...rows.map((row) => (row.model === 'Grant' ? row.id : row.grant_id)).filter((id): id is string => Boolean(id)),
+    ].filter((id) => !kept.has(id)));
+    await this.revokeGrants([...grants]);
+    return { sessions: sessions.length, grants: grants.size };
+  }
+
+  /** Deletes grants and everything issued under them, durable (refresh tokens) and cached (codes, access tokens). */
+  private async revokeGrants(grantIds: string[]): Promise<void> {
+    if (grantIds.length === 0) return;
+    await this.db.deleteFrom('oidc_artifacts')
+      .where((eb) => eb.or([eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)]), eb('grant_id', 'in', grantIds)]))
+      .execute();
+    await Promise.all(grantIds.map(async (grantId) => {
+      const members = await this.cache.members(`oidc:grant:${grantId}`);
+      await Promise.all(members.map((member) => this.cache.delete(`oidc:${member}`)));
+      await this.cache.delete(`oidc:grant:${grantId}`);
+    }));
+  }
+}
