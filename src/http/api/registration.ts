@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { Registration } from '../../flows/registration.js';
 import { parseInput, requestMeta } from '../request-meta.js';
+import type { ApiOperation } from './openapi.js';
 
 export const documentFactorKinds = ['social_security_card', 'bank_card', 'housing_fund', 'driving_licence'] as const;
 
@@ -13,6 +14,19 @@ export const registrationSchemas = {
   factor: z.object({ kind: z.enum(documentFactorKinds), number: z.string().trim().min(1).max(40), reserved_phone: z.string().trim().max(20).optional() }),
   complete: z.object({ password: z.string().min(1).max(256), accept_agreement: z.boolean() }),
 };
+
+const tag = 'registration';
+const flow = '/api/v1/registration/:flowId';
+
+export const registrationOperations: ApiOperation[] = [
+  { method: 'post', path: '/api/v1/registration', tag, summary: 'Start a registration flow', returns: 'the flow (state identity)', status: 201 },
+  { method: 'get', path: flow, tag, summary: 'The flow as it stands (masked data)', returns: 'the flow' },
+  { method: 'post', path: `${flow}/identity`, tag, summary: 'Name and citizen ID, checked against the population registry', body: registrationSchemas.identity, returns: 'the flow (state factors)' },
+  { method: 'post', path: `${flow}/phone/code`, tag, summary: 'Send an SMS code to the phone to bind (a captcha may be required)', body: registrationSchemas.phoneCode, returns: '{ ttl_seconds }' },
+  { method: 'post', path: `${flow}/phone/verify`, tag, summary: 'Verify the SMS code; the carrier check decides whether the phone also counts as a factor', body: registrationSchemas.phoneVerify, returns: 'the flow' },
+  { method: 'post', path: `${flow}/factors`, tag, summary: 'Verify a further factor against its registry', body: registrationSchemas.factor, returns: 'the flow' },
+  { method: 'post', path: `${flow}/complete`, tag, summary: 'Password and service agreement; creates the account (assurance level 2)', body: registrationSchemas.complete, returns: 'the flow (state complete, account_id)' },
+];
 
 /**
  * The registration flow as JSON, for the app and the mini-program. The flow id is the
