@@ -8,7 +8,6 @@ export type ErrorCode =
   | 'csrf'
   | 'interaction_expired'
   | 'wrong_step'
-  | 'login_unavailable'
   | 'unauthenticated'
   | 'forbidden'
   | 'invalid_id_number'
@@ -57,7 +56,6 @@ const STATUS: Record<ErrorCode, number> = {
   csrf: 403,
   interaction_expired: 400,
   wrong_step: 400,
-  login_unavailable: 503,
   unauthenticated: 401,
   forbidden: 403,
   invalid_id_number: 400,

@@ -23,7 +23,7 @@ export type UpstreamFailure =
 /**
  * The one error every port adapter throws when its external system could not give an
  * answer. Domain code catches this class alone and turns it into an AppError
- * (`login_unavailable` and the like); it never sees fetch, sockets or status codes.
+ * (`registry_unavailable` and the like); it never sees fetch, sockets or status codes.
  *
  * The message names the upstream and the reason only: request and answer bodies carry
  * personal data (ID numbers, names, phones) and must not reach logs through an error.

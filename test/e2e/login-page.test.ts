@@ -8,8 +8,8 @@ import { startServer, type TestServer } from '../helpers/server.js';
 /**
  * The login interaction in a real browser (Debian's Chromium through playwright-core):
  * the public app client starts an authorization request with PKCE S256 and lands on
- * /interaction/<uid>. Credentials of nobody must never complete it: while no login method
- * is wired in the page answers login_unavailable, once password login is, login_failed.
+ * /interaction/<uid>. Credentials of nobody must never complete it: the page answers
+ * login_failed and stays on the interaction.
  */
 
 const CLIENTS_FILE = fileURLToPath(new URL('../fixtures/clients.json', import.meta.url));
@@ -18,9 +18,8 @@ const SCREENSHOT = '/tmp/login.png';
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]+)$/;
 /** The form with the password field, wherever its action points. */
 const PASSWORD_FORM = 'form:has(input[name="password"])';
-/** How a refused login with made-up credentials may be reported; anything else is a failure. */
+/** How a refused login with made-up credentials is reported; anything else is a failure. */
 const REFUSED_LOGIN = new Map([
-  ['login_unavailable', { status: 503, zh: '登录服务暂未开放，请稍后再试。' }],
   ['login_failed', { status: 401, zh: '账号或密码不正确。' }],
 ]);
 
