@@ -59,6 +59,15 @@ const COMMANDS: Record<string, Command> = {
       return `new signing keys ${kids.join(', ')}: published now, signing in ${activationDelaySeconds}s; previous keys stay published ${retainSeconds}s longer`;
     },
   },
+  'audit:verify': {
+    summary: 'recompute the audit log hash chain; names the first broken record',
+    usage: 'audit:verify',
+    async run(deps) {
+      const result = await deps.audit.verify();
+      if (!result.ok) throw new AuditBrokenError(`audit log broken at record ${result.brokenAt} (${result.reason}); ${result.count} records before it verify`);
+      return `audit log intact: ${result.count} records, head ${result.head}`;
+    },
+  },
   'keys:list': {
     summary: 'list the published signing keys',
     usage: 'keys:list',
@@ -76,6 +85,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 class UsageError extends Error {}
+class AuditBrokenError extends Error {}
 
 function help(): string {
   const lines = [
@@ -110,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
-  if (error instanceof ConfigError || error instanceof ClientsFileError || error instanceof UsageError) {
+  if (error instanceof ConfigError || error instanceof ClientsFileError || error instanceof UsageError || error instanceof AuditBrokenError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(error instanceof UsageError ? 2 : 1);
   }

@@ -101,8 +101,9 @@ export class AuditLog {
         if (previous !== undefined && row.prev_hash !== previous) {
           return { ok: false, count, brokenAt: Number(row.seq), reason: 'previous hash does not match' };
         }
-        const recomputed = hashRecord({ ...row, seq: Number(row.seq), details: row.details as Record<string, unknown> });
-        if (recomputed !== row.hash) return { ok: false, count, brokenAt: Number(row.seq), reason: 'record altered' };
+        const { hash: stored, ...fields } = row;
+        const recomputed = hashRecord({ ...fields, seq: Number(row.seq), details: row.details as Record<string, unknown> });
+        if (recomputed !== stored) return { ok: false, count, brokenAt: Number(row.seq), reason: 'record altered' };
         previous = row.hash;
         expectedSeq = Number(row.seq) + 1;
         count += 1;

@@ -12,17 +12,22 @@ export interface SessionView {
   current: boolean;
 }
 
-/** What the caller is signed in with, and must not lose when it signs out everything else. */
+/**
+ * What the caller is signed in with, and must not lose when it signs out everything else:
+ * its SSO session (by id for pages, by uid for a bearer token, whose access token without
+ * offline_access lives only as long as that session) with the grants in it, and its grants.
+ */
 export interface KeepSignedIn {
   sessionId?: string;
+  sessionUid?: string;
   grantIds: string[];
 }
 
 /**
  * Ending one SSO session, or all but the current one, together with the grants it
- * carries. Deleting the session alone (AccountSessions.end) would leave the refresh and
- * access tokens its logins produced working; a person who signs a device out expects the
- * apps on it to be signed out too.
+ * carries. Deleting the session alone (AccountSessions.end) would leave working every
+ * offline_access refresh token its logins produced, which outlive the session by design;
+ * a person who signs a device out expects the apps on it to be signed out too.
  */
 export class SessionRevocation {
   constructor(private readonly db: Db, private readonly cache: Cache, private readonly digest: KeyedDigest) {}
@@ -73,11 +78,13 @@ export class SessionRevocation {
    * has long expired: an app's thirty-day refresh token outlives the login that made it.
    */
   async revokeOthers(accountId: string, keep: KeepSignedIn): Promise<{ sessions: number; grants: number }> {
-    const sessions = (await accountSessions(this.cache, accountId)).filter((s) => s.id !== keep.sessionId);
+    const all = await accountSessions(this.cache, accountId);
+    const isKept = (s: (typeof all)[number]) => s.id === keep.sessionId || (keep.sessionUid !== undefined && s.payload.uid === keep.sessionUid);
+    const sessions = all.filter((s) => !isKept(s));
     await Promise.all(sessions.map((s) => this.cache.delete(`oidc:Session:${s.id}`)));
     const rows = await this.db.selectFrom('oidc_artifacts').select(['model', 'id', 'grant_id'])
       .where('account_id', '=', accountId).execute();
-    const kept = new Set(keep.grantIds);
+    const kept = new Set([...keep.grantIds, ...all.filter(isKept).flatMap((s) => this.grantsOf(s.payload))]);
     const grants = new Set<string>([
       ...sessions.flatMap((s) => this.grantsOf(s.payload)),
       ...rows.map((row) => (row.model === 'Grant' ? row.id : row.grant_id)).filter((id): id is string => Boolean(id)),

@@ -3,7 +3,7 @@ import { generate } from 'otplib';
 import { idNumberCheckCharacter } from '../../src/identity/id-number.js';
 import { latestOutboxCode, readOutbox, type SmsPurpose } from '../../src/ports/sms/index.js';
 import { HttpBrowser, hidden } from './http-browser.js';
-import { APP, passwordLogin } from './oidc.js';
+import { APP, beginAuthorization, codeFrom, exchangeCode, passwordLogin, throughConsent } from './oidc.js';
 import { startServer, type TestServer } from './server.js';
 
 /** The account centre sends many codes from one address: lift the SMS limits and the captcha for tests. */
@@ -75,11 +75,21 @@ export async function accountLogin(server: TestServer, identifier: string, passw
   return { browser, body: done.body, url: done.url };
 }
 
-/** An access token (scope openid) for the app, by password login. */
-export async function appToken(server: TestServer, identifier: string, password: string) {
-  const login = await passwordLogin(server.url, APP, identifier, password);
-  if (login.tokens.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.tokens.body)}`);
-  return { accessToken: login.tokens.body.access_token!, refreshToken: login.tokens.body.refresh_token!, browser: login.auth.browser };
+/**
+ * An access token (scope openid) for the app, by password login. With `offline`, the
+ * tokens (offline_access) outlive the SSO session, so only revoking their grant ends them.
+ */
+export async function appToken(server: TestServer, identifier: string, password: string, options: { offline?: boolean } = {}) {
+  if (!options.offline) {
+    const login = await passwordLogin(server.url, APP, identifier, password);
+    if (login.tokens.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.tokens.body)}`);
+    return { accessToken: login.tokens.body.access_token!, refreshToken: login.tokens.body.refresh_token!, browser: login.auth.browser };
+  }
+  const auth = await beginAuthorization(server.url, APP, { scope: 'openid offline_access', prompt: 'consent' });
+  const done = await throughConsent(auth.browser, await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier, password }));
+  const tokens = await exchangeCode(server.url, APP, codeFrom(done.url, auth.state), auth.verifier);
+  if (tokens.status !== 200 || !tokens.body.scope?.includes('offline_access')) throw new Error(`offline login failed: ${JSON.stringify(tokens.body)}`);
+  return { accessToken: tokens.body.access_token!, refreshToken: tokens.body.refresh_token!, browser: auth.browser };
 }
 
 export async function refresh(server: TestServer, refreshToken: string): Promise<{ status: number; body: Record<string, string> }> {

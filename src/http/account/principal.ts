@@ -61,11 +61,16 @@ export async function bearerPrincipal(provider: Provider, accounts: Accounts, ct
   if (!token || token.isExpired || !token.accountId || !token.grantId) throw refuse();
   if (!String(token.scope ?? '').split(' ').includes('openid')) throw refuse();
   if (!await provider.Grant.find(token.grantId)) throw refuse();
+  // As /me does: a token without offline_access lives only as long as the session it was issued in.
+  if (token.expiresWithSession) {
+    const session = token.sessionUid ? await provider.Session.findByUid(token.sessionUid) : undefined;
+    if (!session || session.accountId !== token.accountId || session.grantIdFor(token.clientId!) !== token.grantId) throw refuse();
+  }
   if (!await active(accounts, token.accountId)) throw refuse();
   return {
     accountId: token.accountId,
     key: `grant:${token.grantId}`,
-    keep: { grantIds: [token.grantId] },
+    keep: { grantIds: [token.grantId], ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}) },
     ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}),
   };
 }

@@ -101,7 +101,8 @@ test.serial('posts without the CSRF token are refused with 403 and change nothin
 test.serial('sessions are listed; signing one out kills its refresh token and its SSO session, and is audited', async (t) => {
   const { person, id } = await seeded();
   const centre = await accountLogin(server, person.idNumber, PASSWORD);
-  const app = await appToken(server, person.phone, PASSWORD);
+  // offline_access: these tokens outlive the SSO session; only revoking the grant ends them.
+  const app = await appToken(server, person.phone, PASSWORD, { offline: true });
   // Public clients rotate refresh tokens: keep the live one (reusing a rotated one would fail anyway).
   const live = (await refresh(server, app.refreshToken)).body.refresh_token!;
   t.truthy(live);
@@ -147,7 +148,7 @@ test.serial('signing out everywhere ends this session too', async (t) => {
 test.serial('changing the password: the old one is refused afterwards, other sessions lose their tokens, this one stays', async (t) => {
   const { person, id } = await seeded();
   const centre = await accountLogin(server, person.idNumber, PASSWORD);
-  const app = await appToken(server, person.phone, PASSWORD);
+  const app = await appToken(server, person.phone, PASSWORD, { offline: true });
   const page = await centre.browser.get('/account/password');
 
   const wrong = await postForm(centre.browser, page.body, '/account/password', { current_password: 'not-my-password', new_password: NEW_PASSWORD, confirm: NEW_PASSWORD });

@@ -1,10 +1,15 @@
 import test, { type ExecutionContext } from 'ava';
+import { AppError } from '../../../src/errors.js';
+import { Recovery } from '../../../src/flows/recovery.js';
 import { idNumberCheckCharacter } from '../../../src/identity/id-number.js';
-import { latestOutboxCode, readOutbox } from '../../../src/ports/sms/index.js';
+import { UpstreamUnavailableError } from '../../../src/ports/errors.js';
+import { latestOutboxCode, readOutbox, type SmsGateway } from '../../../src/ports/sms/index.js';
+import { LoginThrottle } from '../../../src/verification/login-throttle.js';
+import type { SmsCodes } from '../../../src/verification/sms-codes.js';
 import { PASSWORD, seedAccount } from '../../helpers/accounts.js';
 import { errorCode, hidden, HttpBrowser } from '../../helpers/http-browser.js';
 import { APP, beginAuthorization, PORTAL, passwordLogin } from '../../helpers/oidc.js';
-import { startServer, type TestServer } from '../../helpers/server.js';
+import { freePort, startServer, type TestServer } from '../../helpers/server.js';
 
 /**
  * Password recovery (/recovery pages, /api/v1/recovery): the happy path and what it ends,
@@ -358,6 +363,7 @@ test.serial('pages: the whole recovery in the browser, back to the login it came
   t.regex(start.body, /找回密码/);
   t.regex(start.body, /data-recovery-state="identity"/);
   assertLabelled(t, start.body);
+  t.true(start.body.includes(`href="${RETURN_TO}"`), 'a way back to the login');
   const csrf = hidden(start.body, 'csrf');
   const action = (step: string) => `${path}/${step}?return_to=${encodeURIComponent(RETURN_TO)}`;
 
@@ -489,4 +495,66 @@ test.serial('the identity page shows a captcha once the address has sent enough,
 
   const api = await flowOn(guarded)();
   t.is((await api.identity(p.name, p.idNumber)).body.error, 'captcha_required');
+});
+
+test.serial('an SMS gateway outage answers like success, so it cannot tell a match from a non-match', async (t) => {
+  const closedPort = await freePort();
+  const cut = await startServer({ ...ROOMY_SMS, SMS_GATEWAY: 'http', SMS_GATEWAY_URL: `http://127.0.0.1:${closedPort}/sms` });
+  t.teardown(() => cut.close());
+  const p = person();
+  const accountId = await seedAccount(cut.deps, p);
+  const matched = await (await flowOn(cut)()).identity(p.name, p.idNumber);
+  const stranger = person();
+  const unmatched = await (await flowOn(cut)()).identity(stranger.name, stranger.idNumber);
+  t.is(matched.status, 200);
+  t.deepEqual(shape(matched), shape(unmatched));
+  const failures = await cut.deps.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'sms.send').where('target_id', '=', accountId).execute();
+  t.is(failures.length, 1, 'the operators still learn of it');
+  t.is(failures[0]!.result, 'failure');
+});
+
+/** The flow service itself, with the SMS codes and gateway replaced where a test needs what HTTP cannot reach. */
+function recoveryWith(overrides: { verify?: () => Promise<void>; sms?: SmsGateway }) {
+  const { deps } = server;
+  const smsCodes = Object.create(deps.smsCodes) as SmsCodes;
+  if (overrides.verify) smsCodes.verify = overrides.verify;
+  return new Recovery({
+    flows: deps.flows, accounts: deps.accounts, passwords: deps.passwords, smsCodes, sms: overrides.sms ?? deps.sms,
+    accountSessions: deps.accountSessions, audit: deps.audit, cache: deps.cache, smsPolicy: deps.config.smsPolicy,
+    throttle: new LoginThrottle(deps.cache, deps.config.loginPolicy),
+  });
+}
+
+test.serial('even a right guess of the never-delivered code leads a non-match nowhere', async (t) => {
+  const recovery = recoveryWith({ verify: async () => {} });
+  const meta = { ip: '192.0.2.7' };
+  const stranger = person();
+  const lost = await recovery.start('api');
+  await recovery.submitIdentity({ id: lost.flow_id, channel: 'api' }, { name: stranger.name, idNumber: stranger.idNumber }, meta);
+  const guessed = await t.throwsAsync(recovery.verifyCode({ id: lost.flow_id, channel: 'api' }, { code: '123456' }));
+  t.is((guessed as AppError).code, 'code_invalid');
+  t.is((await recovery.get(lost.flow_id, 'api')).state, 'code_sent');
+  // The same accepted code does open the password step for a real match.
+  const p = person();
+  await seedAccount(server.deps, p);
+  const found = await recovery.start('api');
+  await recovery.submitIdentity({ id: found.flow_id, channel: 'api' }, { name: p.name, idNumber: p.idNumber }, meta);
+  t.is((await recovery.verifyCode({ id: found.flow_id, channel: 'api' }, { code: '123456' })).state, 'password');
+});
+
+test.serial('a password notice the gateway cannot take is recorded, and the reset still completes', async (t) => {
+  const down: SmsGateway = { kind: 'http', send: async () => { throw new UpstreamUnavailableError('sms', 'unreachable'); } };
+  const recovery = recoveryWith({ verify: async () => {}, sms: down });
+  const p = person();
+  const accountId = await seedAccount(server.deps, p);
+  const flow = await recovery.start('api');
+  const at = { id: flow.flow_id, channel: 'api' as const };
+  // The code goes out through the real gateway (SmsCodes); only the notice meets the broken one.
+  await recovery.submitIdentity(at, { name: p.name, idNumber: p.idNumber }, {});
+  await recovery.verifyCode(at, { code: '000000' });
+  t.is((await recovery.setPassword(at, { password: NEW_PASSWORD }, {})).state, 'complete');
+  t.is(await passwordLoginError(p.idNumber, NEW_PASSWORD), undefined);
+  const notices = await server.deps.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'sms.notice').where('target_id', '=', accountId).execute();
+  t.is(notices.length, 1);
+  t.is(notices[0]!.result, 'failure');
 });
