@@ -8,6 +8,8 @@ import { locale } from './http/middleware/locale.js';
 import { requestContext } from './http/middleware/request-context.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { opsRoutes } from './http/ops/routes.js';
+import { openApiRoute } from './http/api/openapi.js';
+import { apiOperations } from './http/api/operations.js';
 import { registrationApi } from './http/api/registration.js';
 import { registrationPages } from './http/self-service/registration-pages.js';
 import { recoveryApi } from './http/api/recovery.js';
@@ -79,6 +81,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(recoverPages.routes());
   app.use(recoverApi.routes());
   app.use(agreement.routes());
+  app.use(openApiRoute(deps.config.issuer, apiOperations).routes());
   app.use(accountCentre(deps));
   app.use(oidc);
 

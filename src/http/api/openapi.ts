@@ -6,7 +6,7 @@ import { z } from 'zod';
  * requests at the edge, so the document cannot drift from what the server accepts.
  */
 export interface ApiOperation {
-  method: 'get' | 'post' | 'put' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
   tag: string;
