@@ -1,23 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
-import type { Provider } from 'oidc-provider';
-import type { AuditLog } from '../../audit/audit-log.js';
-import type { SecurityEvents } from '../../audit/audit-queries.js';
-import type { PhoneRebinding } from '../../flows/phone-rebinding.js';
-import type { AccountOverview } from '../../identity/account-overview.js';
-import type { Accounts } from '../../identity/accounts.js';
-import type { AddressChange } from '../../identity/address-change.js';
-import type { Deregistration } from '../../identity/deregistration.js';
-import type { OwnerCodes } from '../../identity/owner-codes.js';
-import type { PasswordChange } from '../../identity/password-change.js';
-import type { TotpEnrolment } from '../../identity/totp-enrolment.js';
-import type { AccountSessions } from '../../oidc/account-sessions.js';
-import type { SessionRevocation } from '../../oidc/session-revocation.js';
-import type { Captchas } from '../../verification/captcha.js';
-import type { SmsCodes } from '../../verification/sms-codes.js';
-import type { CsrfTokens } from '../csrf.js';
-import type { PageRenderer } from '../render.js';
+import type { Dependencies } from '../../deps.js';
 import { accountApi } from './api.js';
 import { accountLoginRoutes } from './login.js';
 import { accountPages } from './pages.js';
@@ -25,27 +9,11 @@ import { rebindApi } from './rebind-api.js';
 import { rebindPages } from './rebind-pages.js';
 import { totpPages } from './totp-pages.js';
 
-/** What the account centre needs from the composition root (deps.ts provides all of it). */
-export interface AccountCentreDependencies {
-  config: { issuer: string };
-  providers: { readonly current: Provider };
-  accounts: Accounts;
-  pages: PageRenderer;
-  csrf: CsrfTokens;
-  smsCodes: SmsCodes;
-  captchas: Captchas;
-  audit: AuditLog;
-  accountSessions: AccountSessions;
-  sessionRevocation: SessionRevocation;
-  securityEvents: SecurityEvents;
-  ownerCodes: OwnerCodes;
-  accountOverview: AccountOverview;
-  addressChange: AddressChange;
-  passwordChange: PasswordChange;
-  totpEnrolment: TotpEnrolment;
-  phoneRebinding: PhoneRebinding;
-  deregistration: Deregistration;
-}
+/** What the account centre needs from the composition root. */
+export type AccountCentreDependencies = Pick<Dependencies,
+  | 'config' | 'providers' | 'accounts' | 'pages' | 'csrf' | 'smsCodes' | 'captchas' | 'audit'
+  | 'accountSessions' | 'sessionRevocation' | 'securityEvents' | 'ownerCodes' | 'accountOverview'
+  | 'addressChange' | 'passwordChange' | 'totpEnrolment' | 'phoneRebinding' | 'deregistration'>;
 
 /**
  * The citizen account centre (个人中心): pages under /account for the browser, signed in

@@ -1,0 +1,79 @@
+import { bodyParser } from '@koa/bodyparser';
+import type Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { AppError } from '../../errors.js';
+import { translate, translateParams, type Locale } from '../../i18n/messages.js';
+import { browserBinding, type CsrfTokens } from '../csrf.js';
+import { parseInput } from '../request-meta.js';
+import { safeReturnTo } from '../return-to.js';
+
+/** Errors that end the page rather than being shown on it. */
+const FATAL = ['csrf', 'flow_expired', 'internal'];
+
+export const withCsrf = <T extends z.ZodRawShape>(shape: T) => z.object({ csrf: z.string(), ...shape });
+
+/**
+ * What every self-service flow in the browser (registration, recovery) shares: one page
+ * per flow showing its current step, forms with a CSRF token bound to the flow and the
+ * browser, steps that post and redirect back (a reload never resubmits), step errors shown
+ * on the page, and a `return_to` that may only lead back to a login interaction.
+ */
+export class FlowPages {
+  readonly form: Middleware = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+
+  constructor(private readonly base: string, private readonly kind: string, private readonly csrf: CsrfTokens) {}
+
+  flowRef(ctx: Context) {
+    return { id: ctx.params.flowId!, channel: 'browser' as const };
+  }
+
+  private scope(ctx: Context) {
+    return `${this.kind}:${ctx.params.flowId}:${browserBinding(ctx)}`;
+  }
+
+  /** The model every flow page gets: its CSRF token, its return_to, and URLs for its steps. */
+  common(ctx: Context, flowId: string) {
+    const returnTo = safeReturnTo(ctx.query.return_to);
+    const suffix = returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : '';
+    return {
+      csrf: this.csrf.issue(this.scope(ctx)),
+      returnTo,
+      action: (step: string) => `${this.base}/${flowId}/${step}${suffix}`,
+    };
+  }
+
+  /** GET {base}: starts a flow and redirects to its page, keeping return_to. */
+  start(router: Router, begin: () => Promise<{ flow_id: string }>): void {
+    router.get('/', async (ctx) => {
+      const view = await begin();
+      browserBinding(ctx);
+      const returnTo = safeReturnTo(ctx.query.return_to);
+      ctx.status = 303;
+      ctx.redirect(`${this.base}/${view.flow_id}${returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : ''}`);
+    });
+  }
+
+  /** A step handler: validate, check CSRF, run; redirect back on success, re-render with the error otherwise. */
+  step<T extends { csrf: string }>(
+    schema: z.ZodType<T>,
+    render: (ctx: Context, extra: Record<string, unknown>, status: number) => Promise<void>,
+    run: (ctx: Context, input: T) => Promise<Record<string, string> | void>,
+  ): Middleware {
+    return async (ctx) => {
+      const input = parseInput(schema, ctx.request.body);
+      this.csrf.verify(this.scope(ctx), input.csrf);
+      try {
+        const note = await run(ctx, input);
+        const returnTo = safeReturnTo(ctx.query.return_to);
+        const query = new URLSearchParams({ ...(returnTo ? { return_to: returnTo } : {}), ...(note ?? {}) });
+        ctx.status = 303;
+        ctx.redirect(`${this.base}/${ctx.params.flowId}${query.size > 0 ? `?${query}` : ''}`);
+      } catch (error) {
+        if (!(error instanceof AppError) || FATAL.includes(error.code)) throw error;
+        const locale = ctx.state.locale as Locale;
+        await render(ctx, { error: { code: error.code, message: translate(locale, error.messageKey, translateParams(locale, error.details)) } }, error.status);
+      }
+    };
+  }
+}
