@@ -22,6 +22,8 @@ export interface BenchOptions {
   compiled: boolean;
   sms: 'outbox' | 'gateway';
   schema?: string;
+  /** The run a large --accounts run is compared with. */
+  baseline?: string;
   help: boolean;
 }
 
@@ -44,6 +46,9 @@ export const USAGE = `npm run bench -- [options]
                        instead of node --import tsx src/main.ts
   --schema NAME        use this schema (bench_…) instead of a random one; refused if it exists
   --out FILE           where to write the JSON (default bench/results/latest.json)
+  --baseline FILE      with --accounts ≥ 100,000: compare password-login with this smaller run
+                       (default bench/results/latest.json), e.g.
+                       npm run bench -- --accounts 1000000 --only password-login --no-memory --out bench/results/accounts-1m.json
 
 Stores: real PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set, else the
 embedded defaults (PGlite, in-process cache). The bench works only in a schema and a
@@ -105,6 +110,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         break;
       }
       case '--schema': options.schema = value(); break;
+      case '--baseline': options.baseline = resolve(process.cwd(), value() ?? ''); break;
       case '--out': options.out = resolve(process.cwd(), value() ?? ''); break;
       case '--help': case '-h': options.help = true; break;
       default: throw new Error(`unknown option ${arg}\n\n${USAGE}`);

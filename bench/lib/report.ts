@@ -24,6 +24,8 @@ export interface ScenarioReport extends ScenarioFigures {
   ceiling?: { what: string; p50_ms?: number | null; p99_ms?: number | null; errors?: number; server_cpu_ms_per_op?: number | null };
   error_samples?: string[];
   steps?: Record<string, LatencySummary>;
+  /** password-login with many accounts against a smaller run (--baseline). */
+  scale?: { target: string; baseline: string; baseline_accounts: number; baseline_ops_per_s: number; ratio: number; meets: boolean };
 }
 
 export interface MemoryReport {
@@ -124,6 +126,10 @@ export function renderTable(report: BenchReport): string {
     rows.push([name, fmt(s.ops_per_s, 1), fmt(s.p50_ms, 1), fmt(s.p99_ms, 1), fmt(s.errors), fmt(s.ceiling_ops_per_s, 1), fmt(s.ratio, 2), cpu, ...(withDb ? [fmt(s.db_cpu_ms_per_op, 2)] : []), verdict(s.meets), s.note && s.ops_per_s === null ? s.note.slice(0, 90) : s.target]);
   }
   const out = [table(rows)];
+  const scale = report.scenarios['password-login']?.scale;
+  if (scale) {
+    out.push(`password-login with ${fmt(report.accounts)} accounts: ${fmt(report.scenarios['password-login']!.ops_per_s, 1)}/s against ${fmt(scale.baseline_ops_per_s, 1)}/s with ${fmt(scale.baseline_accounts)} (${scale.baseline}): ratio ${fmt(scale.ratio, 2)}, meets ${verdict(scale.meets)} (${scale.target})`);
+  }
   const m = report.memory;
   if (m) {
     const memoryRows: string[][] = [['memory', 'value', 'meets', 'target']];
