@@ -5,6 +5,8 @@ import type { Db } from '../store/db.js';
 import { accessPolicySchema, type AccessPolicy } from './access-policy.js';
 
 const CLIENT_SECRET_PURPOSE = 'client-secret';
+const CACHE_MS = 5_000;
+const CACHE_ENTRIES = 1_000;
 
 /** One entry of CLIENTS_FILE: oidc-provider client metadata plus our access policy. */
 const clientFileEntrySchema = z.object({
@@ -33,6 +35,13 @@ export type MetadataValidator = (metadata: Record<string, unknown>) => Promise<v
  * holds the digest in place of the secret and compares digests (see oidc/internals.ts).
  */
 export class ClientRegistry {
+  /**
+   * Client metadata is read on every token, introspection and userinfo request. A few
+   * seconds of caching removes that query from the hot path; this instance forgets an
+   * entry as soon as it changes a client, other instances within CACHE_MS.
+   */
+  private readonly cache = new Map<string, { at: number; metadata: Record<string, unknown> | undefined }>();
+
   constructor(private readonly db: Db, private readonly digest: KeyedDigest) {}
 
   secretDigest(secret: string): string {
@@ -45,6 +54,16 @@ export class ClientRegistry {
 
   /** Metadata as oidc-provider reads it, or undefined for an unknown client. */
   async providerMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
+    const cached = this.cache.get(clientId);
+    // A copy each time: the provider may annotate what it is given.
+    if (cached && Date.now() - cached.at < CACHE_MS) return cached.metadata && structuredClone(cached.metadata);
+    const metadata = await this.loadMetadata(clientId);
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
+    this.cache.set(clientId, { at: Date.now(), metadata });
+    return metadata && structuredClone(metadata);
+  }
+
+  private async loadMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
     const row = await this.db.selectFrom('oidc_clients')
       .select(['metadata', 'secret_digest', 'access_policy'])
       .where('client_id', '=', clientId)
@@ -115,5 +134,6 @@ export class ClientRegistry {
           .execute();
       }
     });
+    for (const row of rows) this.cache.delete(row.client_id);
   }
 }

@@ -40,6 +40,8 @@ export class RedisCache implements Cache {
     const redis = new Redis(url, {
       keyPrefix: prefix,
       lazyConnect: true,
+      // Commands issued in the same tick share one round trip.
+      enableAutoPipelining: true,
       maxRetriesPerRequest: 2,
       connectTimeout: 5_000,
     }) as ScriptedRedis;
