@@ -10,6 +10,7 @@ import { PASSWORD, seedAccount } from '../../helpers/accounts.js';
 import { errorCode, hidden, HttpBrowser } from '../../helpers/http-browser.js';
 import { APP, beginAuthorization, PORTAL, passwordLogin } from '../../helpers/oidc.js';
 import { freePort, startServer, type TestServer } from '../../helpers/server.js';
+import { jsonApi, type Answer, type Json } from '../../helpers/json-api.js';
 
 /**
  * Password recovery (/recovery pages, /api/v1/recovery): the happy path and what it ends,
@@ -28,8 +29,6 @@ test.before(async () => {
 });
 test.after.always(async () => { await server?.close(); });
 
-type Json = Record<string, any>;
-interface Answer { status: number; body: Json }
 interface Person { idNumber: string; name: string; phone: string }
 
 const NAMES = ['赵一', '钱二', '孙三', '李四', '周五', '吴六', '郑七', '王八', '冯九', '陈十', '褚十一', '卫十二', '蒋十三', '沈十四', '韩十五', '杨十六', '朱十七', '秦十八'];
@@ -41,13 +40,8 @@ function person(): Person {
   return { idNumber: first17 + idNumberCheckCharacter(first17), name: NAMES[n % NAMES.length]!, phone: `139${String(70_000_000 + n).padStart(8, '0')}` };
 }
 
-async function call(target: TestServer, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${target.url}/api/v1/recovery${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() as Json };
+function call(target: TestServer, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+  return jsonApi(target, '/api/v1/recovery')(method, path, body);
 }
 
 function flowOn(target: TestServer) {

@@ -6,6 +6,7 @@ import { seedAccount, ZHANG_SAN } from '../../helpers/accounts.js';
 import { HttpBrowser } from '../../helpers/http-browser.js';
 import { passwordLogin, PORTAL } from '../../helpers/oidc.js';
 import { freePort, startServer, type TestServer } from '../../helpers/server.js';
+import { jsonApi, type Answer, type Json } from '../../helpers/json-api.js';
 
 /**
  * The registration flow through its JSON API (/api/v1/registration): the happy path with
@@ -31,16 +32,9 @@ test.before(async () => {
 });
 test.after.always(async () => { await server?.close(); });
 
-type Json = Record<string, any>;
-interface Answer { status: number; body: Json }
 
-async function call(target: TestServer, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${target.url}/api/v1/registration${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() as Json };
+function call(target: TestServer, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+  return jsonApi(target, '/api/v1/registration')(method, path, body);
 }
 
 /** One registration flow on a server, with its steps. */
