@@ -21,7 +21,6 @@ import { OwnerCodes } from './identity/owner-codes.js';
 import { PasswordChange } from './identity/password-change.js';
 import { TotpEnrolment } from './identity/totp-enrolment.js';
 import { accountCentreClient } from './oidc/account-centre-client.js';
-import { SessionRevocation } from './oidc/session-revocation.js';
 import { Accounts } from './identity/accounts.js';
 import { Authentication } from './identity/authentication.js';
 import { Passwords } from './identity/passwords.js';
@@ -72,7 +71,6 @@ export interface Dependencies {
   pendingLogins: PendingLogins;
   accountSessions: AccountSessions;
   recovery: Recovery;
-  sessionRevocation: SessionRevocation;
   securityEvents: SecurityEvents;
   ownerCodes: OwnerCodes;
   accountOverview: AccountOverview;
@@ -117,20 +115,19 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const flows = new FlowStore(cache, cipher);
     const registration = new Registration(flows, accounts, registries, smsCodes, config.agreementVersion);
     const passwords = new Passwords(accounts, audit);
+    const accountSessions = new AccountSessions(database.db, cache, digest);
     const pendingLogins = new PendingLogins(cache, LIFETIMES.interaction);
-    const accountSessions = new AccountSessions(database.db, cache);
     const recovery = new Recovery({
       flows, accounts, passwords, smsCodes, sms, accountSessions, audit, cache, smsPolicy: config.smsPolicy,
       throttle: new LoginThrottle(cache, config.loginPolicy),
     });
     // The account centre (个人中心): see http/account/routes.ts.
-    const sessionRevocation = new SessionRevocation(database.db, cache, digest);
     const securityEvents = new SecurityEvents(database.db);
     const ownerCodes = new OwnerCodes(accounts, smsCodes);
     const attempts = new AttemptLimit(cache);
     const accountOverview = new AccountOverview(accounts, accountSessions, securityEvents, audit);
     const addressChange = new AddressChange(accounts, ownerCodes, audit);
-    const passwordChange = new PasswordChange(passwords, sessionRevocation, attempts, audit);
+    const passwordChange = new PasswordChange(passwords, accountSessions, attempts, audit);
     const totpEnrolment = new TotpEnrolment(accounts, cache, cipher, ownerCodes, attempts, audit);
     const phoneRebinding = new PhoneRebinding({ flows, accounts, registries, smsCodes, sms, attempts, audit });
     const deregistration = new Deregistration(accounts, ownerCodes, accountSessions, audit);
@@ -176,7 +173,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       config, logger, database, cache, cipher, digest, clients, signingKeys, providers, metrics, pages, csrf,
       audit, registries, sms, captchas, smsCodes, accounts, authentication, flows, registration, passwords, pendingLogins, accountSessions,
       recovery,
-      sessionRevocation, securityEvents, ownerCodes, accountOverview, addressChange, passwordChange, totpEnrolment, phoneRebinding, deregistration,
+      securityEvents, ownerCodes, accountOverview, addressChange, passwordChange, totpEnrolment, phoneRebinding, deregistration,
       async close() {
         providers.stop();
         for (const close of opened.reverse()) await close().catch(() => {});

@@ -1,6 +1,6 @@
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import { AppError } from '../errors.js';
-import type { KeepSignedIn, SessionRevocation } from '../oidc/session-revocation.js';
+import type { KeepSignedIn, AccountSessions } from '../oidc/account-sessions.js';
 import type { AttemptLimit } from './attempt-limit.js';
 import type { Passwords } from './passwords.js';
 
@@ -13,7 +13,7 @@ import type { Passwords } from './passwords.js';
 export class PasswordChange {
   constructor(
     private readonly passwords: Passwords,
-    private readonly sessions: SessionRevocation,
+    private readonly sessions: AccountSessions,
     private readonly attempts: AttemptLimit,
     private readonly audit: AuditLog,
   ) {}

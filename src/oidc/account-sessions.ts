@@ -1,52 +1,119 @@
+import type { KeyedDigest } from '../crypto/digest.js';
 import type { Cache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
 import { accountSessions, destroyAccountCacheArtifacts } from './adapters/cache-artifacts.js';
 import { destroyAccountArtifacts } from './adapters/durable-artifacts.js';
 
-export interface SessionSummary {
-  id: string;
-  /** Epoch seconds of the login that created the session. */
+/** A session as its owner sees it: `handle` names it without revealing the id its cookie carries. */
+export interface SessionView {
+  handle: string;
   loginAt?: number;
   clients: string[];
   amr?: string[];
-  acr?: string;
+  current: boolean;
+}
+
+/**
+ * What the caller is signed in with, and must not lose when it signs out everything else:
+ * its SSO session (by id for pages, by uid for a bearer token, whose access token without
+ * offline_access lives only as long as that session) with the grants in it, and its grants.
+ */
+export interface KeepSignedIn {
+  sessionId?: string;
+  sessionUid?: string;
+  grantIds: string[];
 }
 
 /**
  * Everything the provider holds for one account: its SSO sessions (cache) and its grants
- * and refresh tokens (database). Revoking here is what a password reset, a ban or
- * deregistration relies on: no session, code, access or refresh token survives it.
+ * and refresh tokens (database). Ending a session ends the grants it carries too: deleting
+ * the session alone would leave working every offline_access refresh token its logins
+ * produced, and a person who signs a device out expects the apps on it signed out too.
+ * Revoking all is what a password reset, a ban or deregistration relies on: no session,
+ * code, access or refresh token survives it.
  */
 export class AccountSessions {
-  constructor(private readonly db: Db, private readonly cache: Cache) {}
+  constructor(private readonly db: Db, private readonly cache: Cache, private readonly digest: KeyedDigest) {}
 
-  async list(accountId: string): Promise<SessionSummary[]> {
+  /**
+   * An opaque, stable name for a session: its id is what the (signed) session cookie holds,
+   * so it is never put in a page or an API answer, even to the session's owner.
+   */
+  handle(sessionId: string): string {
+    return this.digest.digest('session-handle', sessionId).slice(0, 32);
+  }
+
+  /**
+   * The account's live sessions, newest first. `current` marks the caller's own: the page's
+   * session by id, or the session a bearer token was issued in by its uid.
+   */
+  async list(accountId: string, current: { sessionId?: string; sessionUid?: string } = {}): Promise<SessionView[]> {
     const sessions = await accountSessions(this.cache, accountId);
     return sessions.map(({ id, payload }) => ({
-      id,
-      loginAt: payload.loginTs as number | undefined,
+      handle: this.handle(id),
+      ...(typeof payload.loginTs === 'number' ? { loginAt: payload.loginTs } : {}),
       clients: Object.keys((payload.authorizations as Record<string, unknown> | undefined) ?? {}),
-      amr: payload.amr as string[] | undefined,
-      acr: payload.acr as string | undefined,
+      ...(Array.isArray(payload.amr) ? { amr: payload.amr as string[] } : {}),
+      current: id === current.sessionId || (current.sessionUid !== undefined && payload.uid === current.sessionUid),
     })).sort((a, b) => (b.loginAt ?? 0) - (a.loginAt ?? 0));
   }
 
-  /** Ends one session of the account (and only of that account). */
-  async end(accountId: string, sessionId: string): Promise<boolean> {
+  /** The grants a session's logins created, one per client it signed in to. */
+  private grantsOf(payload: Record<string, unknown>): string[] {
+    const authorizations = (payload.authorizations ?? {}) as Record<string, { grantId?: string }>;
+    return Object.values(authorizations).map((a) => a.grantId).filter((id): id is string => typeof id === 'string');
+  }
+
+  /** Ends the account's session named by `handle`, and its grants; false when there is none. */
+  async endByHandle(accountId: string, handle: string): Promise<{ ended: boolean; grants: string[] }> {
     const sessions = await accountSessions(this.cache, accountId);
-    if (!sessions.some((session) => session.id === sessionId)) return false;
-    await this.cache.delete(`oidc:Session:${sessionId}`);
-    return true;
+    const session = sessions.find((s) => this.handle(s.id) === handle);
+    if (!session) return { ended: false, grants: [] };
+    const grants = this.grantsOf(session.payload);
+    await this.cache.delete(`oidc:Session:${session.id}`);
+    await this.revokeGrants(grants);
+    return { ended: true, grants };
+  }
+
+  /**
+   * Ends every session of the account but `keep.sessionId`, and revokes every grant (so
+   * every refresh and access token) but `keep.grantIds`, including grants whose session
+   * has long expired: an app's thirty-day refresh token outlives the login that made it.
+   */
+  async revokeOthers(accountId: string, keep: KeepSignedIn): Promise<{ sessions: number; grants: number }> {
+    const all = await accountSessions(this.cache, accountId);
+    const isKept = (s: (typeof all)[number]) => s.id === keep.sessionId || (keep.sessionUid !== undefined && s.payload.uid === keep.sessionUid);
+    const sessions = all.filter((s) => !isKept(s));
+    await Promise.all(sessions.map((s) => this.cache.delete(`oidc:Session:${s.id}`)));
+    const rows = await this.db.selectFrom('oidc_artifacts').select(['model', 'id', 'grant_id'])
+      .where('account_id', '=', accountId).execute();
+    const kept = new Set([...keep.grantIds, ...all.filter(isKept).flatMap((s) => this.grantsOf(s.payload))]);
+    const grants = new Set<string>([
+      ...sessions.flatMap((s) => this.grantsOf(s.payload)),
+      ...rows.map((row) => (row.model === 'Grant' ? row.id : row.grant_id)).filter((id): id is string => Boolean(id)),
+    ].filter((id) => !kept.has(id)));
+    await this.revokeGrants([...grants]);
+    return { sessions: sessions.length, grants: grants.size };
   }
 
   /** Revokes every session, grant, code and token of the account; returns what was ended. */
   async revokeAll(accountId: string): Promise<{ sessions: string[]; grants: string[] }> {
     const grants = await destroyAccountArtifacts(this.db, accountId);
     const sessions = await destroyAccountCacheArtifacts(this.cache, accountId);
-    await Promise.all(grants.map(async (grantId) => {
+    await this.revokeGrants(grants);
+    return { sessions, grants };
+  }
+
+  /** Deletes grants and everything issued under them, durable (refresh tokens) and cached (codes, access tokens). */
+  private async revokeGrants(grantIds: string[]): Promise<void> {
+    if (grantIds.length === 0) return;
+    await this.db.deleteFrom('oidc_artifacts')
+      .where((eb) => eb.or([eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)]), eb('grant_id', 'in', grantIds)]))
+      .execute();
+    await Promise.all(grantIds.map(async (grantId) => {
       const members = await this.cache.members(`oidc:grant:${grantId}`);
       await Promise.all(members.map((member) => this.cache.delete(`oidc:${member}`)));
+      await this.cache.delete(`oidc:grant:${grantId}`);
     }));
-    return { sessions, grants };
   }
 }

@@ -43,12 +43,12 @@ export function accountApi(deps: AccountCentreDependencies, json: Middleware): R
 
   router.get('/sessions', async (ctx) => {
     const who = principalOf(ctx);
-    ctx.body = { sessions: await deps.sessionRevocation.list(who.accountId, { sessionUid: who.sessionUid }) };
+    ctx.body = { sessions: await deps.accountSessions.list(who.accountId, { sessionUid: who.sessionUid }) };
   });
 
   router.delete('/sessions/:handle', async (ctx) => {
     const who = principalOf(ctx);
-    const ended = await deps.sessionRevocation.endByHandle(who.accountId, ctx.params.handle ?? '');
+    const ended = await deps.accountSessions.endByHandle(who.accountId, ctx.params.handle ?? '');
     if (!ended.ended) throw new AppError('session_not_found');
     await deps.audit.append({
       actor: { kind: 'citizen', id: who.accountId }, action: 'session.end', target: { kind: 'account', id: who.accountId }, result: 'success',

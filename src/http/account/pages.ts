@@ -40,7 +40,7 @@ export function accountPages(deps: AccountCentreDependencies, form: Middleware):
   };
 
   const showSessions: ShowPage = async (ctx, who, extra = {}, status = 200) => {
-    const sessions = await deps.sessionRevocation.list(who.accountId, { sessionId: who.session.id });
+    const sessions = await deps.accountSessions.list(who.accountId, { sessionId: who.session.id });
     const names = await clientNames([...new Set(sessions.flatMap((s) => s.clients))]);
     kit.render(ctx, who, 'account-sessions', { sessions, names, notice: notice(ctx), ...extra }, status);
   };
@@ -91,7 +91,7 @@ export function accountPages(deps: AccountCentreDependencies, form: Middleware):
 
   router.post('/sessions/:handle/end', form, kit.action(csrfOnly, showSessions, async (ctx, who) => {
     const handle = ctx.params.handle ?? '';
-    const ended = await deps.sessionRevocation.endByHandle(who.accountId, handle);
+    const ended = await deps.accountSessions.endByHandle(who.accountId, handle);
     if (!ended.ended) throw new AppError('session_not_found');
     await deps.audit.append({
       actor: { kind: 'citizen', id: who.accountId }, action: 'session.end', target: { kind: 'account', id: who.accountId }, result: 'success',

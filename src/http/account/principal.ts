@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import { AppError } from '../../errors.js';
 import type { Accounts } from '../../identity/accounts.js';
-import type { KeepSignedIn } from '../../oidc/session-revocation.js';
+import type { KeepSignedIn } from '../../oidc/account-sessions.js';
 
 /** Who is using the account centre, and with what. */
 export interface AccountPrincipal {

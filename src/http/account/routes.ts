@@ -12,7 +12,7 @@ import { totpPages } from './totp-pages.js';
 /** What the account centre needs from the composition root. */
 export type AccountCentreDependencies = Pick<Dependencies,
   | 'config' | 'providers' | 'accounts' | 'pages' | 'csrf' | 'smsCodes' | 'captchas' | 'audit'
-  | 'accountSessions' | 'sessionRevocation' | 'securityEvents' | 'ownerCodes' | 'accountOverview'
+  | 'accountSessions' | 'securityEvents' | 'ownerCodes' | 'accountOverview'
   | 'addressChange' | 'passwordChange' | 'totpEnrolment' | 'phoneRebinding' | 'deregistration'>;
 
 /**

@@ -93,7 +93,7 @@ test.serial('posts without the CSRF token are refused with 403 and change nothin
   t.truthy(hidden(body, 'csrf'));
   t.is((await server.deps.accounts.row(id))?.status, 'active');
   t.is(await server.deps.totpEnrolment.pending(id), undefined);
-  t.is((await server.deps.sessionRevocation.list(id)).length, 2);
+  t.is((await server.deps.accountSessions.list(id)).length, 2);
   const login = await accountLogin(server, person.idNumber, PASSWORD);
   t.is(new URL(login.url).pathname, '/account', 'the password did not change');
 });
@@ -142,7 +142,7 @@ test.serial('signing out everywhere ends this session too', async (t) => {
   t.is((await refresh(server, app.refreshToken)).status, 400);
   const again = await centre.browser.request('/account');
   t.is(again.status, 302);
-  t.deepEqual(await server.deps.sessionRevocation.list(id), []);
+  t.deepEqual(await server.deps.accountSessions.list(id), []);
 });
 
 test.serial('changing the password: the old one is refused afterwards, other sessions lose their tokens, this one stays', async (t) => {
