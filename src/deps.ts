@@ -35,7 +35,6 @@ import { Captchas } from './verification/captcha.js';
 import { LoginThrottle } from './verification/login-throttle.js';
 import { SmsCodes } from './verification/sms-codes.js';
 import { adapterFactory } from './oidc/adapters/index.js';
-import { purgeExpiredArtifacts } from './oidc/adapters/durable-artifacts.js';
 import { ClientRegistry } from './oidc/clients.js';
 import { createProvider } from './oidc/provider.js';
 import { ProviderHost } from './oidc/provider-host.js';
@@ -185,4 +184,3 @@ export async function buildDependencies(config: Config, logger: Logger, options:
   }
 }
 
-export { purgeExpiredArtifacts };

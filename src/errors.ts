@@ -1,4 +1,4 @@
-import type { MessageKey } from './i18n/messages.js';
+import { translate, translateParams, type Locale, type MessageKey } from './i18n/messages.js';
 
 /** Stable, machine-readable error codes. Clients may rely on them; never rename one. */
 export type ErrorCode =
@@ -113,5 +113,10 @@ export class AppError extends Error {
 
   get messageKey(): MessageKey {
     return `errors.${this.code}` as MessageKey;
+  }
+
+  /** The message for people, in their language, with its parameters filled in. */
+  messageIn(locale: Locale): string {
+    return translate(locale, this.messageKey, translateParams(locale, this.details));
   }
 }

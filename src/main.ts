@@ -2,8 +2,9 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { buildApp, type AppState } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
-import { buildDependencies, purgeExpiredArtifacts } from './deps.js';
+import { buildDependencies } from './deps.js';
 import { createLogger, type Logger } from './log.js';
+import { purgeExpiredArtifacts } from './oidc/adapters/durable-artifacts.js';
 
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
 

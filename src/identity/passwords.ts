@@ -19,8 +19,8 @@ export class Passwords {
       }
     }
     const profile = this.accounts.profileOf(row);
-    const birthDate = /^\d{17}[\dX]$/.test(profile.idNumber) ? `${profile.idNumber.slice(6, 10)}-${profile.idNumber.slice(10, 12)}-${profile.idNumber.slice(12, 14)}` : undefined;
-    const policy = checkPassword(password, { idNumber: profile.idNumber, phone: profile.phone, birthDate });
+    // The policy reads the birth date out of the ID number itself.
+    const policy = checkPassword(password, { idNumber: profile.idNumber, phone: profile.phone });
     if (!policy.ok) throw new AppError('weak_password', { reason: policy.reason });
     const hash = await hashPassword(policy.normalised);
     await this.accounts.transaction(async (trx) => {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { KeyedDigest } from '../crypto/digest.js';
 import type { Db } from '../store/db.js';
-import { accessPolicySchema, type AccessPolicy } from './access-policy.js';
+import { accessPolicySchema } from './access-policy.js';
 
 const CLIENT_SECRET_PURPOSE = 'client-secret';
 const CACHE_MS = 5_000;
@@ -75,16 +75,6 @@ export class ClientRegistry {
       ...(row.secret_digest ? { client_secret: row.secret_digest } : {}),
       access_policy: row.access_policy,
     };
-  }
-
-  async accessPolicy(clientId: string): Promise<AccessPolicy | undefined> {
-    const row = await this.db.selectFrom('oidc_clients').select('access_policy').where('client_id', '=', clientId).executeTakeFirst();
-    return row ? accessPolicySchema.parse(row.access_policy) : undefined;
-  }
-
-  async list(): Promise<string[]> {
-    const rows = await this.db.selectFrom('oidc_clients').select('client_id').orderBy('client_id').execute();
-    return rows.map((row) => row.client_id);
   }
 
   /** Reads and validates a CLIENTS_FILE; throws ClientsFileError naming every problem. */

@@ -3,7 +3,7 @@ import type { Provider } from 'oidc-provider';
 import type { z } from 'zod';
 import { AppError } from '../../errors.js';
 import type { Accounts } from '../../identity/accounts.js';
-import { isMessageKey, translate, translateParams, type Locale } from '../../i18n/messages.js';
+import { isMessageKey, translate, type Locale } from '../../i18n/messages.js';
 import type { CsrfTokens } from '../csrf.js';
 import type { PageRenderer } from '../render.js';
 import { parseInput } from '../request-meta.js';
@@ -45,7 +45,7 @@ export function pageKit(deps: PageKitDependencies) {
 
   function describe(ctx: Context, error: AppError): PageError {
     const locale = ctx.state.locale as Locale;
-    return { code: error.code, message: translate(locale, error.messageKey, translateParams(locale, error.details)) };
+    return { code: error.code, message: error.messageIn(locale) };
   }
 
   function render(ctx: Context, who: PagePrincipal, page: string, data: Record<string, unknown> = {}, status = 200): void {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.js';
 import type { OwnerOperation } from '../../identity/owner-codes.js';
 import type { Locale } from '../../i18n/messages.js';
-import { captchaImage } from '../interaction/routes.js';
+import { captchaImage } from '../captcha-image.js';
 import { noStore } from '../middleware/security-headers.js';
 import { requestMeta } from '../request-meta.js';
 import { pageKit, type ShowPage } from './page-kit.js';

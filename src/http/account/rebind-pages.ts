@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
 import { documentFactorKinds } from '../api/registration.js';
-import { captchaImage } from '../interaction/routes.js';
+import { captchaImage } from '../captcha-image.js';
 import { noStore } from '../middleware/security-headers.js';
 import { requestMeta } from '../request-meta.js';
 import { pageKit, type PagePrincipal, type ShowPage } from './page-kit.js';

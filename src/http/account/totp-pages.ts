@@ -3,7 +3,7 @@ import type { Context, Middleware } from 'koa';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { PendingTotp } from '../../identity/totp-enrolment.js';
-import { captchaImage } from '../interaction/routes.js';
+import { captchaImage } from '../captcha-image.js';
 import { noStore } from '../middleware/security-headers.js';
 import { requestMeta } from '../request-meta.js';
 import { pageKit, type ShowPage } from './page-kit.js';

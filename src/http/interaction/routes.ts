@@ -8,10 +8,11 @@ import type { PendingLogin, PendingLogins } from '../../flows/pending-login.js';
 import { nextStep } from '../../flows/pending-login.js';
 import type { Authentication, FirstFactorResult } from '../../identity/authentication.js';
 import type { Passwords } from '../../identity/passwords.js';
-import { isMessageKey, pickLocale, translate, translateParams, type Locale } from '../../i18n/messages.js';
+import { isMessageKey, pickLocale, type Locale } from '../../i18n/messages.js';
 import { acrFor } from '../../oidc/account-claims.js';
 import type { Captchas } from '../../verification/captcha.js';
 import type { SmsCodes } from '../../verification/sms-codes.js';
+import { captchaImage } from '../captcha-image.js';
 import type { CsrfTokens } from '../csrf.js';
 import { noStore } from '../middleware/security-headers.js';
 import type { PageRenderer } from '../render.js';
@@ -29,11 +30,6 @@ export interface InteractionDependencies {
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
-
-export async function captchaImage(captchas: Captchas): Promise<{ id: string; image: string }> {
-  const { id, svg } = await captchas.create();
-  return { id, image: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
-}
 
 const passwordForm = z.object({ csrf: z.string(), identifier: z.string().trim().min(1).max(64), password: z.string().min(1).max(256) });
 const smsSendForm = z.object({ csrf: z.string(), phone: z.string().trim().min(1).max(20), captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional() });
@@ -92,11 +88,11 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
 
   function describe(ctx: Context, error: AppError) {
     const locale = ctx.state.locale as Locale;
-    return { code: error.code, message: translate(locale, error.messageKey, translateParams(locale, error.details)) };
+    return { code: error.code, message: error.messageIn(locale) };
   }
 
   /** Step errors stay on the page that caused them; anything else goes to the error page. */
-  async function onPage(ctx: Context, details: Details, page: (error?: { code: string; message: string }, status?: number) => Promise<void>, work: () => Promise<void>) {
+  async function onPage(ctx: Context, page: (error?: { code: string; message: string }, status?: number) => Promise<void>, work: () => Promise<void>) {
     try {
       await work();
     } catch (error) {
@@ -153,7 +149,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const details = await load(ctx, 'login');
     const input = parseInput(passwordForm, ctx.request.body);
     deps.csrf.verify(details.uid, input.csrf);
-    await onPage(ctx, details, (error, status) => renderLogin(ctx, details, { error, identifier: input.identifier }, status), async () => {
+    await onPage(ctx, (error, status) => renderLogin(ctx, details, { error, identifier: input.identifier }, status), async () => {
       const result = await deps.authentication.withPassword(input, requestMeta(ctx));
       await advance(ctx, details, firstFactor(result));
     });
@@ -163,7 +159,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const details = await load(ctx, 'login');
     const input = parseInput(smsSendForm, ctx.request.body);
     deps.csrf.verify(details.uid, input.csrf);
-    await onPage(ctx, details, (error, status) => renderLogin(ctx, details, { tab: 'sms', error, phone: input.phone }, status), async () => {
+    await onPage(ctx, (error, status) => renderLogin(ctx, details, { tab: 'sms', error, phone: input.phone }, status), async () => {
       await deps.authentication.sendLoginCode({ phone: input.phone, flowId: details.uid, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
       await renderLogin(ctx, details, { tab: 'sms', phone: input.phone, codeSent: true });
     });
@@ -173,7 +169,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const details = await load(ctx, 'login');
     const input = parseInput(smsLoginForm, ctx.request.body);
     deps.csrf.verify(details.uid, input.csrf);
-    await onPage(ctx, details, (error, status) => renderLogin(ctx, details, { tab: 'sms', error, phone: input.phone, codeSent: true }, status), async () => {
+    await onPage(ctx, (error, status) => renderLogin(ctx, details, { tab: 'sms', error, phone: input.phone, codeSent: true }, status), async () => {
       const result = await deps.authentication.withSmsCode({ phone: input.phone, code: input.code, flowId: details.uid }, requestMeta(ctx));
       await advance(ctx, details, firstFactor(result));
     });
@@ -188,7 +184,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const page = async (error?: { code: string; message: string }, status?: number) => deps.pages.render(ctx, 'login-totp', ctx.state.locale as Locale, {
       uid: details.uid, csrf: deps.csrf.issue(details.uid), clientName: await clientName(details), error,
     }, status);
-    await onPage(ctx, details, page, async () => {
+    await onPage(ctx, page, async () => {
       await deps.authentication.withTotp(pending.accountId, { code: input.code }, requestMeta(ctx));
       await advance(ctx, details, { ...pending, totpDone: true, amr: [...pending.amr, 'otp'] });
     });
@@ -203,7 +199,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const page = async (error?: { code: string; message: string }, status?: number) => deps.pages.render(ctx, 'login-password-change', ctx.state.locale as Locale, {
       uid: details.uid, csrf: deps.csrf.issue(details.uid), clientName: await clientName(details), error,
     }, status);
-    await onPage(ctx, details, page, async () => {
+    await onPage(ctx, page, async () => {
       if (input.password !== input.confirm) throw new AppError('invalid_input', { field: 'confirm' });
       await deps.passwords.set(pending.accountId, input.password, { reason: 'forced_change' }, requestMeta(ctx));
       await complete(ctx, details, { ...pending, mustChangePassword: false });

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../../errors.js';
-import { translate, translateParams, type Locale } from '../../i18n/messages.js';
+import type { Locale } from '../../i18n/messages.js';
 import type { PageRenderer } from '../render.js';
 
 function wantsJson(ctx: Context): boolean {
@@ -30,15 +30,15 @@ export function errorHandler(pages: PageRenderer): Middleware {
       const error = toAppError(thrown);
       if (error.code === 'internal') ctx.state.log?.error({ err: thrown }, 'unhandled error');
       const locale = (ctx.state.locale ?? 'zh-CN') as Locale;
-      const message = translate(locale, error.messageKey, translateParams(locale, error.details));
+      const message = error.messageIn(locale);
       ctx.set('Cache-Control', 'no-store');
       if (wantsJson(ctx)) {
         ctx.status = error.status;
         ctx.body = {
           error: error.code,
           message,
-          message_zh: translate('zh-CN', error.messageKey, translateParams('zh-CN', error.details)),
-          message_en: translate('en', error.messageKey, translateParams('en', error.details)),
+          message_zh: error.messageIn('zh-CN'),
+          message_en: error.messageIn('en'),
           ...(typeof error.details.reason === 'string' ? { reason: error.details.reason } : {}),
           request_id: ctx.state.requestId,
         };

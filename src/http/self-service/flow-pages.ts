@@ -3,7 +3,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import { translate, translateParams, type Locale } from '../../i18n/messages.js';
+import type { Locale } from '../../i18n/messages.js';
 import { browserBinding, type CsrfTokens } from '../csrf.js';
 import { parseInput } from '../request-meta.js';
 import { safeReturnTo } from '../return-to.js';
@@ -72,7 +72,7 @@ export class FlowPages {
       } catch (error) {
         if (!(error instanceof AppError) || FATAL.includes(error.code)) throw error;
         const locale = ctx.state.locale as Locale;
-        await render(ctx, { error: { code: error.code, message: translate(locale, error.messageKey, translateParams(locale, error.details)) } }, error.status);
+        await render(ctx, { error: { code: error.code, message: error.messageIn(locale) } }, error.status);
       }
     };
   }

@@ -8,7 +8,7 @@ import type { Captchas } from '../../verification/captcha.js';
 import type { SmsCodes } from '../../verification/sms-codes.js';
 import { documentFactorKinds, registrationSchemas } from '../api/registration.js';
 import type { CsrfTokens } from '../csrf.js';
-import { captchaImage } from '../interaction/routes.js';
+import { captchaImage } from '../captcha-image.js';
 import { noStore } from '../middleware/security-headers.js';
 import type { PageRenderer } from '../render.js';
 import { requestMeta } from '../request-meta.js';

@@ -6,7 +6,7 @@ import { seedAccount, ZHANG_SAN } from '../../helpers/accounts.js';
 import { HttpBrowser } from '../../helpers/http-browser.js';
 import { passwordLogin, PORTAL } from '../../helpers/oidc.js';
 import { freePort, startServer, type TestServer } from '../../helpers/server.js';
-import { jsonApi, type Answer, type Json } from '../../helpers/json-api.js';
+import { jsonApi, type Answer } from '../../helpers/json-api.js';
 
 /**
  * The registration flow through its JSON API (/api/v1/registration): the happy path with
