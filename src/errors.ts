@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'identity_mismatch'
   | 'person_not_eligible'
   | 'registry_unavailable'
+  | 'sms_unavailable'
   | 'factor_mismatch'
   | 'factor_duplicate'
   | 'factors_insufficient'
@@ -63,6 +64,7 @@ const STATUS: Record<ErrorCode, number> = {
   identity_mismatch: 400,
   person_not_eligible: 400,
   registry_unavailable: 503,
+  sms_unavailable: 503,
   factor_mismatch: 400,
   factor_duplicate: 400,
   factors_insufficient: 400,

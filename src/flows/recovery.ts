@@ -171,7 +171,7 @@ export class Recovery {
       await this.deps.smsCodes.send({ purpose: 'reset', phone: target.phone, flowId, ip: meta.ip ?? 'unknown', captcha, deliver: target.accountId !== undefined });
     } catch (error) {
       // Only real matches reach the gateway, so its outage must look like success: the person asks again.
-      if (!(error instanceof AppError && error.code === 'registry_unavailable')) throw error;
+      if (!(error instanceof AppError && error.code === 'sms_unavailable')) throw error;
       await this.deps.audit.append({ actor: { kind: 'system' }, action: 'sms.send', ...(target.accountId ? { target: { kind: 'account', id: target.accountId } } : {}), result: 'failure', details: { purpose: 'reset' }, meta });
     }
     for (const [key, seconds] of windows) await this.deps.cache.increment(key, seconds);

@@ -100,6 +100,7 @@ export const en: Catalogue = {
   'errors.identity_mismatch': 'The name does not match the citizen ID number. Please check and try again.',
   'errors.person_not_eligible': 'This identity cannot be registered online. Please visit a service hall with your ID card.',
   'errors.registry_unavailable': 'The verification service is unavailable. Please try again later; nothing has been saved.',
+  'errors.sms_unavailable': 'The SMS service is unavailable. Please try again later.',
   'errors.factor_mismatch': 'This information could not be verified. Please check and try again.',
   'errors.factor_duplicate': 'This kind of information is already verified. Please choose another kind.',
   'errors.factors_insufficient': 'Besides your ID number, at least two different kinds of information must be verified.',

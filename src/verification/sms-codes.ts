@@ -83,7 +83,7 @@ export class SmsCodes {
         await this.gateway.send(codeMessage(request.phone, request.purpose, code, Math.round(this.policy.codeTtlSeconds / 60)));
       } catch (error) {
         await this.cache.delete(key);
-        if (isUpstreamUnavailable(error)) throw new AppError('registry_unavailable', {}, { cause: error });
+        if (isUpstreamUnavailable(error)) throw new AppError('sms_unavailable', {}, { cause: error });
         throw error;
       }
     }

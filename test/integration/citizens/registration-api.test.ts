@@ -408,3 +408,17 @@ test.serial('a registry outage answers registry_unavailable (503) and the flow s
   // Nothing was locked or spent: the same step may simply be tried again.
   t.is((await flow.identity(ZHANG_SAN.name, ZHANG_SAN.idNumber)).body.error, 'registry_unavailable');
 });
+
+test.serial('an SMS gateway outage answers sms_unavailable (503), stores no code and leaves the flow as it was', async (t) => {
+  const closedPort = await freePort();
+  const cut = await startServer({ SMS_GATEWAY: 'http', SMS_GATEWAY_URL: `http://127.0.0.1:${closedPort}/send` });
+  t.teardown(() => cut.close());
+  const flow = await flowOn(cut)();
+  t.is((await flow.identity(ZHANG_SAN.name, ZHANG_SAN.idNumber)).status, 200);
+  const before = await flow.get();
+  const answer = await flow.sendCode(ZHANG_SAN.phone);
+  t.is(answer.status, 503);
+  t.is(answer.body.error, 'sms_unavailable');
+  t.deepEqual((await flow.get()).body, before.body);
+  t.is((await flow.verifyCode('000000')).body.error, 'flow_step_invalid');
+});
