@@ -68,6 +68,12 @@ export class Accounts {
     return accountStore.byPhoneIndex(this.db, this.phoneIndex(phone));
   }
 
+  /** One personal field, opened alone: the claims of a token need rarely all of them. */
+  openField(row: AccountRow, field: 'id_number' | 'name' | 'phone'): string | undefined {
+    const sealed = field === 'id_number' ? row.id_number_enc : field === 'name' ? row.name_enc : row.phone_enc;
+    return this.personal.openOptional(field, sealed);
+  }
+
   profileOf(row: AccountRow): AccountProfile {
     const idNumber = this.personal.openOptional('id_number', row.id_number_enc) ?? '';
     const name = this.personal.openOptional('name', row.name_enc) ?? '';

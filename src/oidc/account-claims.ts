@@ -1,5 +1,6 @@
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Accounts } from '../identity/accounts.js';
+import { maskIdNumber } from '../identity/masking.js';
 import { accessPolicySchema } from './access-policy.js';
 
 /** `+8613800138000`: OpenID Connect asks for E.164. */
@@ -22,16 +23,20 @@ export function findAccount(accounts: Accounts): FindAccount {
     if (!row || row.status !== 'active') return undefined;
     return {
       accountId: row.id,
-      async claims() {
-        const profile = accounts.profileOf(row);
+      // Only what the granted scopes (or an explicit claims request) can release is decrypted.
+      async claims(_use, scope, requested) {
+        const wanted = (claim: string, scopeName: string) => scope.split(' ').includes(scopeName) || Object.hasOwn(requested ?? {}, claim);
+        const name = wanted('name', 'profile') ? accounts.openField(row, 'name') : undefined;
+        const phone = wanted('phone_number', 'phone') ? accounts.openField(row, 'phone') : undefined;
+        const idNumber = wanted('id_number_masked', 'realname') || wanted('id_number', 'id_number') ? accounts.openField(row, 'id_number') : undefined;
         return {
           sub: row.id,
-          name: profile.name,
-          ...(profile.phone ? { phone_number: e164(profile.phone), phone_number_verified: true } : {}),
-          id_number_masked: profile.masked.idNumber,
-          assurance_level: profile.assuranceLevel,
+          ...(name ? { name } : {}),
+          ...(phone ? { phone_number: e164(phone), phone_number_verified: true } : {}),
+          ...(idNumber ? { id_number_masked: maskIdNumber(idNumber) } : {}),
+          assurance_level: row.assurance_level,
           entity_type: 'natural',
-          ...(releasesIdNumber(ctx) ? { id_number: profile.idNumber } : {}),
+          ...(idNumber && releasesIdNumber(ctx) ? { id_number: idNumber } : {}),
         };
       },
     };

@@ -116,3 +116,13 @@ async function subjectFor(identifier: string): Promise<string> {
   const row = await server.deps.accounts.byIdNumber(identifier);
   return row ? `account:${row.id}` : `typed:${server.deps.digest.digest('login-subject', identifier)}`;
 }
+
+test.serial('a client granted only openid learns the subject and nothing personal', async (t) => {
+  const auth = await beginAuthorization(server.url, PORTAL, { scope: 'openid' });
+  const done = await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier: ZHANG_SAN.idNumber, password: PASSWORD });
+  const tokens = await exchangeCode(server.url, PORTAL, codeFrom(done.url, auth.state), auth.verifier);
+  const userinfo = await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.body.access_token}` } })).json() as Record<string, unknown>;
+  t.deepEqual(Object.keys(userinfo), ['sub']);
+  const idToken = decodeJwt(tokens.body.id_token!);
+  for (const claim of ['name', 'phone_number', 'id_number_masked', 'id_number']) t.false(claim in idToken, claim);
+});
