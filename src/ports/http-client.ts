@@ -130,6 +130,17 @@ export interface PostOptions<T> {
   idempotent: boolean;
 }
 
+/** How an adapter talks to its upstream: the knobs every HTTP port exposes the same way. */
+export interface UpstreamTuning {
+  apiToken?: string;
+  timeoutMs?: number;
+  retries?: number;
+  backoffMs?: number;
+  breakerThreshold?: number;
+  breakerCooldownMs?: number;
+  clock?: Clock;
+}
+
 /**
  * A small JSON-over-HTTP client for the ports: one instance per upstream, so each has its
  * own circuit. Each request passes the breaker (retry outside, breaker inside), so an

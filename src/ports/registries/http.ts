@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JsonHttpClient, type Clock } from '../http-client.js';
+import { JsonHttpClient, type UpstreamTuning } from '../http-client.js';
 import { normalise, type EnterpriseLookup, type Registries } from './types.js';
 
 /**
@@ -19,15 +19,8 @@ import { normalise, type EnterpriseLookup, type Registries } from './types.js';
  * Checks only read, so they are retried; each registry has its own circuit, so one
  * failing registry does not stop the others.
  */
-export interface HttpRegistriesOptions {
+export interface HttpRegistriesOptions extends UpstreamTuning {
   baseUrl: string;
-  apiToken?: string;
-  timeoutMs?: number;
-  retries?: number;
-  backoffMs?: number;
-  breakerThreshold?: number;
-  breakerCooldownMs?: number;
-  clock?: Clock;
 }
 
 const matchAnswer = z.object({ match: z.boolean() });

@@ -1,17 +1,10 @@
-import { JsonHttpClient, type Clock } from '../http-client.js';
+import { JsonHttpClient, type UpstreamTuning } from '../http-client.js';
 import { assertValidMessage, type SmsGateway, type SmsMessage } from './types.js';
 
-export interface HttpSmsOptions {
+/** `retries` counts attempts after a refused connection only; nothing else is ever retried. */
+export interface HttpSmsOptions extends UpstreamTuning {
   /** The gateway endpoint; messages are POSTed to it as JSON. */
   url: string;
-  apiToken?: string;
-  timeoutMs?: number;
-  /** Attempts after a refused connection; nothing else is ever retried. */
-  retries?: number;
-  backoffMs?: number;
-  breakerThreshold?: number;
-  breakerCooldownMs?: number;
-  clock?: Clock;
 }
 
 /**
