@@ -14,6 +14,8 @@ import type { FactorKind } from '../store/schema.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import { verifyDocumentFactor, type DocumentFactorInput } from './factor-checks.js';
 import type { Flow, FlowChannel, FlowStore } from './flow-store.js';
+import { sameName } from '../identity/person-name.js';
+import { REQUIRED_FACTORS } from './registration.js';
 import type { FlowRef } from './registration.js';
 
 /** `old_phone`: the old phone still receives texts. `identity`: it is lost, the person proves who they are again. */
@@ -63,13 +65,7 @@ export interface PhoneRebindingDependencies {
 }
 
 const FLOW_TTL_SECONDS = 15 * 60;
-/** As at registration: besides the ID number and name, two further factors of different kinds. */
-const REQUIRED_FACTORS = 2;
 
-function sameName(a: string, b: string): boolean {
-  const normal = (name: string) => name.normalize('NFKC').trim().replace(/[·•‧・.．]/g, '·');
-  return normal(a) === normal(b);
-}
 
 /**
  * Changing the bound phone (更换绑定手机), as a persisted flow so that no step can be

@@ -11,6 +11,7 @@ import type { Cache } from '../store/cache.js';
 import type { LoginThrottle } from '../verification/login-throttle.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import type { Flow, FlowChannel, FlowStore } from './flow-store.js';
+import { sameName } from '../identity/person-name.js';
 import type { FlowRef } from './registration.js';
 
 export type RecoveryState = 'identity' | 'code_sent' | 'password' | 'complete';
@@ -52,11 +53,6 @@ type Captcha = { id?: string; answer?: string };
 
 const FLOW_TTL_SECONDS = 15 * 60;
 
-/** Names are compared as people type them: full-width letters and the many middle dots of minority names (阿依古丽·买买提) alike. */
-function sameName(a: string, b: string): boolean {
-  const normal = (name: string) => name.normalize('NFKC').trim().replace(/[·•‧・.．]/g, '·');
-  return normal(a) === normal(b);
-}
 
 /**
  * Password recovery (忘记密码): the ID number and name, a code sent to the account's bound
