@@ -126,3 +126,26 @@ test.serial('a client granted only openid learns the subject and nothing persona
   const idToken = decodeJwt(tokens.body.id_token!);
   for (const claim of ['name', 'phone_number', 'id_number_masked', 'id_number']) t.false(claim in idToken, claim);
 });
+
+test.serial('a banned account cannot sign in, is told whom to contact, and its tokens stop working', async (t) => {
+  const person = { idNumber: '350105197806200159', name: '林建华', phone: '13705910159' };
+  const id = await seedAccount(server.deps, person);
+  const before = await passwordLogin(server.url, APP, person.idNumber, PASSWORD);
+  t.is(before.tokens.status, 200);
+
+  // The helpdesk's ban sets this status; here it is set directly.
+  await server.deps.accounts.update(id, { status: 'banned' });
+  const auth = await beginAuthorization(server.url, PORTAL);
+  const refused = await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier: person.idNumber, password: PASSWORD });
+  t.is(refused.response.status, 403);
+  t.is(errorCode(refused.body), 'account_banned');
+  t.regex(refused.body, /12345/);
+
+  const me = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${before.tokens.body.access_token}` } });
+  t.is(me.status, 401);
+  const refresh = await fetch(`${server.url}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: before.tokens.body.refresh_token!, client_id: 'app' }) });
+  t.is(refresh.status, 400);
+  const wrong = await beginAuthorization(server.url, PORTAL);
+  const wrongPassword = await wrong.browser.post(`/interaction/${wrong.uid}/login/password`, { csrf: wrong.csrf, identifier: person.idNumber, password: 'not-the-password' });
+  t.is(errorCode(wrongPassword.body), 'login_failed', 'the ban is told only to someone who knows the password');
+});
