@@ -22,7 +22,7 @@ import { byPackage, hottest } from './lib/profile.js';
 import type { LoginClientSpec, RunResult, ScenarioParams } from './lib/protocol.js';
 import { redisUsage } from './lib/redis-usage.js';
 import { memoryGoals, renderTable, withGoal, writeReport, type BenchReport, type MemoryReport, type ScenarioReport } from './lib/report.js';
-import { seedAccounts } from './lib/seed.js';
+import { seedAccounts, seedDelegations, type DelegatesRange } from './lib/seed.js';
 import { ChildServer, cpuOf, freePort, ROOT } from './lib/server.js';
 import { round } from './lib/stats.js';
 import { BenchStores, generateSecrets, redact, RefusedError } from './lib/stores.js';
@@ -115,6 +115,11 @@ async function main(options: BenchOptions): Promise<number> {
     });
     report.seeding_s = round(seeded.seconds, 1);
     log(`seeded in ${report.seeding_s} s`);
+    let delegates: DelegatesRange | undefined;
+    if (options.only.includes('delegated-login')) {
+      delegates = await seedDelegations(stores.databaseConfig(), secrets, options.accounts, PORTAL.client_id, ['tax.declare', 'social.insurance']);
+      log(`  ${delegates.count.toLocaleString('en-US')} of them hold a grant of one enterprise for the portal`);
+    }
     checkpoint();
 
     // The driver starts first: with --sms gateway the server needs its SMS endpoint.
@@ -354,7 +359,7 @@ async function main(options: BenchOptions): Promise<number> {
             record(name, figures(await run('sms-login', { accounts, sms, loginClient: PORTAL })));
             break;
           case 'delegated-login':
-            record(name, unavailable('not available yet: enterprises and the identity choice come with a later issue'));
+            record(name, figures(await run('delegated-login', { accounts, loginClient: PORTAL, delegates: delegates! })));
             break;
           case 'refresh': {
             let ceiling: { ops: number | null; what: string; run?: Measured } | undefined;

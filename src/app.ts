@@ -16,7 +16,13 @@ import { recoveryApi } from './http/api/recovery.js';
 import { recoveryPages } from './http/self-service/recovery-pages.js';
 import { accountCentre } from './http/account/routes.js';
 import { staticRoutes } from './http/static.js';
+import { identityChoiceRoutes } from './http/interaction/identity-choice.js';
+import { delegationRoutes } from './http/delegation/routes.js';
 import Router from '@koa/router';
+import { qrLoginApi } from './http/api/qr-login.js';
+import { enterpriseLoginOffered, enterpriseLoginRoutes } from './http/interaction/enterprise-login.js';
+import { federationHooks, federationRoutes } from './http/interaction/federation.js';
+import { adminConsole } from './http/admin/routes.js';
 
 export interface AppState {
   /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
@@ -44,6 +50,16 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
     pending: deps.pendingLogins,
     smsCodes: deps.smsCodes,
     captchas: deps.captchas,
+    qrLogins: deps.qrLogins,
+    enterpriseLoginOffered: enterpriseLoginOffered(() => deps.providers.current, deps.config.enterpriseAccountLogin),
+    federation: federationHooks(deps.federation),
+  });
+  const enterpriseLogin = enterpriseLoginRoutes({
+    provider: () => deps.providers.current, pages: deps.pages, csrf: deps.csrf, smsCodes: deps.smsCodes, captchas: deps.captchas,
+    enterpriseLogin: deps.enterpriseLogin, deploymentAllows: deps.config.enterpriseAccountLogin,
+  });
+  const federated = federationRoutes({
+    provider: () => deps.providers.current, pages: deps.pages, csrf: deps.csrf, federation: deps.federation, pending: deps.pendingLogins, agreementVersion: deps.config.agreementVersion,
   });
   const assets = await staticRoutes();
   const registerPages = registrationPages({
@@ -74,8 +90,11 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(errorHandler(deps.pages));
   app.use(ops.routes());
   app.use(assets.routes());
+  app.use(federated.routes());
+  app.use(identityChoiceRoutes({ provider: () => deps.providers.current, pages: deps.pages, csrf: deps.csrf, acting: deps.acting, audit: deps.audit, enterprises: deps.enterprises }).routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  app.use(enterpriseLogin.routes());
   app.use(registerPages.routes());
   app.use(registerApi.routes());
   app.use(recoverPages.routes());
@@ -83,6 +102,9 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(agreement.routes());
   app.use(openApiRoute(deps.config.issuer, apiOperations).routes());
   app.use(accountCentre(deps));
+  app.use(qrLoginApi({ provider: () => deps.providers.current, accounts: deps.accounts, qrLogins: deps.qrLogins }).routes());
+  app.use(delegationRoutes(deps));
+  app.use(adminConsole(deps));
   app.use(oidc);
 
   // Errors are answered by errorHandler; this only keeps Koa from printing them again.

@@ -7,6 +7,7 @@ import { createLogger } from './log.js';
 import { ClientRegistry, ClientsFileError } from './oidc/clients.js';
 import { LONGEST_SIGNED_TOKEN_SECONDS } from './oidc/configuration/ttl.js';
 import { readResourceServers } from './oidc/resource-servers.js';
+import { STAFF_ROLES, type StaffRole } from './staff/roles.js';
 
 /** Operator commands: `npm run cli -- <command> [options]`. */
 type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
@@ -68,6 +69,25 @@ const COMMANDS: Record<string, Command> = {
       return `audit log intact: ${result.count} records, head ${result.head}`;
     },
   },
+  'staff:create': {
+    summary: 'create a staff account (the first admin); prints its password and authenticator URI once',
+    usage: 'staff:create --username NAME --role ROLE [--role ROLE] [--name DISPLAY]',
+    options: { username: { type: 'string' }, role: { type: 'string', multiple: true }, name: { type: 'string' } },
+    async run(deps, { values }) {
+      const username = values.username;
+      const roles = values.role as string[] | undefined;
+      if (typeof username !== 'string' || !roles?.length) throw new UsageError('staff:create needs --username and at least one --role');
+      const unknown = roles.filter((role) => !(STAFF_ROLES as readonly string[]).includes(role));
+      if (unknown.length > 0) throw new UsageError(`unknown role(s) ${unknown.join(', ')}; roles are ${STAFF_ROLES.join(', ')}`);
+      const created = await deps.staff.accounts.create({ username, displayName: values.name as string | undefined, roles: roles as StaffRole[] }, { kind: 'system' }, {});
+      return [
+        `staff account ${created.username} (${created.roles.join(', ')}) created: ${created.id}`,
+        `initial password (shown once): ${created.password}`,
+        `authenticator (shown once; scan or type into an authenticator app):`,
+        created.otpauthUri,
+      ].join('\n');
+    },
+  },
   'keys:list': {
     summary: 'list the published signing keys',
     usage: 'keys:list',
@@ -80,6 +100,14 @@ const COMMANDS: Record<string, Command> = {
         return r.retire_after ? `published until ${r.retire_after.toISOString()}` : 'current';
       };
       return rows.map((r) => `${r.kid}\t${r.alg}\t${state(r)}`).join('\n');
+    },
+  },
+  'enterprises:sync': {
+    summary: 'check every enterprise against the business register; a new legal representative ends the old one\'s authority',
+    usage: 'enterprises:sync',
+    async run(deps) {
+      const r = await deps.enterprises.syncAll();
+      return `enterprises checked: ${r.checked}; representative changed: ${r.representativeChanged}; register status changed: ${r.statusChanged}; not in the register: ${r.notInRegistry}; register unavailable: ${r.unavailable}`;
     },
   },
 };

@@ -12,6 +12,7 @@ import { PendingLogins } from './flows/pending-login.js';
 import { Registration } from './flows/registration.js';
 import { Recovery } from './flows/recovery.js';
 import { PhoneRebinding } from './flows/phone-rebinding.js';
+import { QrLogins } from './flows/qr-login.js';
 import { SecurityEvents } from './audit/audit-queries.js';
 import { AccountOverview } from './identity/account-overview.js';
 import { AddressChange } from './identity/address-change.js';
@@ -28,6 +29,8 @@ import { PersonalData } from './identity/personal-data.js';
 import type { Logger } from './log.js';
 import { findAccount } from './oidc/account-claims.js';
 import { AccountSessions } from './oidc/account-sessions.js';
+import { BackchannelLogout } from './oidc/backchannel-logout.js';
+import { hintNamesThisSession } from './oidc/logout-hint.js';
 import { LIFETIMES } from './oidc/configuration/ttl.js';
 import { createRegistries, type Registries } from './ports/registries/index.js';
 import { createSmsGateway, type SmsGateway } from './ports/sms/index.js';
@@ -37,11 +40,29 @@ import { SmsCodes } from './verification/sms-codes.js';
 import { adapterFactory } from './oidc/adapters/index.js';
 import { ClientRegistry } from './oidc/clients.js';
 import { createProvider } from './oidc/provider.js';
+import { ActingAuthority } from './delegation/acting-authority.js';
+import { Delegations } from './delegation/delegations.js';
+import { clientLegalPolicy, serviceCatalogue } from './oidc/acting-identity.js';
 import { ProviderHost } from './oidc/provider-host.js';
+import { ClientAccess } from './oidc/policy-check.js';
+import { ClientPolicies } from './oidc/client-policies.js';
 import { readResourceServers } from './oidc/resource-servers.js';
 import { SigningKeyStore } from './oidc/signing-keys.js';
 import { openCache, type Cache } from './store/cache.js';
 import { openDatabase, type DatabaseHandle } from './store/db.js';
+import { EnterpriseLogin } from './enterprises/enterprise-login.js';
+import { Enterprises } from './enterprises/enterprises.js';
+import { EnterpriseRegistration } from './enterprises/registration.js';
+import { FederatedLogin } from './federation/federated-login.js';
+import { federationCallback, readUpstreamIdps } from './ports/upstream-idp/config.js';
+import { UpstreamOidcClient } from './ports/upstream-idp/oidc-client.js';
+import { buildStaffServices, type StaffServices } from './staff/index.js';
+import { AuditRetention } from './audit/audit-retention.js';
+import { createWechat, type WechatPort } from './ports/wechat/index.js';
+import { BindingStore } from './wechat/binding-store.js';
+import { BindingTickets } from './wechat/binding-tickets.js';
+import { WechatBindings } from './wechat/bindings.js';
+import { WechatLogin } from './wechat/wechat-login.js';
 
 /** Everything the app needs, built once from configuration. Tests build it the same way. */
 export interface Dependencies {
@@ -78,6 +99,23 @@ export interface Dependencies {
   totpEnrolment: TotpEnrolment;
   phoneRebinding: PhoneRebinding;
   deregistration: Deregistration;
+  clientAccess: ClientAccess;
+  clientPolicies: ClientPolicies;
+  qrLogins: QrLogins;
+  enterprises: Enterprises;
+  enterpriseRegistration: EnterpriseRegistration;
+  enterpriseLogin: EnterpriseLogin;
+  federation: FederatedLogin;
+  backchannelLogout: BackchannelLogout;
+  acting: ActingAuthority;
+  delegations: Delegations;
+  /** Helpdesk and administration (src/staff). */
+  staff: StaffServices;
+  /** The audit log's daily verification and retention purge. */
+  auditRetention: AuditRetention;
+  /** Undefined when WECHAT=off. */
+  wechat: WechatPort | undefined;
+  wechatBindings: WechatBindings;
   close(): Promise<void>;
 }
 
@@ -114,7 +152,9 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const flows = new FlowStore(cache, cipher);
     const registration = new Registration(flows, accounts, registries, smsCodes, config.agreementVersion);
     const passwords = new Passwords(accounts, audit);
-    const accountSessions = new AccountSessions(database.db, cache, digest);
+    // Logout tokens are signed by the live provider, built further down; nothing sends one before that.
+    const backchannelLogout = new BackchannelLogout({ provider: () => providers.current, logger, audit, ...config.backchannelLogout });
+    const accountSessions = new AccountSessions(database.db, cache, digest, backchannelLogout);
     const pendingLogins = new PendingLogins(cache, LIFETIMES.interaction);
     const recovery = new Recovery({
       flows, accounts, passwords, smsCodes, sms, accountSessions, audit, cache, smsPolicy: config.smsPolicy,
@@ -130,6 +170,34 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const totpEnrolment = new TotpEnrolment(accounts, cache, cipher, ownerCodes, attempts, audit);
     const phoneRebinding = new PhoneRebinding({ flows, accounts, registries, smsCodes, sms, attempts, audit });
     const deregistration = new Deregistration(accounts, ownerCodes, accountSessions, audit);
+    const clientAccess = new ClientAccess(clients, accounts, audit);
+    const clientPolicies = new ClientPolicies(clients, audit);
+    const qrLogins = new QrLogins(cache, accounts, audit);
+    // Legal persons (法人): see enterprises/.
+    const enterprises = new Enterprises(database.db, accounts, registries, audit);
+    const enterpriseRegistration = new EnterpriseRegistration(database.db, accounts, enterprises, registries, smsCodes, audit);
+    const enterpriseLogin = new EnterpriseLogin(
+      database.db, accounts, enterprises, smsCodes, ownerCodes, new LoginThrottle(cache, config.loginPolicy), cache, audit, LIFETIMES.interaction,
+    );
+    // Login through upstream identity providers (mutual recognition): see federation/federated-login.ts.
+    const federation = new FederatedLogin({
+      upstreams: await readUpstreamIdps(config.upstreamIdpsFile, { production: config.env === 'production' }),
+      client: new UpstreamOidcClient((upstream) => federationCallback(config.issuer, upstream.id)),
+      cache, cipher, db: database.db, personal: new PersonalData(cipher, digest), accounts, audit,
+      ttlSeconds: 15 * 60,
+      agreementVersion: config.agreementVersion,
+    });
+
+    // Delegated authority for enterprises, and acting for them in tokens.
+    const acting = new ActingAuthority(database.db, clientLegalPolicy(clients));
+    const delegations = new Delegations(database.db, accounts, audit, serviceCatalogue(clients),
+      async (revoked) => accountSessions.revokeGrants(await acting.loginsUnder(revoked)));
+
+    // The mini-program's WeChat login (wechat/): the port, bindings and the login the grant uses.
+    const wechat = config.wechat.kind === 'off' ? undefined : await createWechat(config.wechat, cache);
+    const bindingTickets = new BindingTickets(cache, cipher);
+    const wechatBindings = new WechatBindings(new BindingStore(database.db), bindingTickets, digest, (ids) => accountSessions.revokeGrants(ids), audit);
+    const wechatLogin = wechat ? new WechatLogin(wechat, wechatBindings, bindingTickets, accounts, audit) : undefined;
 
     const renderPage = (ctx: KoaContextWithOIDC, page: string, data: Record<string, unknown> = {}, status = 200) => {
       pages.render(ctx, page, (ctx.state.locale ?? 'zh-CN') as Locale, data, status);
@@ -145,7 +213,14 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       resourceServers,
       logger,
       metrics,
+      session: config.session,
+      backchannelLogout,
+      outboundPrivateHosts: config.outboundPrivateHosts,
       findAccount: findAccount(accounts),
+      clientAccess,
+      digest,
+      acting,
+      wechatLogin,
       renderError: async (ctx, out) => {
         const locale = (ctx.state.locale ?? 'zh-CN') as Locale;
         renderPage(ctx, 'error', {
@@ -154,27 +229,46 @@ export async function buildDependencies(config: Config, logger: Logger, options:
         }, ctx.status >= 400 ? ctx.status : 400);
       },
       // `form` is oidc-provider's own hidden form (id op.logoutForm) with its xsrf token; our buttons submit it.
-      logoutPage: async (ctx, form) => renderPage(ctx, 'logout', { form }),
+      logoutPage: async (ctx, form) => renderPage(ctx, 'logout', { form, auto: hintNamesThisSession(ctx) }),
       logoutDonePage: async (ctx) => renderPage(ctx, 'logout-done'),
     }), signingKeys, logger);
 
     if (importClients) {
       const entries = await ClientRegistry.readFile(config.clientsFile);
-      await clients.upsert(entries, (metadata) => providers.current.Client.validate(metadata as ClientMetadata));
+      const imported = await clients.upsert(entries, (metadata) => providers.current.Client.validate(metadata as ClientMetadata));
       logger.info({ clients: entries.map((entry) => entry.client_id), file: config.clientsFile }, 'clients imported');
+      if (imported.policyKept.length > 0) logger.warn({ clients: imported.policyKept }, 'access policy set in the console kept; the file\'s policy for these clients is not applied');
     }
     if (importClients) {
       // The account centre signs citizens in through our own /auth; its redirect URI follows ISSUER.
       await clients.upsert([accountCentreClient(config.issuer)], (metadata) => providers.current.Client.validate(metadata as ClientMetadata), 'file');
     }
 
+    const staff = buildStaffServices({
+      db: database.db, cache, cipher, digest, audit, accounts, accountSessions, securityEvents, flows, registries, smsCodes, sms,
+      agreementVersion: config.agreementVersion,
+      enterprises, delegations, acting,
+      clients, clientPolicies, production: config.env === 'production',
+      validateClient: (metadata) => providers.current.Client.validate(metadata as ClientMetadata),
+    });
+
     return {
       config, logger, database, cache, cipher, digest, clients, signingKeys, providers, metrics, pages, csrf,
       audit, registries, sms, captchas, smsCodes, accounts, authentication, flows, registration, passwords, pendingLogins, accountSessions,
       recovery,
       securityEvents, ownerCodes, accountOverview, addressChange, passwordChange, totpEnrolment, phoneRebinding, deregistration,
+      clientAccess, clientPolicies,
+      qrLogins,
+      enterprises, enterpriseRegistration, enterpriseLogin,
+      federation,
+      backchannelLogout,
+      acting, delegations,
+      staff,
+      auditRetention: new AuditRetention(database.db, audit, config.auditRetentionDays),
+      wechat, wechatBindings,
       async close() {
         providers.stop();
+        backchannelLogout.stop();
         for (const close of opened.reverse()) await close().catch(() => {});
       },
     };

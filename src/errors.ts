@@ -48,7 +48,71 @@ export type ErrorCode =
   | 'totp_enrolment_expired'
   | 'recovery_code_invalid'
   | 'phone_unchanged'
-  | 'attempts_exceeded';
+  | 'attempts_exceeded'
+  | 'qr_expired'
+  | 'qr_used'
+  | 'qr_claimed'
+  | 'qr_not_scanned'
+  | 'qr_mismatch'
+  | 'qr_pending'
+  | 'qr_denied'
+  | 'qr_scope_missing'
+  | 'qr_client_not_allowed'
+  | 'invalid_uscc'
+  | 'assurance_too_low'
+  | 'enterprise_not_in_registry'
+  | 'enterprise_not_active'
+  | 'enterprise_name_mismatch'
+  | 'enterprise_representative_mismatch'
+  | 'enterprise_representative_not_registered'
+  | 'enterprise_already_registered'
+  | 'enterprise_application_pending'
+  | 'enterprise_application_not_found'
+  | 'enterprise_not_found'
+  | 'enterprise_not_representative'
+  | 'enterprise_representative_vacant'
+  | 'enterprise_login_disabled'
+  | 'enterprise_login_failed'
+  | 'federation_upstream_unknown'
+  | 'federation_state_invalid'
+  | 'federation_failed'
+  | 'federation_denied'
+  | 'federation_unavailable'
+  | 'federation_acr_unsupported'
+  | 'federation_claims_invalid'
+  | 'federation_link_mismatch'
+  | 'federation_already_linked'
+  | 'delegation_enterprise_unavailable'
+  | 'delegation_no_authority'
+  | 'delegation_level_exceeded'
+  | 'delegation_scope_exceeded'
+  | 'delegation_period_exceeded'
+  | 'delegation_grantee_not_found'
+  | 'delegation_self'
+  | 'delegation_duplicate'
+  | 'delegation_grant_inactive'
+  | 'delegation_conflict'
+  | 'delegation_not_found'
+  | 'delegation_request_decided'
+  | 'identity_choice_invalid'
+  | 'admin_needs_approval'
+  | 'username_taken'
+  | 'self_approval'
+  | 'approval_closed'
+  | 'approval_pending'
+  | 'ban_reason_required'
+  | 'account_not_banned'
+  | 'account_not_active'
+  | 'outside_search'
+  | 'wechat_ticket_invalid'
+  | 'wechat_already_bound'
+  | 'wechat_binding_not_found'
+  | 'power_of_attorney_required'
+  | 'enterprise_not_deregistered'
+  | 'client_exists'
+  | 'client_file_managed'
+  | 'client_metadata_invalid'
+  | 'client_no_secret';
 
 const STATUS: Record<ErrorCode, number> = {
   internal: 500,
@@ -98,6 +162,70 @@ const STATUS: Record<ErrorCode, number> = {
   recovery_code_invalid: 400,
   phone_unchanged: 400,
   attempts_exceeded: 429,
+  qr_expired: 400,
+  qr_used: 409,
+  qr_claimed: 409,
+  qr_not_scanned: 409,
+  qr_mismatch: 400,
+  qr_pending: 409,
+  qr_denied: 400,
+  qr_scope_missing: 403,
+  qr_client_not_allowed: 403,
+  invalid_uscc: 400,
+  assurance_too_low: 403,
+  enterprise_not_in_registry: 400,
+  enterprise_not_active: 400,
+  enterprise_name_mismatch: 400,
+  enterprise_representative_mismatch: 400,
+  enterprise_representative_not_registered: 400,
+  enterprise_already_registered: 409,
+  enterprise_application_pending: 409,
+  enterprise_application_not_found: 404,
+  enterprise_not_found: 404,
+  enterprise_not_representative: 403,
+  enterprise_representative_vacant: 409,
+  enterprise_login_disabled: 403,
+  enterprise_login_failed: 401,
+  federation_upstream_unknown: 404,
+  federation_state_invalid: 400,
+  federation_failed: 502,
+  federation_denied: 400,
+  federation_unavailable: 503,
+  federation_acr_unsupported: 403,
+  federation_claims_invalid: 400,
+  federation_link_mismatch: 409,
+  federation_already_linked: 409,
+  delegation_enterprise_unavailable: 404,
+  delegation_no_authority: 403,
+  delegation_level_exceeded: 400,
+  delegation_scope_exceeded: 400,
+  delegation_period_exceeded: 400,
+  delegation_grantee_not_found: 400,
+  delegation_self: 400,
+  delegation_duplicate: 409,
+  delegation_grant_inactive: 409,
+  delegation_conflict: 409,
+  delegation_not_found: 404,
+  delegation_request_decided: 409,
+  identity_choice_invalid: 400,
+  admin_needs_approval: 403,
+  username_taken: 409,
+  self_approval: 403,
+  approval_closed: 409,
+  approval_pending: 409,
+  ban_reason_required: 400,
+  account_not_banned: 409,
+  account_not_active: 409,
+  outside_search: 403,
+  wechat_ticket_invalid: 400,
+  wechat_already_bound: 409,
+  wechat_binding_not_found: 404,
+  power_of_attorney_required: 400,
+  enterprise_not_deregistered: 409,
+  client_exists: 409,
+  client_file_managed: 409,
+  client_metadata_invalid: 400,
+  client_no_secret: 409,
 };
 
 /**

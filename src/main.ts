@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { buildDependencies } from './deps.js';
 import { createLogger, type Logger } from './log.js';
 import { purgeExpiredArtifacts } from './oidc/adapters/durable-artifacts.js';
+import { startAuditSchedule } from './audit/audit-schedule.js';
 
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -32,6 +33,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
       .catch((error: unknown) => logger.warn({ err: error }, 'housekeeping failed'));
   }, HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
+  const stopAuditSchedule = startAuditSchedule(deps.auditRetention, deps.cache, logger);
 
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(config.port, () => resolve(listening));
@@ -57,6 +59,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     force.unref();
     server.close(() => {
       clearInterval(housekeeping);
+      stopAuditSchedule();
       deps.close().then(() => {
         logger.info('stopped');
         process.exit(0);

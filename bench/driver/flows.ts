@@ -82,7 +82,7 @@ async function begin(http: HttpClient, client: LoginClient, times: StepTimes): P
  * After the credentials: resume at /auth/:uid; a native app is shown the consent page and
  * agrees; ends at the redirect URI with the code.
  */
-async function finishAuthorization(started: Started, afterLogin: HttpResponse, times: StepTimes): Promise<string> {
+async function finishAuthorization(started: Started, afterLogin: HttpResponse, times: StepTimes, actAs: 'self' | 'enterprise' = 'self'): Promise<string> {
   const { browser, origin } = started;
   let next = location(afterLogin, 'login POST', origin);
   for (let hops = 0; hops < 6; hops += 1) {
@@ -98,7 +98,14 @@ async function finishAuthorization(started: Started, afterLogin: HttpResponse, t
     const consentUid = /^\/interaction\/([A-Za-z0-9_-]+)$/.exec(next.pathname)?.[1];
     if (consentUid) {
       const page = next;
-      const consent = await step(times, 'consent_page', async () => expectStatus(await browser.request(pathOf(page)), 200, 'consent page'));
+      const landed = await browser.request(pathOf(page));
+      // The identity choice (select_account) has a page of its own under the interaction.
+      const choice = landed.headers.location && /\/identity$/.test(landed.headers.location) ? new URL(landed.headers.location, origin) : undefined;
+      if (choice) {
+        next = await chooseIdentity(browser, choice, actAs, times, origin);
+        continue;
+      }
+      const consent = expectStatus(landed, 200, 'consent page');
       const csrf = hiddenInput(consent.body, 'csrf');
       next = await step(times, 'consent_confirm', async () => location(await browser.request(`/interaction/${consentUid}/confirm`, { form: { csrf } }), 'POST confirm', origin));
       continue;
@@ -107,6 +114,15 @@ async function finishAuthorization(started: Started, afterLogin: HttpResponse, t
     next = await step(times, 'resume', async () => location(await browser.request(pathOf(target)), `GET ${target.pathname}`, origin));
   }
   throw new Error('too many redirects after login');
+}
+
+/** Picks the first enterprise offered (or oneself) on the identity-choice page and posts it. */
+async function chooseIdentity(browser: Browser, page: URL, actAs: 'self' | 'enterprise', times: StepTimes, origin: URL): Promise<URL> {
+  const shown = await step(times, 'choice_page', async () => expectStatus(await browser.request(pathOf(page)), 200, 'identity choice page'));
+  const choice = actAs === 'self' ? 'self' : /data-enterprise-option="([^"]+)"/.exec(shown.body)?.[1];
+  if (!choice) throw new Error('identity choice: no enterprise offered');
+  const csrf = hiddenInput(shown.body, 'csrf');
+  return step(times, 'choice_post', async () => location(await browser.request(pathOf(page), { form: { csrf, choice } }), 'POST identity choice', origin));
 }
 
 /** The code exchange with the PKCE verifier. */
@@ -128,12 +144,12 @@ export function basic(id: string, secret: string): string {
 }
 
 /** The whole browser flow with an ID number (or phone) and password, to tokens. */
-export async function passwordLogin(http: HttpClient, client: LoginClient, identifier: string, password: string, times: StepTimes = {}): Promise<Tokens> {
+export async function passwordLogin(http: HttpClient, client: LoginClient, identifier: string, password: string, times: StepTimes = {}, actAs: 'self' | 'enterprise' = 'self'): Promise<Tokens> {
   const started = await begin(http, client, times);
   const afterLogin = await step(times, 'credentials', () => started.browser.request(`/interaction/${started.uid}/login/password`, {
     form: { csrf: started.csrf, identifier, password },
   }));
-  const code = await finishAuthorization(started, afterLogin, times);
+  const code = await finishAuthorization(started, afterLogin, times, actAs);
   return exchangeCode(http, client, code, started.verifier, times);
 }
 

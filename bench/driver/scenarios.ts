@@ -23,7 +23,7 @@ export interface Scenario<S = unknown> {
  * person who has not logged in with a password yet, until the seeded accounts run out;
  * then the cursor wraps, and the result says so.
  */
-const cursors = { password: 0, sms: 0 };
+const cursors = { password: 0, sms: 0, delegated: 0 };
 export const wrapped = { during: false };
 
 function nextAccount(params: ScenarioParams, flow: keyof typeof cursors): number {
@@ -63,6 +63,19 @@ const passwordLoginScenario: Scenario = {
   async op(ctx, _state, _loop, times) {
     const accounts = need(ctx.params.accounts, 'accounts');
     await passwordLogin(ctx.http, need(ctx.params.loginClient, 'loginClient'), idNumberOf(nextAccount(ctx.params, 'password')), accounts.password, times);
+  },
+};
+
+/** Password login by a delegate of the seeded enterprise, choosing to act for it; the ID token must say so. */
+const delegatedLoginScenario: Scenario = {
+  async setup() { return undefined; },
+  async op(ctx, _state, _loop, times) {
+    const accounts = need(ctx.params.accounts, 'accounts');
+    const delegates = need(ctx.params.delegates, 'delegates');
+    const index = delegates.from + (cursors.delegated++ % delegates.count);
+    const tokens = await passwordLogin(ctx.http, need(ctx.params.loginClient, 'loginClient'), idNumberOf(index), accounts.password, times, 'enterprise');
+    const claims = JSON.parse(Buffer.from(tokens.id_token!.split('.')[1]!, 'base64url').toString()) as { entity_type?: string };
+    if (claims.entity_type !== 'legal') throw new Error('delegated login: the ID token does not act for the enterprise');
   },
 };
 
@@ -147,6 +160,7 @@ const userinfoScenario: Scenario<{ tokens: string[] }> = {
 export const scenarios: Record<DriverScenario, Scenario<any>> = {
   'password-login': passwordLoginScenario,
   'sms-login': smsLoginScenario,
+  'delegated-login': delegatedLoginScenario,
   refresh: refreshScenario,
   'client-credentials': clientCredentialsScenario,
   introspection: introspectionScenario,

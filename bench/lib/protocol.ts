@@ -1,6 +1,6 @@
 /** Messages between the bench (parent) and its load-driving process (driver/main.ts). */
 
-export type DriverScenario = 'password-login' | 'sms-login' | 'refresh' | 'client-credentials' | 'introspection' | 'userinfo';
+export type DriverScenario = 'password-login' | 'sms-login' | 'delegated-login' | 'refresh' | 'client-credentials' | 'introspection' | 'userinfo';
 
 export interface ClientCredentials {
   client_id: string;
@@ -28,6 +28,8 @@ export interface ScenarioParams {
   tokenClient?: ClientCredentials;
   resource?: string;
   scope?: string;
+  /** delegated-login: the seeded accounts that hold a grant of the enterprise for loginClient. */
+  delegates?: { from: number; count: number };
 }
 
 export interface RunRequest {

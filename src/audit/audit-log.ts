@@ -52,35 +52,70 @@ export type VerifyResult =
  * reveals edits made by anyone who can bypass that.
  */
 export class AuditLog {
+  /** Events waiting for the next write, with the callers waiting on them. */
+  private queued: Array<{ event: AuditEvent; settle: (error: unknown, written?: { seq: number; hash: string }) => void }> = [];
+  private writing = false;
+
   constructor(private readonly db: Db) {}
 
-  /** Appends inside the caller's transaction when given one, so the act and its record commit together. */
+  /**
+   * Appends inside the caller's transaction when given one, so the act and its record
+   * commit together. Otherwise the event joins the next batch: every writer serialises
+   * on one lock, so under load many events share one lock, one read of the head and one
+   * insert, and each caller still returns only once its record is committed.
+   */
   async append(event: AuditEvent, trx?: Transaction<Database>): Promise<{ seq: number; hash: string }> {
-    if (trx) return this.appendWith(trx, event);
-    return this.db.transaction().execute((own) => this.appendWith(own, event));
+    if (trx) return (await this.appendWith(trx, [event]))[0]!;
+    return new Promise((resolve, reject) => {
+      this.queued.push({ event, settle: (error, written) => (error ? reject(error) : resolve(written!)) });
+      if (!this.writing) void this.writeQueued();
+    });
   }
 
-  private async appendWith(trx: Executor, event: AuditEvent): Promise<{ seq: number; hash: string }> {
+  private async writeQueued(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queued.length > 0) {
+        const batch = this.queued.splice(0, 500);
+        try {
+          const written = await this.db.transaction().execute((own) => this.appendWith(own, batch.map((entry) => entry.event)));
+          batch.forEach((entry, i) => entry.settle(undefined, written[i]));
+        } catch (error) {
+          for (const entry of batch) entry.settle(error);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async appendWith(trx: Executor, events: AuditEvent[]): Promise<Array<{ seq: number; hash: string }>> {
     await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(trx);
     const last = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    const record: ChainedFields = {
-      seq: (last?.seq ?? 0) + 1,
-      at: new Date(),
-      actor_kind: event.actor.kind,
-      actor_id: event.actor.id ?? null,
-      action: event.action,
-      target_kind: event.target?.kind ?? null,
-      target_id: event.target?.id ?? null,
-      result: event.result,
-      ip: event.meta?.ip ?? null,
-      user_agent: event.meta?.userAgent?.slice(0, 512) ?? null,
-      request_id: event.meta?.requestId ?? null,
-      details: scrub(event.details),
-      prev_hash: last?.hash ?? GENESIS_HASH,
-    };
-    const hash = hashRecord(record);
-    await trx.insertInto('audit_log').values({ ...record, details: JSON.stringify(record.details), hash }).execute();
-    return { seq: record.seq, hash };
+    let seq = Number(last?.seq ?? 0);
+    let previous = last?.hash ?? GENESIS_HASH;
+    const at = new Date();
+    const rows = events.map((event) => {
+      const record: ChainedFields = {
+        seq: ++seq,
+        at,
+        actor_kind: event.actor.kind,
+        actor_id: event.actor.id ?? null,
+        action: event.action,
+        target_kind: event.target?.kind ?? null,
+        target_id: event.target?.id ?? null,
+        result: event.result,
+        ip: event.meta?.ip ?? null,
+        user_agent: event.meta?.userAgent?.slice(0, 512) ?? null,
+        request_id: event.meta?.requestId ?? null,
+        details: scrub(event.details),
+        prev_hash: previous,
+      };
+      previous = hashRecord(record);
+      return { ...record, details: JSON.stringify(record.details), hash: previous };
+    });
+    await trx.insertInto('audit_log').values(rows).execute();
+    return rows.map((row) => ({ seq: row.seq, hash: row.hash }));
   }
 
   /** Recomputes the chain from the first record kept; names the first record that does not fit. */

@@ -15,8 +15,13 @@ export interface SecurityEvent {
  * as they are. Served by the (target_kind, target_id, seq) index.
  */
 export async function recentAccountEvents(db: Db, accountId: string, limit = 50): Promise<SecurityEvent[]> {
+  return recentTargetEvents(db, 'account', accountId, limit);
+}
+
+/** The latest audit records about any one target (an enterprise, for the console), newest first. */
+export async function recentTargetEvents(db: Db, targetKind: string, targetId: string, limit = 50): Promise<SecurityEvent[]> {
   const rows = await db.selectFrom('audit_log').select(['at', 'action', 'result', 'details'])
-    .where('target_kind', '=', 'account').where('target_id', '=', accountId)
+    .where('target_kind', '=', targetKind).where('target_id', '=', targetId)
     .orderBy('seq', 'desc').limit(limit).execute();
   return rows.map((row) => ({ at: row.at, action: row.action, result: row.result, details: row.details ?? {} }));
 }
@@ -27,5 +32,9 @@ export class SecurityEvents {
 
   recent(accountId: string, limit = 50): Promise<SecurityEvent[]> {
     return recentAccountEvents(this.db, accountId, limit);
+  }
+
+  recentOf(targetKind: string, targetId: string, limit = 50): Promise<SecurityEvent[]> {
+    return recentTargetEvents(this.db, targetKind, targetId, limit);
   }
 }

@@ -21,6 +21,11 @@ export type SmsConfig =
   | { kind: 'outbox'; file: string }
   | { kind: 'http'; url: string; apiToken?: string };
 
+export type WechatConfig =
+  | { kind: 'off' }
+  | { kind: 'simulator'; fixturesFile: string }
+  | { kind: 'http'; appId: string; appSecret: string; baseUrl: string; timeoutMs: number };
+
 export interface SmsPolicy {
   codeTtlSeconds: number;
   maxAttempts: number;
@@ -57,6 +62,19 @@ export interface Config {
   smsPolicy: SmsPolicy;
   loginPolicy: LoginPolicy;
   agreementVersion: string;
+  /** Enterprise-account login (USCC + password + SMS) offered at all; each client must allow it too. */
+  enterpriseAccountLogin: boolean;
+  /** Upstream identity providers offered on the login page (federation); none when unset. */
+  upstreamIdpsFile?: string;
+  /** The SSO session: ends after `idleSeconds` without use, and `maxSeconds` after the login at the latest. */
+  session: { idleSeconds: number; maxSeconds: number };
+  /** Back-channel logout deliveries that fail are retried this many times, waiting `retryDelayMs`, then twice as long each time. */
+  backchannelLogout: { retries: number; retryDelayMs: number };
+  /** Hosts on loopback or private networks the provider may call (back-channel logout, jwks_uri). */
+  outboundPrivateHosts: string[];
+  /** Audit records older than this many days (never fewer than 180) are purged daily. */
+  auditRetentionDays: number;
+  wechat: WechatConfig;
 }
 
 /**
@@ -98,6 +116,19 @@ function readSms(env: Environment, problems: string[]): SmsConfig | undefined {
   }
   problems.push('SMS_GATEWAY: required (outbox or http)');
   return undefined;
+}
+
+function readWechat(env: Environment, problems: string[]): WechatConfig {
+  if (env.WECHAT === 'simulator') {
+    if (!env.WECHAT_FIXTURES) problems.push('WECHAT_FIXTURES: required when WECHAT=simulator');
+    return { kind: 'simulator', fixturesFile: resolve(env.WECHAT_FIXTURES ?? '') };
+  }
+  if (env.WECHAT === 'http') {
+    if (!env.WECHAT_APP_ID) problems.push('WECHAT_APP_ID: required when WECHAT=http');
+    if (!env.WECHAT_APP_SECRET) problems.push('WECHAT_APP_SECRET: required when WECHAT=http');
+    return { kind: 'http', appId: env.WECHAT_APP_ID ?? '', appSecret: env.WECHAT_APP_SECRET ?? '', baseUrl: env.WECHAT_BASE_URL, timeoutMs: env.WECHAT_TIMEOUT_MS };
+  }
+  return { kind: 'off' };
 }
 
 /** Thrown with one line per problem, so an operator can fix them all in one go. */
@@ -152,6 +183,7 @@ function productionProblems(env: Environment, issuer: string, sourceHas: (name: 
   if (!issuer.startsWith('https://')) problems.push('ISSUER: must be an https:// URL in production');
   if (env.REGISTRIES === 'simulator') problems.push('REGISTRIES: the simulator is refused in production (use http)');
   if (env.SMS_GATEWAY === 'outbox') problems.push('SMS_GATEWAY: the outbox is refused in production (use http)');
+  if (env.WECHAT === 'simulator') problems.push('WECHAT: the simulator is refused in production (use http, or off)');
   if (!sourceHas('CLIENTS_FILE')) problems.push('CLIENTS_FILE: required in production (the bundled file holds example clients with a published secret)');
   return problems;
 }
@@ -172,6 +204,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
   const secrets = readSecrets(env, problems);
   const registries = readRegistries(env, problems);
   const sms = readSms(env, problems);
+  const wechat = readWechat(env, problems);
   if (problems.length > 0 || !secrets || !registries || !sms) throw new ConfigError(problems);
 
   return {
@@ -210,5 +243,12 @@ export function loadConfig(source: EnvSource = process.env): Config {
       ipLimitPerHour: env.LOGIN_IP_LIMIT_PER_HOUR,
     },
     agreementVersion: env.SERVICE_AGREEMENT_VERSION,
+    enterpriseAccountLogin: env.ENTERPRISE_ACCOUNT_LOGIN === 'on',
+    ...(env.UPSTREAM_IDPS_FILE ? { upstreamIdpsFile: resolve(env.UPSTREAM_IDPS_FILE) } : {}),
+    session: { idleSeconds: env.SESSION_IDLE_MINUTES * 60, maxSeconds: env.SESSION_MAX_HOURS * 3600 },
+    backchannelLogout: { retries: env.BACKCHANNEL_LOGOUT_RETRIES, retryDelayMs: env.BACKCHANNEL_LOGOUT_RETRY_MS },
+    outboundPrivateHosts: env.OUTBOUND_PRIVATE_HOSTS.split(',').map((host) => host.trim()).filter(Boolean),
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    wechat,
   };
 }

@@ -76,6 +76,25 @@ export const environmentSchema = z.object({
   LOGIN_IP_LIMIT_PER_HOUR: positiveInt.default(200),
 
   SERVICE_AGREEMENT_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default('2026-01'),
+  ENTERPRISE_ACCOUNT_LOGIN: z.enum(['on', 'off']).default('off'),
+
+  UPSTREAM_IDPS_FILE: z.string().min(1).optional(),
+
+  SESSION_IDLE_MINUTES: positiveInt.max(24 * 60).default(30),
+  SESSION_MAX_HOURS: positiveInt.max(30 * 24).default(12),
+  BACKCHANNEL_LOGOUT_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  BACKCHANNEL_LOGOUT_RETRY_MS: positiveInt.max(10 * 60_000).default(5_000),
+  OUTBOUND_PRIVATE_HOSTS: z.string().regex(/^[A-Za-z0-9.:,\[\]-]*$/, 'comma-separated host names or IP addresses').default(''),
+
+  /** GB/T 22239 level 3 keeps audit records at least six months; the database refuses less too. */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(180, 'audit records are kept at least 180 days').max(36_500).default(180),
+
+  WECHAT: z.enum(['off', 'simulator', 'http']).default('off'),
+  WECHAT_FIXTURES: z.string().min(1).optional(),
+  WECHAT_APP_ID: z.string().regex(/^wx[0-9a-f]{16}$/, 'must look like a mini-program AppID: wx and 16 hex digits').optional(),
+  WECHAT_APP_SECRET: z.string().min(16).optional(),
+  WECHAT_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.weixin.qq.com'),
+  WECHAT_TIMEOUT_MS: positiveInt.max(60_000).default(3_000),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

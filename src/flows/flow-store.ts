@@ -3,7 +3,7 @@ import type { FieldCipher } from '../crypto/field-cipher.js';
 import { AppError } from '../errors.js';
 import type { Cache } from '../store/cache.js';
 
-export type FlowType = 'registration' | 'recovery' | 'rebind';
+export type FlowType = 'registration' | 'recovery' | 'rebind' | 'counter' | 'counter-phone' | 'counter-enterprise';
 export type FlowChannel = 'browser' | 'api';
 
 /**

@@ -3,7 +3,12 @@ import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
 
 const STATIC_DIR = fileURLToPath(new URL('../../views/static/', import.meta.url));
-const FILES: Record<string, string> = { 'app.css': 'text/css; charset=utf-8' };
+const FILES: Record<string, string> = {
+  'app.css': 'text/css; charset=utf-8',
+  'qr-login.js': 'text/javascript; charset=utf-8',
+  'logout.js': 'text/javascript; charset=utf-8',
+  'scan-digest.js': 'text/javascript; charset=utf-8',
+};
 
 /** The few static assets the pages use, read once and served with a long cache. */
 export async function staticRoutes(): Promise<Router> {

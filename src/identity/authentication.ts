@@ -16,7 +16,8 @@ export type AuthenticationMethod = 'pwd' | 'sms' | 'otp';
 /** The first factor passed; what the account still needs before the login is complete. */
 export interface FirstFactorResult {
   accountId: string;
-  method: 'pwd' | 'sms';
+  /** `qr`: confirmed in the app, which the account signed in to (flows/qr-login.ts). */
+  method: 'pwd' | 'sms' | 'qr';
   needsTotp: boolean;
   mustChangePassword: boolean;
   assuranceLevel: number;

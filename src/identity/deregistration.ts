@@ -4,6 +4,7 @@ import type { AccountSessions } from '../oidc/account-sessions.js';
 import { accountStore } from './account-store.js';
 import type { Accounts } from './accounts.js';
 import type { OwnerCodes, Principal } from './owner-codes.js';
+import { deleteWechatBindings } from '../wechat/binding-store.js';
 
 /**
  * Closing an account at its owner's request (注销), after an SMS code to the bound phone.
@@ -44,6 +45,7 @@ export class Deregistration {
         totp_last_step: null,
       }, trx);
       await accountStore.deleteFactors(trx, accountId);
+      await deleteWechatBindings(trx, accountId);
       await this.accounts.replaceRecoveryCodes(accountId, [], trx);
       await this.audit.append({ actor: { kind: 'citizen', id: accountId }, action: 'account.deregister', target: { kind: 'account', id: accountId }, result: 'success', details: { id_number_masked: idNumberMasked }, meta }, trx);
     });

@@ -4,7 +4,7 @@ import type { Accounts } from './accounts.js';
 import { maskPhone } from './masking.js';
 
 /** What a code to the bound phone is asked for; a code sent for one cannot authorise another. */
-export const OWNER_OPERATIONS = ['profile', 'deregister', 'totp_disable'] as const;
+export const OWNER_OPERATIONS = ['profile', 'deregister', 'totp_disable', 'enterprise_password'] as const;
 
 export type OwnerOperation = (typeof OWNER_OPERATIONS)[number];
 

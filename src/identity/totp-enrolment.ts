@@ -101,21 +101,53 @@ export class TotpEnrolment {
     return recoveryCodes;
   }
 
+  /**
+   * Ten new recovery codes replace whatever is left of the old ones (used up, or written
+   * down somewhere no longer safe). Takes a current code from the app, never the session
+   * alone; the new codes are returned to be shown this once.
+   */
+  async regenerateRecoveryCodes(accountId: string, input: { code: string }, meta: RequestMeta): Promise<string[]> {
+    const row = await this.activeRow(accountId);
+    const secret = this.accounts.openTotpSecret(row);
+    if (!row.totp_enabled_at || !secret) throw new AppError('totp_not_enabled');
+    const step = await this.checkCurrentCode(row, secret, input.code, 'mfa.recovery_codes_regenerate', meta);
+    const recoveryCodes = generateRecoveryCodes();
+    await this.accounts.transaction(async (trx) => {
+      await this.accounts.update(accountId, { totp_last_step: step }, trx);
+      await this.accounts.replaceRecoveryCodes(accountId, recoveryCodes, trx);
+      await this.audit.append({ actor: { kind: 'citizen', id: accountId }, action: 'mfa.recovery_codes_regenerate', target: { kind: 'account', id: accountId }, result: 'success', details: { recovery_codes: recoveryCodes.length }, meta }, trx);
+    });
+    return recoveryCodes;
+  }
+
+  /** A current, unspent code from the app, under the attempt limit; failures are audited as `action`. Returns its time step. */
+  private async checkCurrentCode(row: AccountRow, secret: string, code: string, action: string, meta: RequestMeta): Promise<number> {
+    const subject = `totp:${row.id}`;
+    await this.attempts.check(subject);
+    // A code already used to sign in is spent here too.
+    const lastUsedStep = row.totp_last_step === null ? undefined : Number(row.totp_last_step);
+    const verified = await verifyTotp({ secret, token: code, lastUsedStep });
+    if (!verified.ok) {
+      await this.attempts.fail(subject);
+      await this.audit.append({ actor: { kind: 'citizen', id: row.id }, action, target: { kind: 'account', id: row.id }, result: 'failure', details: { method: 'totp' }, meta });
+      throw new AppError('totp_invalid');
+    }
+    await this.attempts.reset(subject);
+    return verified.step;
+  }
+
   async disable(accountId: string, proof: DisableProof, meta: RequestMeta): Promise<void> {
     const row = await this.activeRow(accountId);
     const secret = this.accounts.openTotpSecret(row);
     if (!row.totp_enabled_at || !secret) throw new AppError('totp_not_enabled');
     const subject = `totp:${accountId}`;
-    const refuse = async (code: 'totp_invalid' | 'recovery_code_invalid'): Promise<never> => {
+    const refuse = async (code: 'recovery_code_invalid'): Promise<never> => {
       await this.attempts.fail(subject);
       await this.audit.append({ actor: { kind: 'citizen', id: accountId }, action: 'mfa.disable', target: { kind: 'account', id: accountId }, result: 'failure', details: { method: proof.kind }, meta });
       throw new AppError(code);
     };
     if (proof.kind === 'totp') {
-      await this.attempts.check(subject);
-      // A code already used to sign in is spent here too.
-      const lastUsedStep = row.totp_last_step === null ? undefined : Number(row.totp_last_step);
-      if (!(await verifyTotp({ secret, token: proof.code, lastUsedStep })).ok) await refuse('totp_invalid');
+      await this.checkCurrentCode(row, secret, proof.code, 'mfa.disable', meta);
     } else {
       // The SMS code first: it is cheap to ask again, a recovery code is not.
       await this.codes.verify(accountId, 'totp_disable', proof.principal, proof.smsCode);

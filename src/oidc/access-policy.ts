@@ -12,13 +12,15 @@ export const serviceItemSchema = z.object({
 export const accessPolicySchema = z.object({
   entity_types: z.array(z.enum(['natural', 'legal'])).min(1).default(['natural', 'legal']),
   min_assurance_level: z.number().int().min(1).max(3).default(2),
-  login_methods: z.array(z.enum(['pwd', 'sms', 'otp', 'qr', 'fed', 'wechat'])).min(1).optional(),
+  login_methods: z.array(z.enum(['pwd', 'sms', 'otp', 'qr', 'fed', 'wechat', 'mfa'])).min(1).optional(),
   release_id_number: z.boolean().default(false),
   /** Third-party clients ask the person; the province's own services are granted directly. */
   require_consent: z.boolean().default(false),
   service_items: z.array(serviceItemSchema).default([]),
   allow_accounts: z.array(z.string()).optional(),
   deny_accounts: z.array(z.string()).default([]),
+  /** Offer enterprise-account login (USCC + password + SMS); needs ENTERPRISE_ACCOUNT_LOGIN=on as well. */
+  enterprise_account_login: z.boolean().default(false),
 }).strict();
 
 export type AccessPolicy = z.infer<typeof accessPolicySchema>;

@@ -24,6 +24,7 @@ export function accountCentreClient(issuer: string): ClientFileEntry {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
-    access_policy: accessPolicySchema.parse({}),
+    // The person's own account: never acting for an enterprise.
+    access_policy: accessPolicySchema.parse({ entity_types: ['natural'] }),
   };
 }

@@ -2,7 +2,8 @@ import type { KeyedDigest } from '../crypto/digest.js';
 import type { Cache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
 import { accountSessions, destroyAccountCacheArtifacts } from './adapters/cache-artifacts.js';
-import { destroyAccountArtifacts } from './adapters/durable-artifacts.js';
+import { destroyAccountArtifacts, grantOf, holdingClients } from './adapters/durable-artifacts.js';
+import type { BackchannelLogout, SessionAuthorizations } from './backchannel-logout.js';
 
 /** A session as its owner sees it: `handle` names it without revealing the id its cookie carries. */
 export interface SessionView {
@@ -30,10 +31,13 @@ export interface KeepSignedIn {
  * the session alone would leave working every offline_access refresh token its logins
  * produced, and a person who signs a device out expects the apps on it signed out too.
  * Revoking all is what a password reset, a ban or deregistration relies on: no session,
- * code, access or refresh token survives it.
+ * code, access or refresh token survives it. Every relying party signed in through an
+ * ended session is sent a back-channel logout token for it (see backchannel-logout.ts);
+ * one that only held a revoked grant (an app whose login session has long expired) is
+ * sent one without `sid`, when it does not require `sid`.
  */
 export class AccountSessions {
-  constructor(private readonly db: Db, private readonly cache: Cache, private readonly digest: KeyedDigest) {}
+  constructor(private readonly db: Db, private readonly cache: Cache, private readonly digest: KeyedDigest, private readonly backchannel?: BackchannelLogout) {}
 
   /**
    * An opaque, stable name for a session: its id is what the (signed) session cookie holds,
@@ -72,6 +76,7 @@ export class AccountSessions {
     const grants = this.grantsOf(session.payload);
     await this.cache.delete(`oidc:Session:${session.id}`);
     await this.revokeGrants(grants);
+    await this.tellClients(accountId, [session.payload]);
     return { ended: true, grants };
   }
 
@@ -85,27 +90,42 @@ export class AccountSessions {
     const isKept = (s: (typeof all)[number]) => s.id === keep.sessionId || (keep.sessionUid !== undefined && s.payload.uid === keep.sessionUid);
     const sessions = all.filter((s) => !isKept(s));
     await Promise.all(sessions.map((s) => this.cache.delete(`oidc:Session:${s.id}`)));
-    const rows = await this.db.selectFrom('oidc_artifacts').select(['model', 'id', 'grant_id'])
+    const rows = await this.db.selectFrom('oidc_artifacts').select(['model', 'id', 'grant_id', 'payload', 'expires_at'])
       .where('account_id', '=', accountId).execute();
     const kept = new Set([...keep.grantIds, ...all.filter(isKept).flatMap((s) => this.grantsOf(s.payload))]);
     const grants = new Set<string>([
       ...sessions.flatMap((s) => this.grantsOf(s.payload)),
-      ...rows.map((row) => (row.model === 'Grant' ? row.id : row.grant_id)).filter((id): id is string => Boolean(id)),
+      ...rows.map(grantOf).filter((id): id is string => Boolean(id)),
     ].filter((id) => !kept.has(id)));
     await this.revokeGrants([...grants]);
+    // A logout token without sid ends every session the client has for the person: not for the clients still signed in.
+    const keptClients = new Set(all.filter(isKept).flatMap((s) => Object.keys((s.payload.authorizations as Record<string, unknown> | undefined) ?? {})));
+    const holders = holdingClients(rows.filter((row) => grants.has(grantOf(row) ?? ''))).filter((clientId) => !keptClients.has(clientId));
+    await this.tellClients(accountId, sessions.map((s) => s.payload), holders);
     return { sessions: sessions.length, grants: grants.size };
   }
 
   /** Revokes every session, grant, code and token of the account; returns what was ended. */
   async revokeAll(accountId: string): Promise<{ sessions: string[]; grants: string[] }> {
-    const grants = await destroyAccountArtifacts(this.db, accountId);
+    const live = await accountSessions(this.cache, accountId);
+    const { grants, clients } = await destroyAccountArtifacts(this.db, accountId);
     const sessions = await destroyAccountCacheArtifacts(this.cache, accountId);
     await this.revokeGrants(grants);
+    await this.tellClients(accountId, live.map((s) => s.payload), clients);
     return { sessions, grants };
   }
 
+  /**
+   * Back-channel logout, once everything is really ended, to the clients of ended sessions
+   * and to `grantHolders`, the clients whose revoked grants no ended session carried.
+   */
+  private async tellClients(accountId: string, ended: Array<Record<string, unknown>>, grantHolders: string[] = []): Promise<void> {
+    if (!this.backchannel || (ended.length === 0 && grantHolders.length === 0)) return;
+    await this.backchannel.sessionsEnded(accountId, ended.map((payload) => ({ authorizations: payload.authorizations as SessionAuthorizations | undefined })), grantHolders);
+  }
+
   /** Deletes grants and everything issued under them, durable (refresh tokens) and cached (codes, access tokens). */
-  private async revokeGrants(grantIds: string[]): Promise<void> {
+  async revokeGrants(grantIds: string[]): Promise<void> {
     if (grantIds.length === 0) return;
     await this.db.deleteFrom('oidc_artifacts')
       .where((eb) => eb.or([eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)]), eb('grant_id', 'in', grantIds)]))

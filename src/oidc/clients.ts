@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { KeyedDigest } from '../crypto/digest.js';
 import type { Db } from '../store/db.js';
-import { accessPolicySchema } from './access-policy.js';
+import { accessPolicySchema, type AccessPolicy } from './access-policy.js';
 
 const CLIENT_SECRET_PURPOSE = 'client-secret';
 const CACHE_MS = 5_000;
@@ -26,6 +26,20 @@ export const clientsFileSchema = z.array(clientFileEntrySchema).superRefine((ent
 export type ClientFileEntry = z.infer<typeof clientFileEntrySchema>;
 
 export class ClientsFileError extends Error {}
+
+const CLIENT_COLUMNS = ['client_id', 'metadata', 'secret_digest', 'access_policy', 'source', 'policy_source', 'created_at', 'updated_at'] as const;
+
+/** A stored client as the console reads it (the secret only as its digest). */
+export interface ClientRow {
+  client_id: string;
+  metadata: Record<string, unknown>;
+  secret_digest: string | null;
+  access_policy: Record<string, unknown>;
+  source: 'file' | 'console';
+  policy_source: 'file' | 'console';
+  created_at: Date;
+  updated_at: Date;
+}
 
 /** Validates client metadata as oidc-provider would; supplied by the provider once it exists. */
 export type MetadataValidator = (metadata: Record<string, unknown>) => Promise<void>;
@@ -92,9 +106,13 @@ export class ClientRegistry {
     return parsed.data;
   }
 
-  /** Inserts or replaces the given clients in one transaction; all or nothing. */
-  async upsert(entries: ClientFileEntry[], validate: MetadataValidator, source: 'file' | 'console' = 'file'): Promise<void> {
-    const rows: Array<{ client_id: string; metadata: string; secret_digest: string | null; access_policy: string; source: 'file' | 'console' }> = [];
+  /**
+   * Inserts or replaces the given clients in one transaction; all or nothing. A policy the
+   * console has set (policy_source 'console') is kept, not replaced by the file's: the ids
+   * of those clients are returned so the import can say so.
+   */
+  async upsert(entries: ClientFileEntry[], validate: MetadataValidator, source: 'file' | 'console' = 'file'): Promise<{ policyKept: string[] }> {
+    const rows: Array<{ client_id: string; metadata: string; secret_digest: string | null; access_policy: string; source: 'file' | 'console'; policy_source: 'file' | 'console' }> = [];
     for (const { client_secret: secret, access_policy: policy, ...metadata } of entries) {
       const secretDigest = secret ? this.secretDigest(secret) : null;
       try {
@@ -109,21 +127,113 @@ export class ClientRegistry {
         secret_digest: secretDigest,
         access_policy: JSON.stringify(policy),
         source,
+        policy_source: source,
       });
     }
-    await this.db.transaction().execute(async (trx) => {
+    const policyKept = await this.db.transaction().execute(async (trx) => {
+      const kept = rows.length === 0 ? [] : await trx.selectFrom('oidc_clients').select('client_id')
+        .where('client_id', 'in', rows.map((row) => row.client_id)).where('policy_source', '=', 'console')
+        .forUpdate().execute();
+      const keep = new Set(source === 'file' ? kept.map((row) => row.client_id) : []);
       for (const row of rows) {
+        const keepPolicy = keep.has(row.client_id);
         await trx.insertInto('oidc_clients').values(row)
           .onConflict((conflict) => conflict.column('client_id').doUpdateSet({
             metadata: row.metadata,
             secret_digest: row.secret_digest,
-            access_policy: row.access_policy,
+            ...(keepPolicy ? {} : { access_policy: row.access_policy, policy_source: row.policy_source }),
             source: row.source,
             updated_at: new Date(),
           }))
           .execute();
       }
+      return [...keep];
     });
     for (const row of rows) this.cache.delete(row.client_id);
+    return { policyKept };
+  }
+
+  /** Every client as stored, for the console. */
+  list(): Promise<ClientRow[]> {
+    return this.db.selectFrom('oidc_clients').select(CLIENT_COLUMNS).orderBy('client_id').execute();
+  }
+
+  row(clientId: string): Promise<ClientRow | undefined> {
+    return this.db.selectFrom('oidc_clients').select(CLIENT_COLUMNS).where('client_id', '=', clientId).executeTakeFirst();
+  }
+
+  /** Registers a client from the console; false when the id is taken (nothing changed). */
+  async insert(client: { clientId: string; metadata: Record<string, unknown>; secretDigest: string | null; policy: AccessPolicy }): Promise<boolean> {
+    const inserted = await this.db.insertInto('oidc_clients').values({
+      client_id: client.clientId,
+      metadata: JSON.stringify(client.metadata),
+      secret_digest: client.secretDigest,
+      access_policy: JSON.stringify(client.policy),
+      source: 'console',
+      policy_source: 'console',
+    }).onConflict((conflict) => conflict.column('client_id').doNothing()).returning('client_id').executeTakeFirst();
+    this.cache.delete(client.clientId);
+    return inserted !== undefined;
+  }
+
+  /**
+   * Replaces a console client's metadata (never a file client's: the next start would put
+   * the file's back). False when there is no such console client.
+   */
+  async replaceMetadata(clientId: string, metadata: Record<string, unknown>): Promise<boolean> {
+    const done = await this.db.updateTable('oidc_clients')
+      .set({ metadata: JSON.stringify(metadata), updated_at: new Date() })
+      .where('client_id', '=', clientId).where('source', '=', 'console')
+      .executeTakeFirst();
+    this.cache.delete(clientId);
+    return done.numUpdatedRows > 0n;
+  }
+
+  /** Replaces a console client's secret digest; the old secret fails from the next request (see secretDigestNow). */
+  async replaceSecretDigest(clientId: string, secretDigest: string): Promise<boolean> {
+    const done = await this.db.updateTable('oidc_clients')
+      .set({ secret_digest: secretDigest, updated_at: new Date() })
+      .where('client_id', '=', clientId).where('source', '=', 'console').where('secret_digest', 'is not', null)
+      .executeTakeFirst();
+    this.cache.delete(clientId);
+    return done.numUpdatedRows > 0n;
+  }
+
+  /**
+   * The client's secret digest as stored now, bypassing the metadata cache: client
+   * authentication compares against it, so a rotated secret stops working at once on
+   * every instance (one primary-key read per authentication with a secret).
+   */
+  async secretDigestNow(clientId: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('oidc_clients').select('secret_digest').where('client_id', '=', clientId).executeTakeFirst();
+    return row?.secret_digest ?? undefined;
+  }
+
+  /**
+   * The client's access policy as stored now, bypassing the metadata cache: authorization
+   * enforces it, so a change made on any instance applies to the very next request.
+   */
+  async currentPolicy(clientId: string): Promise<AccessPolicy | undefined> {
+    const row = await this.db.selectFrom('oidc_clients').select('access_policy').where('client_id', '=', clientId).executeTakeFirst();
+    if (!row) return undefined;
+    const parsed = accessPolicySchema.safeParse(row.access_policy ?? {});
+    // A stored policy that no longer parses refuses everyone rather than nobody.
+    return parsed.success ? parsed.data : accessPolicySchema.parse({ entity_types: ['natural'], allow_accounts: [] });
+  }
+
+  /**
+   * Replaces a client's access policy (see ClientPolicies for the validated, audited edit).
+   * Returns the policy before and after, or undefined for an unknown client. This
+   * instance forgets the cached metadata at once; authorization reads the policy fresh.
+   */
+  async replacePolicy(clientId: string, after: AccessPolicy): Promise<{ before: AccessPolicy; after: AccessPolicy } | undefined> {
+    const before = await this.currentPolicy(clientId);
+    if (!before) return undefined;
+    await this.db.updateTable('oidc_clients')
+      .set({ access_policy: JSON.stringify(after), policy_source: 'console', updated_at: new Date() })
+      .where('client_id', '=', clientId)
+      .execute();
+    this.cache.delete(clientId);
+    return { before, after };
   }
 }

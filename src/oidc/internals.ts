@@ -11,10 +11,56 @@ import type { ClientRegistry } from './clients.js';
  */
 export function compareSecretsByDigest(provider: Provider, clients: ClientRegistry): void {
   const prototype = provider.Client.prototype as unknown as {
+    clientId: string;
     clientSecret?: string;
     compareClientSecret(actual: string): Promise<boolean> | boolean;
   };
-  prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, actual: string) {
-    return typeof this.clientSecret === 'string' && clients.secretMatches(actual, this.clientSecret);
+  // The digest is read fresh, not from the cached metadata: a rotated secret fails at once.
+  prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string; clientSecret?: string }, actual: string) {
+    if (typeof this.clientSecret !== 'string') return false;
+    const stored = await clients.secretDigestNow(this.clientId);
+    return stored !== undefined && clients.secretMatches(actual, stored);
+  };
+}
+
+/**
+ * A client with a configured `subject_sector` (oidc/pairwise.ts) has pairwise subjects,
+ * whatever its `subject_type` says: oidc-provider would otherwise demand a
+ * `sector_identifier_uri` for clients whose redirect URIs span several hosts, and fetch it.
+ * Everything in the provider that shows a `sub` (ID token, userinfo, introspection,
+ * logout tokens, id_token_hint) asks `client.subjectType`.
+ */
+export function pairwiseBySector(provider: Provider, sectorProperty: string): void {
+  const declared = Symbol('declared subject_type');
+  Object.defineProperty(provider.Client.prototype, 'subjectType', {
+    configurable: true,
+    get(this: Record<string | symbol, unknown>) {
+      return typeof this[sectorProperty] === 'string' ? 'pairwise' : this[declared];
+    },
+    set(this: Record<string | symbol, unknown>, value: unknown) {
+      this[declared] = value;
+    },
+  });
+}
+
+/**
+ * A session never silently loses strength: when the same account signs in again in the
+ * same session (a step-up, or prompt=login), the session keeps the higher acr and every
+ * method proven so far, so a weaker later login cannot lower what other clients rely on.
+ * (A different account replaces the session altogether; oidc-provider ends it first.)
+ */
+export function keepStrongestAuthentication(provider: Provider, stronger: (a: string | undefined, b: string | undefined) => string | undefined): void {
+  type Login = { accountId: string; acr?: string; amr?: string[]; [key: string]: unknown };
+  const prototype = provider.Session.prototype as unknown as { accountId?: string; acr?: string; amr?: string[]; loginAccount(details: Login): void };
+  const loginAccount = prototype.loginAccount;
+  prototype.loginAccount = function strongest(this: typeof prototype, details: Login) {
+    if (this.accountId && this.accountId === details.accountId) {
+      details = {
+        ...details,
+        acr: stronger(this.acr, details.acr),
+        amr: [...new Set([...(this.amr ?? []), ...(details.amr ?? [])])],
+      };
+    }
+    loginAccount.call(this, details);
   };
 }

@@ -2,6 +2,9 @@ import Provider, { type Configuration, type FindAccount, type KoaContextWithOIDC
 import type { Logger } from '../log.js';
 import type { Metrics } from '../http/metrics.js';
 import { accessPolicySchema } from './access-policy.js';
+import type { BackchannelLogout } from './backchannel-logout.js';
+import type { ActingAuthority } from '../delegation/acting-authority.js';
+import { actingEntityType, applyActingIdentity } from './acting-identity.js';
 import type { ClientRegistry } from './clients.js';
 import { claims, scopes, ACR_VALUES } from './configuration/claims.js';
 import { cookies } from './configuration/cookies.js';
@@ -11,8 +14,16 @@ import { interactions } from './configuration/interactions.js';
 import { clientAuthMethods, enabledJWA } from './configuration/jwa.js';
 import { pkce } from './configuration/pkce.js';
 import { ttl } from './configuration/ttl.js';
-import { compareSecretsByDigest } from './internals.js';
+import { compareSecretsByDigest, keepStrongestAuthentication, pairwiseBySector } from './internals.js';
+import { interactionPolicyFor } from './configuration/policy.js';
+import { pairwiseIdentifier, SUBJECT_SECTOR, validateSubjectSector } from './pairwise.js';
+import { strongerAcr, type ClientAccess } from './policy-check.js';
+import type { KeyedDigest } from '../crypto/digest.js';
+import { sessionTtl, type SessionLifetimes } from './configuration/session.js';
+import { outboundFetch } from './configuration/outbound.js';
 import type { PrivateJwk } from './signing-keys.js';
+import { registerWechatGrant } from './wechat-grant.js';
+import type { WechatLogin } from '../wechat/wechat-login.js';
 
 export interface ProviderOptions extends FeatureDependencies {
   issuer: string;
@@ -25,6 +36,20 @@ export interface ProviderOptions extends FeatureDependencies {
   renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): Promise<void>;
   logger: Logger;
   metrics: Metrics;
+  /** Each client's access policy, enforced at every authorization (configuration/policy.ts). */
+  clientAccess: ClientAccess;
+  /** Keys pairwise subjects (oidc/pairwise.ts). */
+  digest: KeyedDigest;
+  /** SSO session lifetimes (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS). */
+  session?: SessionLifetimes;
+  /** Retries and logs the back-channel logout deliveries of RP-initiated logout. */
+  backchannelLogout?: BackchannelLogout;
+  /** Loopback or private hosts the provider may call despite its SSRF guard (OUTBOUND_PRIVATE_HOSTS). */
+  outboundPrivateHosts?: string[];
+  /** Acting for enterprises: the identity choice and the legal-person claims (oidc/acting-identity.ts). */
+  acting?: ActingAuthority;
+  /** The mini-program's WeChat login grant; undefined when WECHAT=off. */
+  wechatLogin?: WechatLogin;
 }
 
 export function createProvider(options: ProviderOptions): Provider {
@@ -37,14 +62,16 @@ export function createProvider(options: ProviderOptions): Provider {
     scopes,
     acrValues: [...ACR_VALUES],
     features: features(options),
-    interactions,
+    interactions: { ...interactions, policy: interactionPolicyFor(options.clientAccess, options.acting && actingEntityType(options.acting)) },
     pkce,
-    ttl,
+    ttl: options.session ? { ...ttl, Session: sessionTtl(options.session) } : ttl,
+    fetch: outboundFetch(options.outboundPrivateHosts ?? []),
     enabledJWA,
     clientAuthMethods: [...clientAuthMethods],
     // Authorization code only: no implicit or hybrid response types.
     responseTypes: ['code'],
-    subjectTypes: ['public'],
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: pairwiseIdentifier(options.digest),
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -52,8 +79,9 @@ export function createProvider(options: ProviderOptions): Provider {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     extraClientMetadata: {
-      properties: ['access_policy'],
+      properties: ['access_policy', SUBJECT_SECTOR],
       validator: (_ctx, key, value, metadata) => {
+        validateSubjectSector(key, value);
         if (key !== 'access_policy') return;
         const parsed = accessPolicySchema.safeParse(value ?? {});
         if (!parsed.success) throw new Error(`access_policy: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
@@ -72,9 +100,14 @@ export function createProvider(options: ProviderOptions): Provider {
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
   };
 
+  if (options.acting) applyActingIdentity(configuration, options.acting);
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
   compareSecretsByDigest(provider, options.clients);
+  pairwiseBySector(provider, SUBJECT_SECTOR);
+  keepStrongestAuthentication(provider, strongerAcr);
+  options.backchannelLogout?.attach(provider);
+  registerWechatGrant(provider, { login: options.wechatLogin, findAccount: options.findAccount });
 
   provider.on('grant.success', (ctx) => {
     const grantType = String(ctx.oidc.params?.grant_type ?? 'unknown');

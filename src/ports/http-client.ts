@@ -172,9 +172,17 @@ export class JsonHttpClient {
   /** POSTs `body` as JSON to `path` (relative to baseUrl; '' is baseUrl itself). */
   post<T>(path: string, body: unknown, options: PostOptions<T> & { schema: z.ZodType<T> }): Promise<T>;
   post(path: string, body: unknown, options: { idempotent: boolean }): Promise<void>;
-  async post<T>(path: string, body: unknown, options: PostOptions<T>): Promise<T | void> {
+  post<T>(path: string, body: unknown, options: PostOptions<T>): Promise<T | void> {
+    return this.send('POST', path, JSON.stringify(body), options);
+  }
+
+  /** GETs `path` (relative to baseUrl, with its query string), for upstreams whose reads are GETs. */
+  get<T>(path: string, options: PostOptions<T> & { schema: z.ZodType<T> }): Promise<T> {
+    return this.send('GET', path, undefined, options) as Promise<T>;
+  }
+
+  private async send<T>(method: 'GET' | 'POST', path: string, payload: string | undefined, options: PostOptions<T>): Promise<T | void> {
     const url = this.url(path);
-    const payload = JSON.stringify(body);
     let attempts = 0;
     let last: AttemptFailure | undefined;
     for (;;) {
@@ -183,7 +191,7 @@ export class JsonHttpClient {
       }
       attempts += 1;
       try {
-        const answer = await this.attempt(url, payload, options.schema);
+        const answer = await this.attempt(method, url, payload, options.schema);
         this.breaker.succeeded();
         return answer;
       } catch (error) {
@@ -211,12 +219,14 @@ export class JsonHttpClient {
     return path === '' ? base : `${base}/${path.replace(/^\/+/, '')}`;
   }
 
-  private async attempt<T>(url: string, payload: string, schema: z.ZodType<T> | undefined): Promise<T | void> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  private async attempt<T>(method: 'GET' | 'POST', url: string, payload: string | undefined, schema: z.ZodType<T> | undefined): Promise<T | void> {
+    const headers: Record<string, string> = payload === undefined
+      ? { accept: 'application/json' }
+      : { 'content-type': 'application/json', accept: 'application/json' };
     if (this.options.bearerToken) headers.authorization = `Bearer ${this.options.bearerToken}`;
     // The signal covers connecting, the answer's headers and its body alike.
     const response = await fetch(url, {
-      method: 'POST',
+      method,
       headers,
       body: payload,
       redirect: 'manual',

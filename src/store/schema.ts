@@ -15,6 +15,8 @@ export interface OidcClientsTable {
   source: 'file' | 'console';
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Who last set access_policy: once 'console', importing CLIENTS_FILE keeps it (0008). */
+  policy_source: ColumnType<'file' | 'console', 'file' | 'console' | undefined, 'file' | 'console'>;
 }
 
 export interface SigningKeysTable {
@@ -99,6 +101,175 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export type EnterpriseType = 'company' | 'individual_business' | 'social_organization' | 'public_institution';
+
+export interface EnterprisesTable {
+  id: string;
+  uscc: string;
+  name: string;
+  type: EnterpriseType;
+  status: 'active' | 'banned' | 'deregistered';
+  registry_status: 'active' | 'revoked' | 'cancelled';
+  registry_checked_at: Timestamp;
+  registry_representative_idx: string;
+  representative_account_id: string | null;
+  representative_since: NullableTimestamp;
+  password_hash: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EnterpriseApplicationsTable {
+  id: string;
+  uscc: string;
+  name: string;
+  applicant_account_id: string;
+  representative_idx: string;
+  status: 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn';
+  expires_at: Timestamp;
+  decided_by: string | null;
+  decided_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+/** One client's part of a grant: the service items of that client the grantee may use. */
+export interface ScopeEntry {
+  client_id: string;
+  service_items: string[];
+}
+
+export type GrantStatus = 'pending' | 'active' | 'revoked' | 'expired';
+
+export interface DelegationGrantsTable {
+  id: string;
+  enterprise_id: string;
+  parent_id: string | null;
+  grantor_account_id: string;
+  grantee_account_id: string;
+  level: number;
+  scope: JSONColumnType<ScopeEntry[]>;
+  valid_from: Timestamp;
+  valid_until: Timestamp;
+  may_redelegate: boolean;
+  status: GrantStatus;
+  version: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  revoked_at: NullableTimestamp;
+  revoked_by: string | null;
+}
+
+export interface DelegationRequestsTable {
+  id: string;
+  enterprise_id: string;
+  requester_account_id: string;
+  scope: JSONColumnType<ScopeEntry[]>;
+  valid_from: Timestamp;
+  valid_until: Timestamp;
+  reason: string | null;
+  status: 'pending' | 'approved' | 'rejected' | 'withdrawn';
+  decided_by: string | null;
+  decided_at: NullableTimestamp;
+  grant_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface DelegationEventsTable {
+  id: Generated<string>;
+  grant_id: string;
+  at: Timestamp;
+  actor_account_id: string | null;
+  action: string;
+  details: JSONColumnType<Record<string, unknown>>;
+}
+
+/** One upstream identity (issuer and subject) mapped to a local account; see migration 0006. */
+export interface FederatedIdentitiesTable {
+  upstream_issuer: string;
+  subject: string;
+  account_id: string;
+  upstream_id: string;
+  linked_by: 'created' | 'local_login';
+  created_at: Timestamp;
+  last_login_at: NullableTimestamp;
+}
+
+export interface WechatBindingsTable {
+  id: string;
+  app_id: string;
+  openid_idx: string;
+  openid_masked: string;
+  unionid_idx: string | null;
+  account_id: string;
+  client_id: string;
+  created_at: Timestamp;
+  last_login_at: NullableTimestamp;
+}
+
+export interface ActingIdentitiesTable {
+  oidc_grant_id: string;
+  account_id: string;
+  client_id: string;
+  entity_type: 'natural' | 'legal';
+  enterprise_id: string | null;
+  delegation_grant_id: string | null;
+  created_at: Generated<Date>;
+}
+
+export type StaffRole = 'agent' | 'supervisor' | 'auditor' | 'admin';
+
+export interface StaffAccountsTable {
+  id: string;
+  username: string;
+  display_name: string;
+  status: 'active' | 'disabled';
+  password_hash: string;
+  totp_secret_enc: string;
+  totp_last_step: number | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface StaffRolesTable {
+  staff_id: string;
+  role: StaffRole;
+  granted_by: string | null;
+  granted_at: Timestamp;
+}
+
+export type ApprovalKind = 'account.unban' | 'enterprise.restore' | 'staff.grant_admin';
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface ApprovalsTable {
+  id: string;
+  kind: ApprovalKind;
+  target_kind: string;
+  target_id: string;
+  requested_by: string;
+  reason: string;
+  status: ApprovalStatus;
+  expires_at: Timestamp;
+  decided_by: string | null;
+  decided_at: NullableTimestamp;
+  decision_note: string | null;
+  created_at: Timestamp;
+}
+
+/** How a counter registration of an enterprise was checked (migration 0009); never the scan itself. */
+export interface EnterpriseCounterRegistrationsTable {
+  id: string;
+  enterprise_id: string;
+  staff_id: string;
+  representative_account_id: string;
+  mode: 'in_person' | 'power_of_attorney';
+  power_of_attorney_number: string | null;
+  power_of_attorney_sha256: string | null;
+  delegate_name_masked: string | null;
+  delegate_id_number_masked: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   oidc_clients: OidcClientsTable;
   signing_keys: SigningKeysTable;
@@ -107,6 +278,18 @@ export interface Database {
   account_factors: AccountFactorsTable;
   recovery_codes: RecoveryCodesTable;
   audit_log: AuditLogTable;
+  enterprises: EnterprisesTable;
+  enterprise_applications: EnterpriseApplicationsTable;
+  delegation_grants: DelegationGrantsTable;
+  delegation_requests: DelegationRequestsTable;
+  delegation_events: DelegationEventsTable;
+  federated_identities: FederatedIdentitiesTable;
+  acting_identities: ActingIdentitiesTable;
+  staff_accounts: StaffAccountsTable;
+  staff_roles: StaffRolesTable;
+  approvals: ApprovalsTable;
+  wechat_bindings: WechatBindingsTable;
+  enterprise_counter_registrations: EnterpriseCounterRegistrationsTable;
 }
 
 export type { Generated };

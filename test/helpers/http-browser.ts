@@ -28,6 +28,11 @@ export class HttpBrowser {
     return new Map(this.jar);
   }
 
+  /** Puts a cookie in the jar, as a page of the same site (or an attacker who could write there) would. */
+  setCookie(name: string, value: string): void {
+    this.jar.set(name, value);
+  }
+
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const target = new URL(url, this.base);
     const headers = new Headers(init.headers);

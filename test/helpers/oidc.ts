@@ -52,8 +52,8 @@ export async function throughConsent(browser: HttpBrowser, landed: { url: string
 }
 
 /** Authorization code + PKCE with a password login, all the way to tokens. */
-export async function passwordLogin(base: string, client: { client_id: string; redirect_uri: string; secret?: string }, identifier: string, password: string) {
-  const auth = await beginAuthorization(base, client);
+export async function passwordLogin(base: string, client: { client_id: string; redirect_uri: string; secret?: string }, identifier: string, password: string, extra: Record<string, string> = {}) {
+  const auth = await beginAuthorization(base, client, extra);
   const result = await throughConsent(auth.browser, await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier, password }));
   const code = codeFrom(result.url, auth.state);
   return { auth, result, code, tokens: await exchangeCode(base, client, code, auth.verifier) };

@@ -102,7 +102,8 @@ test('an idempotent call that timed out is retried', async (t) => {
     if (index > 0) reply(response, 200, { ok: true });
   });
   t.teardown(server.close);
-  const result = await client(server.url, { timeoutMs: 150, retries: 1 }).post('slow', {}, { schema: answer, idempotent: true });
+  // The retry must be answered within the same timeout: generous, so a busy machine still does.
+  const result = await client(server.url, { timeoutMs: 1_500, retries: 1 }).post('slow', {}, { schema: answer, idempotent: true });
   t.deepEqual(result, { ok: true });
   t.is(server.received.length, 2);
 });
@@ -177,9 +178,11 @@ test('a call that is not idempotent is not retried on 5xx or timeouts', async (t
   const serverError = await t.throwsAsync(client(failing.url, { retries: 3 }).post('x', {}, { idempotent: false }), { instanceOf: UpstreamUnavailableError });
   t.is(serverError?.reason, 'server-error');
   t.is(failing.received.length, 1);
-  const timeout = await t.throwsAsync(client(silent.url, { retries: 3, timeoutMs: 150 }).post('x', {}, { idempotent: false }), { instanceOf: UpstreamUnavailableError });
+  const timeout = await t.throwsAsync(client(silent.url, { retries: 3, timeoutMs: 500 }).post('x', {}, { idempotent: false }), { instanceOf: UpstreamUnavailableError });
   t.is(timeout?.reason, 'timeout');
-  t.is(silent.received.length, 1);
+  // One attempt only; on a busy machine the silent upstream may not even have read it yet.
+  t.is(timeout?.attempts, 1);
+  t.true(silent.received.length <= 1);
 });
 
 test('a refused connection fails as unreachable, and is retried even when not idempotent', async (t) => {

@@ -18,7 +18,7 @@ export function principalOf(ctx: Context): AccountPrincipal {
 }
 
 /** Every account API route: a valid bearer token first, no-store always. */
-export function bearerGuard(deps: AccountCentreDependencies): Middleware {
+export function bearerGuard(deps: Pick<AccountCentreDependencies, 'providers' | 'accounts'>): Middleware {
   return async (ctx: Context, next: Next) => {
     (ctx.state as AccountApiState).principal = await bearerPrincipal(deps.providers.current, deps.accounts, ctx);
     await next();
@@ -105,6 +105,12 @@ export function accountApi(deps: AccountCentreDependencies, json: Middleware): R
     const input = parseInput(accountSchemas.totpConfirm, ctx.request.body);
     const codes = await deps.totpEnrolment.confirm(principalOf(ctx).accountId, { code: input.code }, meta(ctx));
     ctx.body = { totp_enabled: true, recovery_codes: codes };
+  });
+
+  router.post('/totp/recovery-codes', json, async (ctx) => {
+    const input = parseInput(accountSchemas.totpConfirm, ctx.request.body);
+    const codes = await deps.totpEnrolment.regenerateRecoveryCodes(principalOf(ctx).accountId, { code: input.code }, meta(ctx));
+    ctx.body = { recovery_codes: codes };
   });
 
   router.post('/totp/disable', json, async (ctx) => {

@@ -1,12 +1,11 @@
 import type { Context, Middleware } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { z } from 'zod';
-import { AppError } from '../../errors.js';
 import type { Accounts } from '../../identity/accounts.js';
 import { isMessageKey, translate, type Locale } from '../../i18n/messages.js';
 import type { CsrfTokens } from '../csrf.js';
 import type { PageRenderer } from '../render.js';
-import { parseInput } from '../request-meta.js';
+import { describeError, formAction, type PageError } from '../form-action.js';
 import { safeAccountPath } from './login.js';
 import { sessionPrincipal, type AccountPrincipal } from './principal.js';
 
@@ -20,7 +19,7 @@ export interface PageKitDependencies {
 /** A signed-in page principal: pages always have a session. */
 export type PagePrincipal = AccountPrincipal & { session: { id: string; uid: string } };
 
-export type PageError = { code: string; message: string };
+export type { PageError };
 export type ShowPage = (ctx: Context, who: PagePrincipal, extra?: Record<string, unknown>, status?: number) => Promise<void>;
 
 /** Errors that are not about what the person typed go to the error page, not back to the form. */
@@ -43,10 +42,7 @@ export function pageKit(deps: PageKitDependencies) {
     return await sessionPrincipal(deps.provider(), deps.accounts, ctx) as PagePrincipal | undefined;
   }
 
-  function describe(ctx: Context, error: AppError): PageError {
-    const locale = ctx.state.locale as Locale;
-    return { code: error.code, message: error.messageIn(locale) };
-  }
+  const describe = describeError;
 
   function render(ctx: Context, who: PagePrincipal, page: string, data: Record<string, unknown> = {}, status = 200): void {
     const locale = ctx.state.locale as Locale;
@@ -68,23 +64,9 @@ export function pageKit(deps: PageKitDependencies) {
     };
   }
 
-  /**
-   * A form post: signed in, then the CSRF token (before anything else about the body, so a
-   * forged post gets 403 whatever it contains), then the input, then the work. Errors about
-   * the input are shown on `show`; the work redirects or renders on success.
-   */
+  /** A form post: see formAction (http/form-action.ts). */
   function action<T>(schema: z.ZodType<T>, show: ShowPage, run: (ctx: Context, who: PagePrincipal, input: T) => Promise<void>): Middleware {
-    return async (ctx) => {
-      const who = await principal(ctx);
-      if (!who) throw new AppError('unauthenticated');
-      deps.csrf.verify(scope(who), (ctx.request.body as { csrf?: unknown } | undefined)?.csrf);
-      try {
-        await run(ctx, who, parseInput(schema, ctx.request.body));
-      } catch (error) {
-        if (!(error instanceof AppError) || NOT_ON_PAGE.has(error.code)) throw error;
-        await show(ctx, who, { error: describe(ctx, error) }, error.status);
-      }
-    };
+    return formAction({ principal, checkCsrf: (_ctx, who, presented) => deps.csrf.verify(scope(who), presented), notOnPage: NOT_ON_PAGE }, schema, show, run);
   }
 
   function redirect(ctx: Context, to: string): void {

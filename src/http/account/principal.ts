@@ -18,6 +18,10 @@ export interface AccountPrincipal {
   session?: { id: string; uid: string };
   /** API only: the uid of the SSO session the token was issued in, if any. */
   sessionUid?: string;
+  /** API only: the client the token was issued to and the scopes it carries. */
+  token?: { clientId: string; scopes: string[] };
+  /** API only: the client the bearer token was issued to. */
+  clientId?: string;
 }
 
 async function active(accounts: Accounts, accountId: string | undefined): Promise<boolean> {
@@ -59,7 +63,8 @@ export async function bearerPrincipal(provider: Provider, accounts: Accounts, ct
   if (!value) throw refuse();
   const token = await provider.AccessToken.find(value);
   if (!token || token.isExpired || !token.accountId || !token.grantId) throw refuse();
-  if (!String(token.scope ?? '').split(' ').includes('openid')) throw refuse();
+  const scopes = String(token.scope ?? '').split(' ').filter(Boolean);
+  if (!scopes.includes('openid')) throw refuse();
   if (!await provider.Grant.find(token.grantId)) throw refuse();
   // As /me does: a token without offline_access lives only as long as the session it was issued in.
   if (token.expiresWithSession) {
@@ -72,5 +77,7 @@ export async function bearerPrincipal(provider: Provider, accounts: Accounts, ct
     key: `grant:${token.grantId}`,
     keep: { grantIds: [token.grantId], ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}) },
     ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}),
+    token: { clientId: token.clientId!, scopes },
+    ...(token.clientId ? { clientId: token.clientId } : {}),
   };
 }

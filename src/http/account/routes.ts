@@ -8,12 +8,17 @@ import { accountPages } from './pages.js';
 import { rebindApi } from './rebind-api.js';
 import { rebindPages } from './rebind-pages.js';
 import { totpPages } from './totp-pages.js';
+import { enterprisesApi } from '../api/enterprises.js';
+import { enterprisePages } from './enterprise-pages.js';
+import { wechatApi, wechatPages } from './wechat.js';
 
 /** What the account centre needs from the composition root. */
 export type AccountCentreDependencies = Pick<Dependencies,
   | 'config' | 'providers' | 'accounts' | 'pages' | 'csrf' | 'smsCodes' | 'captchas' | 'audit'
   | 'accountSessions' | 'securityEvents' | 'ownerCodes' | 'accountOverview'
-  | 'addressChange' | 'passwordChange' | 'totpEnrolment' | 'phoneRebinding' | 'deregistration'>;
+  | 'addressChange' | 'passwordChange' | 'totpEnrolment' | 'phoneRebinding' | 'deregistration'
+  | 'enterprises' | 'enterpriseRegistration' | 'enterpriseLogin'
+  | 'wechatBindings'>;
 
 /**
  * The citizen account centre (个人中心): pages under /account for the browser, signed in
@@ -30,6 +35,10 @@ export function accountCentre(deps: AccountCentreDependencies): Middleware {
     rebindPages(deps, form),
     accountApi(deps, json),
     rebindApi(deps, json),
+    enterprisePages(deps, form),
+    enterprisesApi(deps, json),
+    wechatPages(deps, form),
+    wechatApi(deps, json),
   ];
   return compose(routers.map((router) => router.routes())) as Middleware;
 }

@@ -60,6 +60,12 @@ export function totpPages(deps: AccountCentreDependencies, form: Middleware): Ro
     await show(ctx, who, { recoveryCodes });
   }));
 
+  // Rendered, like the first ones: the new codes exist in clear only in this answer.
+  router.post('/recovery-codes', form, kit.action(accountSchemas.code, show, async (ctx, who, input) => {
+    const recoveryCodes = await deps.totpEnrolment.regenerateRecoveryCodes(who.accountId, { code: input.code }, requestMeta(ctx));
+    await show(ctx, who, { recoveryCodes, regenerated: true });
+  }));
+
   router.post('/disable', form, kit.action(accountSchemas.code, show, async (ctx, who, input) => {
     await deps.totpEnrolment.disable(who.accountId, { kind: 'totp', code: input.code }, requestMeta(ctx));
     kit.redirect(ctx, '/account/totp?done=disabled');

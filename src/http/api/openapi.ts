@@ -13,6 +13,8 @@ export interface ApiOperation {
   body?: z.ZodType;
   /** Needs `Authorization: Bearer <access token>`. */
   bearer?: boolean;
+  /** Needs the staff console session cookie, and on writes its CSRF token in X-CSRF-Token (http/admin/api.ts). */
+  staffSession?: boolean;
   /** A short description of the success response. */
   returns: string;
   status?: number;
@@ -42,6 +44,7 @@ export function openApiDocument(issuer: string, operations: ApiOperation[]): Rec
       tags: [op.tag],
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(op.bearer ? { security: [{ bearer: [] }] } : {}),
+      ...(op.staffSession ? { security: [{ staffSession: [], ...(op.method === 'get' ? {} : { staffCsrf: [] }) }] } : {}),
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
       responses: {
         [String(op.status ?? 200)]: { description: op.returns },
@@ -60,7 +63,11 @@ export function openApiDocument(issuer: string, operations: ApiOperation[]): Rec
     paths,
     components: {
       schemas: { Error: errorSchema },
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an access token issued by this provider' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'an access token issued by this provider' },
+        staffSession: { type: 'apiKey', in: 'cookie', name: 'civic_staff', description: 'the staff console session, from POST /api/v1/admin/login then /api/v1/admin/login/totp' },
+        staffCsrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: 'the console session\'s CSRF token, from GET /api/v1/admin/session; required on every write' },
+      },
     },
   };
 }

@@ -1,7 +1,12 @@
 import { accountSchemas } from '../account/schemas.js';
 import type { ApiOperation } from './openapi.js';
 import { recoverySchemas } from './recovery.js';
+import { qrLoginOperations } from './qr-login.js';
 import { registrationOperations } from './registration.js';
+import { enterpriseOperations } from './enterprises.js';
+import { delegationOperations } from '../delegation/operations.js';
+import { adminOperations } from '../admin/operations.js';
+import { wechatSchemas } from '../account/wechat.js';
 
 const recovery = '/api/v1/recovery/:flowId';
 const account = '/api/v1/account';
@@ -27,6 +32,7 @@ const accountOperations: ApiOperation[] = [
   { method: 'patch', path: `${account}/profile`, tag: 'account', bearer: true, summary: 'Change the address (needs a code)', body: accountSchemas.address, returns: 'the profile' },
   { method: 'post', path: `${account}/totp`, tag: 'account', bearer: true, summary: 'Start TOTP enrolment: secret and otpauth URI', returns: 'the enrolment' },
   { method: 'post', path: `${account}/totp/confirm`, tag: 'account', bearer: true, summary: 'Confirm with a current code; returns ten recovery codes once', body: accountSchemas.totpConfirm, returns: 'the recovery codes' },
+  { method: 'post', path: `${account}/totp/recovery-codes`, tag: 'account', bearer: true, summary: 'Replace the recovery codes with ten new ones, shown once; needs a current code', body: accountSchemas.totpConfirm, returns: 'the recovery codes' },
   { method: 'post', path: `${account}/totp/disable`, tag: 'account', bearer: true, summary: 'Turn TOTP off with a current code, or a recovery code and an SMS code', body: accountSchemas.totpDisable, returns: 'done' },
   { method: 'get', path: `${account}/export`, tag: 'account', bearer: true, summary: 'Export my data (JSON attachment)', returns: 'the data' },
   { method: 'post', path: `${account}/deregister`, tag: 'account', bearer: true, summary: 'Deregister (needs a code): tokens revoked, personal data erased, audit kept', body: accountSchemas.deregister, returns: 'done' },
@@ -40,7 +46,13 @@ const accountOperations: ApiOperation[] = [
   { method: 'post', path: `${rebind}/new/verify`, tag: 'account', bearer: true, summary: 'The new phone\'s code; binds it and notifies both numbers', body: accountSchemas.code, returns: 'the flow (state complete)' },
 ];
 
+const wechatOperations: ApiOperation[] = [
+  { method: 'get', path: `${account}/wechat`, tag: 'account', bearer: true, summary: 'WeChat identities bound to this account (masked)', returns: 'the bindings' },
+  { method: 'post', path: `${account}/wechat`, tag: 'account', bearer: true, summary: 'Bind the WeChat identity of a binding_ticket (from the WeChat grant\'s wechat_unbound answer) to this account; the token must be the same client\'s', body: wechatSchemas.bind, returns: 'the binding', status: 201 },
+  { method: 'delete', path: `${account}/wechat/:id`, tag: 'account', bearer: true, summary: 'Unbind; the client\'s grants of this account are revoked', returns: 'done' },
+];
+
 /** Every /api/v1 operation, for the OpenAPI document. */
 export function apiOperations(): ApiOperation[] {
-  return [...registrationOperations, ...recoveryOperations, ...accountOperations];
+  return [...registrationOperations, ...recoveryOperations, ...accountOperations, ...qrLoginOperations, ...enterpriseOperations, ...delegationOperations, ...adminOperations, ...wechatOperations];
 }

@@ -1,14 +1,14 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { errors as oidcErrors, type InteractionResults, type Provider } from 'oidc-provider';
+import type { InteractionResults, Provider } from 'oidc-provider';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
 import type { PendingLogin, PendingLogins } from '../../flows/pending-login.js';
 import { nextStep } from '../../flows/pending-login.js';
 import type { Authentication, FirstFactorResult } from '../../identity/authentication.js';
 import type { Passwords } from '../../identity/passwords.js';
-import { isMessageKey, pickLocale, type Locale } from '../../i18n/messages.js';
+import { isMessageKey, type Locale } from '../../i18n/messages.js';
 import { acrFor } from '../../oidc/account-claims.js';
 import type { Captchas } from '../../verification/captcha.js';
 import type { SmsCodes } from '../../verification/sms-codes.js';
@@ -17,6 +17,11 @@ import type { CsrfTokens } from '../csrf.js';
 import { noStore } from '../middleware/security-headers.js';
 import type { PageRenderer } from '../render.js';
 import { parseInput, requestMeta } from '../request-meta.js';
+import { isPolicyRefusal, refusalView, stepUpView } from './policy-views.js';
+import type { QrLogins } from '../../flows/qr-login.js';
+import { mountQrLogin } from './qr-login.js';
+import { finishInteraction, keepOnPage, loadInteraction } from './details.js';
+import type { FederationHooks } from './federation.js';
 
 export interface InteractionDependencies {
   provider: () => Provider;
@@ -27,6 +32,11 @@ export interface InteractionDependencies {
   pending: PendingLogins;
   smsCodes: SmsCodes;
   captchas: Captchas;
+  qrLogins: QrLogins;
+  /** Whether the login page links to enterprise-account login for this client (see enterprise-login.ts). */
+  enterpriseLoginOffered?: (clientId: string) => Promise<boolean>;
+  /** Login through upstream identity providers (federation.ts), when configured. */
+  federation?: FederationHooks;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -47,18 +57,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   const router = new Router({ prefix: '/interaction' });
   const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
 
-  async function load(ctx: Context, expectedPrompt?: string): Promise<Details> {
-    let details: Details;
-    try {
-      details = await deps.provider().interactionDetails(ctx.req, ctx.res);
-    } catch (error) {
-      if (error instanceof oidcErrors.SessionNotFound) throw new AppError('interaction_expired', {}, { cause: error });
-      throw error;
-    }
-    if (details.uid !== ctx.params.uid) throw new AppError('interaction_expired');
-    if (expectedPrompt && details.prompt.name !== expectedPrompt) throw new AppError('wrong_step');
-    if (!ctx.state.localeChosen) ctx.state.locale = pickLocale(details.params.ui_locales as string | undefined);
-    return details;
+  function load(ctx: Context, expectedPrompt?: string): Promise<Details> {
+    return loadInteraction(deps.provider(), ctx, expectedPrompt);
   }
 
   async function clientName(details: Details): Promise<string> {
@@ -66,43 +66,35 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     return client?.clientName ?? String(details.params.client_id);
   }
 
-  async function finish(ctx: Context, result: InteractionResults): Promise<void> {
-    const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
-    ctx.status = 303;
-    ctx.redirect(redirectTo);
-  }
+  const finish = (ctx: Context, result: InteractionResults) => finishInteraction(deps.provider(), ctx, result);
 
   /** Renders the login page again, with an error or a note, keeping what the person typed. */
   async function renderLogin(ctx: Context, details: Details, extra: Record<string, unknown> = {}, status = 200): Promise<void> {
     const needsCaptcha = await deps.smsCodes.captchaRequired(ctx.ip);
+    const name = await clientName(details);
+    // A client's policy may need a stronger login than the session has: say so, offer only what satisfies it.
+    const stepUp = stepUpView(details, ctx.state.locale as Locale, name);
     deps.pages.render(ctx, 'login', ctx.state.locale as Locale, {
       uid: details.uid,
       csrf: deps.csrf.issue(details.uid),
-      clientName: await clientName(details),
+      clientName: name,
       loginHint: typeof details.params.login_hint === 'string' ? details.params.login_hint : '',
       captcha: needsCaptcha ? await captchaImage(deps.captchas) : undefined,
       tab: 'password',
+      enterpriseLogin: await deps.enterpriseLoginOffered?.(String(details.params.client_id)) ?? false,
+      ...(await deps.federation?.loginPage(details.uid)),
       ...extra,
+      stepUp,
+      ...(stepUp && !stepUp.password ? { tab: 'sms' } : {}),
     }, status);
   }
 
-  function describe(ctx: Context, error: AppError) {
-    const locale = ctx.state.locale as Locale;
-    return { code: error.code, message: error.messageIn(locale) };
-  }
-
   /** Step errors stay on the page that caused them; anything else goes to the error page. */
-  async function onPage(ctx: Context, page: (error?: { code: string; message: string }, status?: number) => Promise<void>, work: () => Promise<void>) {
-    try {
-      await work();
-    } catch (error) {
-      if (!(error instanceof AppError) || ['csrf', 'interaction_expired', 'wrong_step', 'internal'].includes(error.code)) throw error;
-      await page(describe(ctx, error), error.status);
-    }
-  }
+  const onPage = (ctx: Context, page: (error: { code: string; message: string }, status: number) => Promise<void>, work: () => Promise<void>) => keepOnPage(ctx, page, work);
 
   /** Every factor done: hand the account to the provider with how it was proven. */
   async function complete(ctx: Context, details: Details, pending: PendingLogin): Promise<void> {
+    await deps.federation?.afterLocalLogin(details.uid, pending.accountId, requestMeta(ctx));
     await deps.pending.clear(details.uid);
     const amr = pending.amr.includes('otp') ? [...pending.amr, 'mfa'] : pending.amr;
     await deps.authentication.recordSuccess(pending, amr, String(details.params.client_id), requestMeta(ctx));
@@ -136,12 +128,17 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       if (step === 'password_change') return deps.pages.render(ctx, 'login-password-change', locale, common);
       return renderLogin(ctx, details, { tab: ctx.query.tab === 'sms' ? 'sms' : 'password' });
     }
+    if (isPolicyRefusal(details)) {
+      return deps.pages.render(ctx, 'policy-refused', locale, { ...common, ...refusalView(details, locale, common.clientName) }, 403);
+    }
     if (details.prompt.name === 'consent') {
       // Native apps are asked every time (RFC 8252 §8.6): another app could claim their redirect.
       const missing = details.prompt.details.missingOIDCScope as string[] | undefined;
       const requested = String(details.params.scope ?? '').split(' ').filter((scope) => isMessageKey(`scope.${scope}`));
       return deps.pages.render(ctx, 'consent', locale, { ...common, scopes: missing?.length ? missing : requested });
     }
+    // Whom to act as (self or an enterprise): see identity-choice.ts.
+    if (details.prompt.name === 'select_account') return ctx.redirect(`/interaction/${details.uid}/identity`);
     throw new AppError('wrong_step');
   });
 
@@ -228,6 +225,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     await deps.pending.clear(details.uid);
     await finish(ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' });
   });
+
+  mountQrLogin(router, form, { qrLogins: deps.qrLogins, csrf: deps.csrf, load, clientName, renderLogin, onPage, complete });
 
   return router;
 }

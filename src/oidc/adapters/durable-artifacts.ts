@@ -68,10 +68,37 @@ export class DurableArtifacts implements Adapter {
   }
 }
 
-/** Deletes every durable artifact (grants, refresh tokens) of an account; returns the grant ids. */
-export async function destroyAccountArtifacts(db: Db, accountId: string): Promise<string[]> {
-  const rows = await db.deleteFrom('oidc_artifacts').where('account_id', '=', accountId).returning(['model', 'id', 'grant_id']).execute();
-  return [...new Set(rows.map((row) => (row.model === 'Grant' ? row.id : row.grant_id)).filter((id): id is string => Boolean(id)))];
+/** A durable artifact as far as revoking it needs: the grant it belongs to and the client holding it. */
+export interface ArtifactHolder {
+  model: string;
+  id: string;
+  grant_id: string | null;
+  payload: Record<string, unknown>;
+  expires_at: Date | null;
+}
+
+/** The grant an artifact row is (a Grant) or belongs to (a RefreshToken). */
+export function grantOf(row: Pick<ArtifactHolder, 'model' | 'id' | 'grant_id'>): string | undefined {
+  return (row.model === 'Grant' ? row.id : row.grant_id) ?? undefined;
+}
+
+/** The clients holding unexpired grants or refresh tokens among `rows`. */
+export function holdingClients(rows: ArtifactHolder[], now = new Date()): string[] {
+  return [...new Set(rows.filter((row) => !row.expires_at || row.expires_at > now)
+    .map((row) => row.payload.clientId).filter((id): id is string => typeof id === 'string'))];
+}
+
+/**
+ * Deletes every durable artifact (grants, refresh tokens) of an account; returns the grant
+ * ids, and the clients that held a live one (to be told, even without a session).
+ */
+export async function destroyAccountArtifacts(db: Db, accountId: string): Promise<{ grants: string[]; clients: string[] }> {
+  const rows = await db.deleteFrom('oidc_artifacts').where('account_id', '=', accountId)
+    .returning(['model', 'id', 'grant_id', 'payload', 'expires_at']).execute();
+  return {
+    grants: [...new Set(rows.map(grantOf).filter((id): id is string => Boolean(id)))],
+    clients: holdingClients(rows),
+  };
 }
 
 /** Deletes durable artifacts past their expiry; returns how many. */

@@ -6,13 +6,20 @@ import type { Configuration } from 'oidc-provider';
  * ID number is a separate claim released only where a client's access policy allows it.
  */
 export const claims: NonNullable<Configuration['claims']> = {
-  openid: ['sub', 'auth_time', 'acr', 'amr'],
+  // entity_type, org and authority: whom the login acts as (oidc/acting-identity.ts), in the ID token too.
+  openid: ['sub', 'auth_time', 'acr', 'amr', 'entity_type', 'org', 'authority'],
   profile: ['name'],
   phone: ['phone_number', 'phone_number_verified'],
   realname: ['id_number_masked', 'assurance_level', 'entity_type'],
   id_number: ['id_number'],
 };
 
-export const scopes = ['openid', 'offline_access', 'profile', 'phone', 'realname', 'id_number'];
+/**
+ * Lets the app confirm a PC login by QR code (flows/qr-login.ts). It releases no claims; a
+ * token carrying it is accepted only from a client that lists it in its registered `scope`.
+ */
+export const QR_LOGIN_SCOPE = 'qr_login';
+
+export const scopes = ['openid', 'offline_access', 'profile', 'phone', 'realname', 'id_number', QR_LOGIN_SCOPE];
 
 export const ACR_VALUES = ['urn:civic-idp:loa:2', 'urn:civic-idp:loa:3'] as const;

@@ -17,6 +17,8 @@ const CODE_TEMPLATES: Record<CodePurpose, (code: string, minutes: number) => str
   'rebind-old': (code, minutes) => `您正在更换账号绑定的手机号，验证码为${code}，${minutes}分钟内有效。如非本人操作，请立即修改密码。请勿泄露给他人。`,
   'rebind-new': (code, minutes) => `您正在将本手机号绑定到统一身份认证账号，验证码为${code}，${minutes}分钟内有效。请勿泄露给他人。`,
   verify: (code, minutes) => `您的身份验证码为${code}，${minutes}分钟内有效。工作人员不会向您索取验证码，请勿泄露给他人。`,
+  enterprise: (code, minutes) => `有人正在以您作为法定代表人办理企业法人账号注册或认领，验证码为${code}，${minutes}分钟内有效。如非本人或本人授权操作，请勿提供。请勿泄露给他人。`,
+  counter: (code, minutes) => `您正在政务服务大厅窗口办理统一身份认证账号业务，验证码为${code}，${minutes}分钟内有效。仅在窗口办理时告知工作人员，其他情况请勿泄露给任何人。`,
 };
 
 /** Things that happened to an account, told to the phone bound to it. */

@@ -3,11 +3,11 @@
  * a phone that something happened to their account. Gateways and the outbox record the
  * purpose so that operators (and tests) can tell messages apart without reading texts.
  */
-export type SmsPurpose = 'register' | 'login' | 'reset' | 'rebind-old' | 'rebind-new' | 'verify' | 'notice';
+export type SmsPurpose = 'register' | 'login' | 'reset' | 'rebind-old' | 'rebind-new' | 'verify' | 'notice' | 'enterprise' | 'counter';
 
 export type CodePurpose = Exclude<SmsPurpose, 'notice'>;
 
-export const SMS_PURPOSES: readonly SmsPurpose[] = ['register', 'login', 'reset', 'rebind-old', 'rebind-new', 'verify', 'notice'];
+export const SMS_PURPOSES: readonly SmsPurpose[] = ['register', 'login', 'reset', 'rebind-old', 'rebind-new', 'verify', 'notice', 'enterprise', 'counter'];
 
 export interface SmsMessage {
   /** An 11-digit mainland mobile number, already normalised by the caller. */

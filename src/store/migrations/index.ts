@@ -1,6 +1,13 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_oidc.js';
 import * as m0002 from './0002_identity.js';
+import * as m0003 from './0003_enterprises.js';
+import * as m0004 from './0004_staff.js';
+import * as m0005 from './0005_wechat.js';
+import * as m0006 from './0006_federation.js';
+import * as m0007 from './0007_delegation.js';
+import * as m0008 from './0008_clients.js';
+import * as m0009 from './0009_counter_enterprise.js';
 
 /**
  * Every migration in order. A landed migration is never edited: add the next file.
@@ -9,4 +16,11 @@ import * as m0002 from './0002_identity.js';
 export const migrations: Record<string, Migration> = {
   '0001_oidc': m0001,
   '0002_identity': m0002,
+  '0003_enterprises': m0003,
+  '0004_staff': m0004,
+  '0005_wechat': m0005,
+  '0006_federation': m0006,
+  '0007_delegation': m0007,
+  '0008_clients': m0008,
+  '0009_counter_enterprise': m0009,
 };

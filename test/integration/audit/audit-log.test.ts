@@ -42,3 +42,26 @@ test('details that look like raw personal data or secrets are dropped', async (t
     await server.close();
   }
 });
+
+test('appends racing from many requests share writes yet each gets its own record, in one unbroken chain', async (t) => {
+  const server = await startServer();
+  try {
+    const { audit, database } = server.deps;
+    const written = await Promise.all(Array.from({ length: 60 }, (_, i) => audit.append({ actor: { kind: 'system' }, action: 'test.race', target: { kind: 'account', id: `r${i}` }, result: 'success' })));
+    t.deepEqual(written.map((w) => w.seq).sort((a, b) => a - b), Array.from({ length: 60 }, (_, i) => i + 1));
+    const rows = await database.db.selectFrom('audit_log').select(['seq', 'target_id', 'hash']).orderBy('seq').execute();
+    for (const w of written) t.is(rows.find((row) => Number(row.seq) === w.seq)?.hash, w.hash);
+    t.is(new Set(rows.map((row) => row.target_id)).size, 60);
+    t.like(await audit.verify(), { ok: true, count: 60 });
+
+    // Inside a caller's transaction the record shares its fate: rolled back, it never existed.
+    await t.throwsAsync(database.db.transaction().execute(async (trx) => {
+      await audit.append({ actor: { kind: 'system' }, action: 'test.rolled_back', result: 'success' }, trx);
+      throw new Error('the act failed');
+    }));
+    t.is((await database.db.selectFrom('audit_log').select('seq').where('action', '=', 'test.rolled_back').execute()).length, 0);
+    t.like(await audit.append({ actor: { kind: 'system' }, action: 'test.after', result: 'success' }), { seq: 61 });
+  } finally {
+    await server.close();
+  }
+});

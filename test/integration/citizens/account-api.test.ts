@@ -232,6 +232,33 @@ test.serial('TOTP over the API: enrol, sign-in asks for it, turn it off with a c
   t.true(actions.includes('mfa.disable:failure'));
 });
 
+test.serial('recovery codes are replaced only with a current code: the old ones stop working, the new ones work once', async (t) => {
+  const { person, id, token } = await seeded();
+  t.is((await api(token, 'POST', '/totp/recovery-codes', { code: '123456' })).body.error, 'totp_not_enabled');
+  const secret = (await api(token, 'POST', '/totp')).body.secret as string;
+  const first = (await api(token, 'POST', '/totp/confirm', { code: await totpCode(secret) })).body.recovery_codes as string[];
+
+  t.is((await api(token, 'POST', '/totp/recovery-codes', { code: otherCode(await totpCode(secret, 1)) })).body.error, 'totp_invalid');
+  const renewed = await api(token, 'POST', '/totp/recovery-codes', { code: await totpCode(secret, 1) });
+  t.is(renewed.status, 200);
+  const second = renewed.body.recovery_codes as string[];
+  t.is(second.length, 10);
+  t.deepEqual(second.filter((code) => first.includes(code)), []);
+  t.is((await api(token, 'POST', '/totp/recovery-codes', { code: await totpCode(secret, 1) })).body.error, 'totp_invalid', 'the code that renewed them is spent');
+
+  const signIn = async (recoveryCode: string) => {
+    const login = await beginAuthorization(server.url, APP);
+    const step = await login.browser.post(`/interaction/${login.uid}/login/password`, { csrf: login.csrf, identifier: person.phone, password: PASSWORD });
+    return login.browser.post(`/interaction/${login.uid}/login/totp`, { csrf: hidden(step.body, 'csrf'), code: recoveryCode });
+  };
+  t.is(errorCode((await signIn(first[1]!)).body), 'totp_invalid', 'an old recovery code no longer works');
+  t.is(errorCode((await signIn(second[0]!)).body), undefined, 'a new one does');
+  t.is(errorCode((await signIn(second[0]!)).body), 'totp_invalid', 'once');
+  const actions = await auditActions(id);
+  t.true(actions.includes('mfa.recovery_codes_regenerate:success'));
+  t.true(actions.includes('mfa.recovery_codes_regenerate:failure'));
+});
+
 test.serial('phone re-binding over the API with the old phone: order enforced, steps not replayable, numbers told, login follows the phone', async (t) => {
   const { person, id, token } = await seeded();
   const stranger = await seeded();

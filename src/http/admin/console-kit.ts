@@ -1,0 +1,119 @@
+import type { Context, Middleware } from 'koa';
+import type { z } from 'zod';
+import type { AuditLog } from '../../audit/audit-log.js';
+import { AppError } from '../../errors.js';
+import { isMessageKey, translate, type Locale } from '../../i18n/messages.js';
+import type { StaffServices } from '../../staff/index.js';
+import type { StaffActor } from '../../staff/roles.js';
+import type { CsrfTokens } from '../csrf.js';
+import type { PageRenderer } from '../render.js';
+import { requestMeta } from '../request-meta.js';
+import { describeError, formAction } from '../form-action.js';
+import { chinaTime } from '../account/page-kit.js';
+
+/** The console session cookie: HttpOnly, signed, SameSite=Strict, gone with the browser. */
+export const STAFF_COOKIE = 'civic_staff';
+/** Between the password and the authenticator code (five minutes). */
+export const STAFF_PENDING_COOKIE = 'civic_staff_pending';
+/** API callers send the session's CSRF token in this header on every write. */
+export const CSRF_HEADER = 'x-csrf-token';
+
+export interface ConsoleDependencies {
+  staff: StaffServices;
+  audit: AuditLog;
+  csrf: CsrfTokens;
+  pages: PageRenderer;
+}
+
+export type ShowPage = (ctx: Context, who: StaffActor, extra?: Record<string, unknown>, status?: number) => Promise<void>;
+
+/** Errors that are not about what was typed go to the error page, not back to the form. */
+const NOT_ON_PAGE = new Set(['csrf', 'internal', 'unauthenticated', 'forbidden', 'outside_search', 'flow_expired', 'not_found']);
+
+export function setStaffCookie(ctx: Context, name: string, value: string | null, maxAge?: number): void {
+  ctx.cookies.set(name, value, { httpOnly: true, sameSite: 'strict', signed: true, secure: ctx.secure, path: '/', ...(maxAge ? { maxAge } : {}) });
+}
+
+/**
+ * What every console page and API route shares: the staff member behind the session
+ * cookie (roles read afresh each request, so a change applies at once), CSRF tokens bound
+ * to the console session, and refusals audited — a forged or stale form included.
+ */
+export function consoleKit(deps: ConsoleDependencies) {
+  const scope = (who: StaffActor) => `staff:${who.sessionHandle}`;
+
+  async function principal(ctx: Context): Promise<StaffActor | undefined> {
+    const cookie = ctx.cookies.get(STAFF_COOKIE, { signed: true });
+    const session = await deps.staff.sessions.use(cookie);
+    if (!session) return undefined;
+    const row = await deps.staff.accounts.row(session.staffId);
+    if (!row || row.status !== 'active') return undefined;
+    return { id: row.id, username: row.username, roles: await deps.staff.accounts.roles(row.id), sessionHandle: session.handle };
+  }
+
+  function csrfToken(who: StaffActor): string {
+    return deps.csrf.issue(scope(who));
+  }
+
+  /** Refuses (and audits) a write whose token is missing, forged or from another session. */
+  async function checkCsrf(ctx: Context, who: StaffActor, presented: unknown): Promise<void> {
+    try {
+      deps.csrf.verify(scope(who), presented);
+    } catch (error) {
+      await deps.audit.append({ actor: { kind: 'staff', id: who.id }, action: 'staff.csrf', result: 'denied', details: { method: ctx.method, path: ctx.path }, meta: requestMeta(ctx) });
+      throw error;
+    }
+  }
+
+  function render(ctx: Context, who: StaffActor | undefined, page: string, data: Record<string, unknown> = {}, status = 200): void {
+    const locale = ctx.state.locale as Locale;
+    const tx = (key: string, fallback: string) => (isMessageKey(key) ? translate(locale, key) : fallback);
+    deps.pages.render(ctx, `admin/${page}`, locale, {
+      who, csrf: who ? csrfToken(who) : undefined, time: chinaTime, tx, has: (role: string) => Boolean(who?.roles.includes(role as never)), ...data,
+    }, status);
+  }
+
+  const describe = describeError;
+
+  /** A page for signed-in staff; anyone else goes to the console login. */
+  function view(handler: (ctx: Context, who: StaffActor) => Promise<void>): Middleware {
+    return async (ctx) => {
+      const who = await principal(ctx);
+      if (!who) {
+        ctx.redirect('/admin/login');
+        return;
+      }
+      await handler(ctx, who);
+    };
+  }
+
+  /** A form post: see formAction (http/form-action.ts); a refused CSRF token is audited. */
+  function action<T>(schema: z.ZodType<T>, show: ShowPage, run: (ctx: Context, who: StaffActor, input: T) => Promise<void>): Middleware {
+    return formAction({ principal, checkCsrf, notOnPage: NOT_ON_PAGE }, schema, show, run);
+  }
+
+  /**
+   * For the JSON API's routers: the staff member behind the session cookie, or 401; on
+   * every write the session's CSRF token in the X-CSRF-Token header. Sign-in and the
+   * session probe are answered by login.ts.
+   */
+  function apiGuard(): Middleware {
+    return async (ctx, next) => {
+      if (/^\/api\/v1\/admin\/(login|logout|session)(\/|$)/.test(ctx.path)) return next();
+      const who = await principal(ctx);
+      if (!who) throw new AppError('unauthenticated');
+      if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) await checkCsrf(ctx, who, ctx.get(CSRF_HEADER));
+      (ctx.state as { staff: StaffActor }).staff = who;
+      await next();
+    };
+  }
+
+  function redirect(ctx: Context, to: string): void {
+    ctx.status = 303;
+    ctx.redirect(to);
+  }
+
+  return { principal, csrfToken, checkCsrf, render, view, action, redirect, describe, apiGuard };
+}
+
+export type ConsoleKit = ReturnType<typeof consoleKit>;

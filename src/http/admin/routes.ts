@@ -1,0 +1,24 @@
+import { bodyParser } from '@koa/bodyparser';
+import type { Middleware } from 'koa';
+import compose from 'koa-compose';
+import type { Dependencies } from '../../deps.js';
+import { consoleApi } from './api.js';
+import { consoleLogin } from './login.js';
+import { consolePages } from './pages.js';
+import { enterpriseConsoleApi } from './enterprise-api.js';
+import { enterpriseConsolePages } from './enterprise-pages.js';
+
+/** The helpdesk and administration console: pages under /admin, JSON under /api/v1/admin. */
+export function adminConsole(deps: Pick<Dependencies, 'staff' | 'audit' | 'csrf' | 'pages' | 'config'>): Middleware {
+  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
+  const console = { staff: deps.staff, audit: deps.audit, csrf: deps.csrf, pages: deps.pages };
+  const routers = [
+    consoleLogin(console, form, json),
+    consolePages({ ...console, agreementVersion: deps.config.agreementVersion }, form),
+    consoleApi(console, json),
+    enterpriseConsolePages(console, form),
+    enterpriseConsoleApi(console, json),
+  ];
+  return compose(routers.map((router) => router.routes())) as Middleware;
+}

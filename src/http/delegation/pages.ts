@@ -1,0 +1,132 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { AppError } from '../../errors.js';
+import type { ScopeEntry } from '../../store/schema.js';
+import { pageKit, type ShowPage } from '../account/page-kit.js';
+import { noStore } from '../middleware/security-headers.js';
+import { requestMeta } from '../request-meta.js';
+import { presenter } from './present.js';
+import type { DelegationDependencies } from './routes.js';
+
+const DAY_MS = 86_400_000;
+const CHINA_OFFSET_MS = 8 * 3_600_000;
+const optional = (max: number) => z.string().trim().max(max).optional().transform((v) => v || undefined);
+const items = z.union([z.string(), z.array(z.string())]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
+/** A date typed on a page: the end of that day in China Standard Time. */
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).transform((v) => new Date(Date.parse(`${v}T00:00:00Z`) - CHINA_OFFSET_MS + DAY_MS));
+
+const grantForm = z.object({
+  enterprise_id: z.string().min(1).max(64),
+  parent_id: optional(64),
+  grantee_id_number: optional(32),
+  grantee_name: optional(50),
+  grantee_phone: optional(20),
+  item: items,
+  valid_until: day,
+  may_redelegate: z.literal('yes').optional(),
+});
+const changeForm = z.object({ version: z.coerce.number().int().min(1), item: items, valid_until: day, may_redelegate: z.literal('yes').optional() });
+const versionForm = z.object({ version: z.coerce.number().int().min(1) });
+const requestForm = z.object({ uscc: z.string().trim().length(18), item: items, valid_until: day, reason: optional(200) });
+const csrfOnly = z.object({});
+
+/** Checkbox values `client_id service_item` into a scope. */
+function scopeOf(values: string[]): ScopeEntry[] {
+  const scope = values.map((value) => value.split(' ')).map(([client, item]) => ({ client_id: client ?? '', service_items: [item ?? ''] }));
+  if (scope.length === 0 || scope.some((entry) => !entry.client_id || !entry.service_items[0])) throw new AppError('invalid_input', { field: 'item' });
+  return scope;
+}
+
+/**
+ * Delegation in the account centre (授权管理): the enterprises one acts for and their
+ * grants, one's own grants, requests to decide, and the forms to grant, change, cancel
+ * and request. Same services and rules as the JSON API.
+ */
+export function delegationPages(deps: DelegationDependencies, form: Middleware): Router {
+  const router = new Router({ prefix: '/account/delegations' });
+  const kit = pageKit({ provider: () => deps.providers.current, accounts: deps.accounts, pages: deps.pages, csrf: deps.csrf });
+  const d = deps.delegations;
+  const notice = (ctx: Context) => (typeof ctx.query.done === 'string' && /^[a-z_]{1,32}$/.test(ctx.query.done) ? `delegation.done_${ctx.query.done}` : undefined);
+
+  const showOverview: ShowPage = async (ctx, who, extra = {}, status = 200) => {
+    const show = presenter(deps.accounts);
+    const enterprises = await d.enterprisesOf(who.accountId);
+    const trees = await Promise.all(enterprises.map(async (e) => {
+      const tree = await d.tree(who.accountId, e.enterprise.id).catch(() => ({ grants: [] }));
+      return { ...show.enterprise(e.enterprise), role: e.role, grants: await Promise.all(tree.grants.map((g) => show.grant(g))) };
+    }));
+    const mine = await d.mine(who.accountId);
+    const requests = await d.requests(who.accountId);
+    kit.render(ctx, who, 'account-delegations', {
+      section: 'account-delegations',
+      enterprises: trees,
+      held: await Promise.all(mine.held.map((g) => show.grant(g))),
+      granted: await Promise.all(mine.granted.map((g) => show.grant(g))),
+      requestsMine: await Promise.all(requests.mine.map(show.request)),
+      requestsToDecide: await Promise.all(requests.to_decide.map(show.request)),
+      catalogue: await d.serviceCatalogue(),
+      notice: notice(ctx),
+      ...extra,
+    }, status);
+  };
+
+  const showGrant: ShowPage = async (ctx, who, extra = {}, status = 200) => {
+    const history = await d.history(who.accountId, ctx.params.grantId ?? '');
+    kit.render(ctx, who, 'account-delegation', {
+      section: 'account-delegations',
+      grant: await presenter(deps.accounts).grant(history.grant),
+      events: history.events,
+      catalogue: await d.serviceCatalogue(),
+      notice: notice(ctx),
+      ...extra,
+    }, status);
+  };
+
+  router.use(noStore);
+
+  router.get('/', kit.view((ctx, who) => showOverview(ctx, who)));
+
+  router.post('/', form, kit.action(grantForm, showOverview, async (ctx, who, input) => {
+    const grantee = input.grantee_phone
+      ? { phone: input.grantee_phone }
+      : { idNumber: input.grantee_id_number ?? '', name: input.grantee_name ?? '' };
+    if (!('phone' in grantee) && (!grantee.idNumber || !grantee.name)) throw new AppError('invalid_input', { field: 'grantee' });
+    await d.grant(who.accountId, {
+      enterpriseId: input.enterprise_id, parentId: input.parent_id, grantee, scope: scopeOf(input.item),
+      validUntil: input.valid_until, mayRedelegate: input.may_redelegate === 'yes',
+    }, requestMeta(ctx));
+    kit.redirect(ctx, '/account/delegations?done=granted');
+  }));
+
+  router.post('/requests', form, kit.action(requestForm, showOverview, async (ctx, who, input) => {
+    await d.request(who.accountId, { uscc: input.uscc, scope: scopeOf(input.item), validUntil: input.valid_until, reason: input.reason }, requestMeta(ctx));
+    kit.redirect(ctx, '/account/delegations?done=requested');
+  }));
+
+  router.post('/requests/:requestId/approve', form, kit.action(csrfOnly, showOverview, async (ctx, who) => {
+    await d.approve(who.accountId, ctx.params.requestId ?? '', {}, requestMeta(ctx));
+    kit.redirect(ctx, '/account/delegations?done=approved');
+  }));
+
+  router.post('/requests/:requestId/reject', form, kit.action(csrfOnly, showOverview, async (ctx, who) => {
+    await d.reject(who.accountId, ctx.params.requestId ?? '', requestMeta(ctx));
+    kit.redirect(ctx, '/account/delegations?done=rejected');
+  }));
+
+  router.get('/:grantId', kit.view((ctx, who) => showGrant(ctx, who)));
+
+  router.post('/:grantId/change', form, kit.action(changeForm, showGrant, async (ctx, who, input) => {
+    await d.change(who.accountId, ctx.params.grantId ?? '', {
+      version: input.version, scope: scopeOf(input.item), validUntil: input.valid_until, mayRedelegate: input.may_redelegate === 'yes',
+    }, requestMeta(ctx));
+    kit.redirect(ctx, `/account/delegations/${encodeURIComponent(ctx.params.grantId ?? '')}?done=changed`);
+  }));
+
+  router.post('/:grantId/cancel', form, kit.action(versionForm, showGrant, async (ctx, who, input) => {
+    await d.cancel(who.accountId, ctx.params.grantId ?? '', { version: input.version }, requestMeta(ctx));
+    kit.redirect(ctx, '/account/delegations?done=cancelled');
+  }));
+
+  return router;
+}

@@ -1,0 +1,45 @@
+import type { Context, Middleware } from 'koa';
+import type { z } from 'zod';
+import { AppError } from '../errors.js';
+import type { Locale } from '../i18n/messages.js';
+import { parseInput } from './request-meta.js';
+
+export type PageError = { code: string; message: string };
+
+/** An error as a form page shows it, in the reader's language. */
+export function describeError(ctx: Context, error: AppError): PageError {
+  return { code: error.code, message: error.messageIn(ctx.state.locale as Locale) };
+}
+
+export interface FormGuard<Who> {
+  /** The signed-in person, or undefined (the post is then refused as unauthenticated). */
+  principal(ctx: Context): Promise<Who | undefined>;
+  /** Throws when the form's CSRF token is not this person's. */
+  checkCsrf(ctx: Context, who: Who, presented: unknown): Promise<void> | void;
+  /** Error codes that go to the error page rather than back onto the form. */
+  notOnPage: ReadonlySet<string>;
+}
+
+/**
+ * A form post for signed-in pages: the person, then the CSRF token (before anything else
+ * about the body, so a forged post gets 403 whatever it contains), then the input, then
+ * the work. Errors about the input are shown on `show`; the work redirects or renders.
+ */
+export function formAction<Who, T>(
+  guard: FormGuard<Who>,
+  schema: z.ZodType<T>,
+  show: (ctx: Context, who: Who, extra?: Record<string, unknown>, status?: number) => Promise<void>,
+  run: (ctx: Context, who: Who, input: T) => Promise<void>,
+): Middleware {
+  return async (ctx) => {
+    const who = await guard.principal(ctx);
+    if (!who) throw new AppError('unauthenticated');
+    await guard.checkCsrf(ctx, who, (ctx.request.body as { csrf?: unknown } | undefined)?.csrf);
+    try {
+      await run(ctx, who, parseInput(schema, ctx.request.body));
+    } catch (error) {
+      if (!(error instanceof AppError) || guard.notOnPage.has(error.code)) throw error;
+      await show(ctx, who, { error: describeError(ctx, error) }, error.status);
+    }
+  };
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
+import { AppError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import type { ApprovalKind, Database, StaffRole } from '../store/schema.js';
+import { authorize, refuse, type StaffActor } from './roles.js';
+import { isUniqueViolation, staffStore, type ApprovalRow } from './staff-store.js';
+
+/** A request not decided within a week expires; it is kept, marked expired. */
+export const APPROVAL_TTL_DAYS = 7;
+
+/** Who may ask for each act, and who may decide it (never the same person, see decide()). */
+const RULES: Record<ApprovalKind, { requester: StaffRole; decider: StaffRole; targetKind: string }> = {
+  'account.unban': { requester: 'agent', decider: 'supervisor', targetKind: 'account' },
+  'enterprise.restore': { requester: 'agent', decider: 'supervisor', targetKind: 'enterprise' },
+  'staff.grant_admin': { requester: 'admin', decider: 'admin', targetKind: 'staff' },
+};
+
+/** What an approved request does, inside the deciding transaction; `after` runs once it has committed (notices). */
+export type ApprovalExecutor = (approval: ApprovalRow, decider: StaffActor, trx: Transaction<Database>, meta: RequestMeta) => Promise<{ after?: () => Promise<void> } | void>;
+
+export interface ApprovalView {
+  id: string;
+  kind: ApprovalKind;
+  target: { kind: string; id: string };
+  requested_by: string;
+  reason: string;
+  status: ApprovalRow['status'];
+  expires_at: string;
+  decided_by?: string;
+  decided_at?: string;
+  decision_note?: string;
+  created_at: string;
+}
+
+export function approvalView(row: ApprovalRow): ApprovalView {
+  return {
+    id: row.id, kind: row.kind, target: { kind: row.target_kind, id: row.target_id }, requested_by: row.requested_by, reason: row.reason,
+    status: row.status, expires_at: new Date(row.expires_at).toISOString(), created_at: new Date(row.created_at).toISOString(),
+    ...(row.decided_by ? { decided_by: row.decided_by } : {}),
+    ...(row.decided_at ? { decided_at: new Date(row.decided_at).toISOString() } : {}),
+    ...(row.decision_note ? { decision_note: row.decision_note } : {}),
+  };
+}
+
+/**
+ * Maker-checker (two-person rule): one staff member asks, another with the deciding role
+ * approves or rejects. The requester can never decide their own request (checked here and
+ * by a constraint in the table). Every request, decision, refusal and expiry is audited
+ * and every request is kept, whatever became of it.
+ */
+export class Approvals {
+  private readonly executors = new Map<ApprovalKind, ApprovalExecutor>();
+
+  constructor(private readonly db: Db, private readonly audit: AuditLog, private readonly now: () => Date = () => new Date()) {}
+
+  /** Registers what approving a kind of request does (bans.ts registers the unban). */
+  onApproved(kind: ApprovalKind, executor: ApprovalExecutor): void {
+    this.executors.set(kind, executor);
+  }
+
+  /** Files a request; the caller has checked that the act makes sense for the target. */
+  async request(kind: ApprovalKind, targetId: string, reason: string, actor: StaffActor, meta: RequestMeta): Promise<ApprovalView> {
+    const rule = RULES[kind];
+    await authorize(this.audit, actor, [rule.requester], `approval.request.${kind}`, meta);
+    const text = reason.trim();
+    if (text.length < 2 || text.length > 500) throw new AppError('invalid_input', { field: 'reason' });
+    const id = randomUUID();
+    const created = this.now();
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await staffStore.insertApproval(trx, {
+          id, kind, target_kind: rule.targetKind, target_id: targetId, requested_by: actor.id, reason: text, status: 'pending',
+          expires_at: new Date(created.getTime() + APPROVAL_TTL_DAYS * 86_400_000), created_at: created,
+        });
+        await this.audit.append({
+          actor: { kind: 'staff', id: actor.id }, action: 'approval.request', target: { kind: rule.targetKind, id: targetId }, result: 'success',
+          details: { approval: id, kind, reason: text }, meta,
+        }, trx);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'approvals_one_pending')) return refuse(this.audit, actor, 'approval.request', new AppError('approval_pending'), meta, { kind: rule.targetKind, id: targetId });
+      throw error;
+    }
+    return approvalView((await staffStore.approval(this.db, id))!);
+  }
+
+  /** Marks overdue requests expired (kept), auditing each. */
+  async expire(meta: RequestMeta = {}): Promise<number> {
+    const expired = await staffStore.expireApprovals(this.db, this.now());
+    for (const row of expired) {
+      await this.audit.append({ actor: { kind: 'system' }, action: 'approval.expire', target: { kind: row.target_kind, id: row.target_id }, result: 'success', details: { approval: row.id, kind: row.kind }, meta });
+    }
+    return expired.length;
+  }
+
+  async list(actor: StaffActor, filter: { status?: ApprovalRow['status']; targetId?: string }, meta: RequestMeta): Promise<ApprovalView[]> {
+    await authorize(this.audit, actor, ['agent', 'supervisor', 'admin'], 'approval.list', meta);
+    await this.expire(meta);
+    return (await staffStore.listApprovals(this.db, { ...filter, limit: 200 })).map(approvalView);
+  }
+
+  /**
+   * Approves or rejects: only someone with the deciding role, never the requester, only
+   * while pending and not expired. The request row is locked, so two deciders cannot both
+   * act; an approval runs its executor in the same transaction.
+   */
+  async decide(id: string, decision: 'approve' | 'reject', note: string | undefined, actor: StaffActor, meta: RequestMeta): Promise<ApprovalView> {
+    const found = await staffStore.approval(this.db, id);
+    if (!found) throw new AppError('not_found');
+    const rule = RULES[found.kind];
+    const target = { kind: found.target_kind, id: found.target_id };
+    await authorize(this.audit, actor, [rule.decider], `approval.${decision}`, meta, target);
+    if (found.requested_by === actor.id) return refuse(this.audit, actor, `approval.${decision}`, new AppError('self_approval'), meta, target);
+    await this.expire(meta);
+
+    const after: Array<() => Promise<void>> = [];
+    const outcome = await this.db.transaction().execute(async (trx) => {
+      const row = await staffStore.approvalForUpdate(trx, id);
+      if (!row || row.status !== 'pending') return 'closed' as const;
+      await staffStore.decideApproval(trx, id, { status: decision === 'approve' ? 'approved' : 'rejected', decided_by: actor.id, decision_note: note?.trim().slice(0, 500) || null });
+      if (decision === 'approve') {
+        const executor = this.executors.get(row.kind);
+        if (!executor) throw new Error(`no executor for approvals of kind ${row.kind}`);
+        const done = await executor(row, actor, trx, meta);
+        if (done?.after) after.push(done.after);
+      }
+      await this.audit.append({
+        actor: { kind: 'staff', id: actor.id }, action: `approval.${decision}`, target, result: 'success',
+        details: { approval: id, kind: row.kind, requested_by: row.requested_by }, meta,
+      }, trx);
+      return 'decided' as const;
+    });
+    if (outcome === 'closed') return refuse(this.audit, actor, `approval.${decision}`, new AppError('approval_closed'), meta, target);
+    for (const run of after) await run();
+    return approvalView((await staffStore.approval(this.db, id))!);
+  }
+}

@@ -1,0 +1,85 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { KeyedDigest } from '../crypto/digest.js';
+import type { FieldCipher } from '../crypto/field-cipher.js';
+import type { Cache } from '../store/cache.js';
+import type { Db } from '../store/db.js';
+import type { SecurityEvents } from '../audit/audit-queries.js';
+import type { FlowStore } from '../flows/flow-store.js';
+import type { Accounts } from '../identity/accounts.js';
+import type { AccountSessions } from '../oidc/account-sessions.js';
+import type { Registries } from '../ports/registries/index.js';
+import type { SmsGateway } from '../ports/sms/index.js';
+import type { SmsCodes } from '../verification/sms-codes.js';
+import type { ActingAuthority } from '../delegation/acting-authority.js';
+import type { Delegations } from '../delegation/delegations.js';
+import type { Enterprises } from '../enterprises/enterprises.js';
+import { Approvals } from './approvals.js';
+import { AuditViewer } from './audit-viewer.js';
+import { ClientAdministration } from './client-admin.js';
+import type { ClientPolicies } from '../oidc/client-policies.js';
+import type { ClientRegistry, MetadataValidator } from '../oidc/clients.js';
+import { CitizenDesk } from './citizen-desk.js';
+import { CounterPhoneChange } from './counter-phone-change.js';
+import { CounterRegistration } from './counter-registration.js';
+import { CounterEnterpriseRegistration } from './counter-enterprise.js';
+import { EnterpriseDesk } from './enterprise-desk.js';
+import { StaffAccounts } from './staff-accounts.js';
+import { StaffLogin } from './staff-login.js';
+import { StaffSessions } from './staff-sessions.js';
+
+/** The helpdesk and administration side, built once by the composition root. */
+export interface StaffServices {
+  accounts: StaffAccounts;
+  sessions: StaffSessions;
+  login: StaffLogin;
+  approvals: Approvals;
+  citizens: CitizenDesk;
+  counter: CounterRegistration;
+  auditViewer: AuditViewer;
+  phoneChange: CounterPhoneChange;
+  /** Enterprise accounts: search, page, deregistration and restore (enterprise-desk.ts). */
+  enterprises: EnterpriseDesk;
+  counterEnterprise: CounterEnterpriseRegistration;
+  /** Relying parties and their access policies (admins). */
+  clients: ClientAdministration;
+}
+
+export interface StaffServiceDependencies {
+  db: Db;
+  cache: Cache;
+  cipher: FieldCipher;
+  digest: KeyedDigest;
+  audit: AuditLog;
+  accounts: Accounts;
+  accountSessions: AccountSessions;
+  securityEvents: SecurityEvents;
+  flows: FlowStore;
+  registries: Registries;
+  smsCodes: SmsCodes;
+  sms: SmsGateway;
+  agreementVersion: string;
+  enterprises: Enterprises;
+  delegations: Delegations;
+  acting: ActingAuthority;
+  clients: ClientRegistry;
+  clientPolicies: ClientPolicies;
+  /** oidc-provider's own validation of client metadata. */
+  validateClient: MetadataValidator;
+  production: boolean;
+}
+
+export function buildStaffServices(deps: StaffServiceDependencies): StaffServices {
+  const accounts = new StaffAccounts(deps.db, deps.cipher, deps.audit);
+  const sessions = new StaffSessions(deps.cache, deps.digest);
+  const login = new StaffLogin(accounts, sessions, deps.cache, deps.digest, deps.audit);
+  const approvals = new Approvals(deps.db, deps.audit);
+  approvals.onApproved('staff.grant_admin', (approval, decider, trx, meta) => accounts.grantApprovedAdmin(approval, decider, trx, meta));
+  const citizens = new CitizenDesk(deps.accounts, deps.accountSessions, sessions, deps.securityEvents, approvals, deps.sms, deps.audit);
+  const counter = new CounterRegistration(deps.flows, deps.accounts, deps.registries, deps.smsCodes, deps.audit, deps.agreementVersion);
+  const phoneChange = new CounterPhoneChange(deps.flows, deps.accounts, citizens, deps.smsCodes, deps.sms, deps.audit);
+  const enterprises = new EnterpriseDesk(deps.db, deps.accounts, deps.delegations, deps.acting, deps.accountSessions, sessions, deps.securityEvents, approvals, deps.audit);
+  const counterEnterprise = new CounterEnterpriseRegistration(deps.flows, deps.accounts, deps.enterprises, deps.registries, deps.smsCodes, sessions, deps.audit);
+  return { accounts, sessions, login, approvals, citizens, counter, auditViewer: new AuditViewer(deps.db, deps.audit), phoneChange, enterprises, counterEnterprise,
+    clients: new ClientAdministration(deps.clients, deps.clientPolicies, deps.validateClient, deps.audit, deps.production),
+  };
+}

@@ -1,0 +1,55 @@
+import { sql, type Transaction } from 'kysely';
+import type { Db } from '../store/db.js';
+import type { Database, WechatBindingsTable } from '../store/schema.js';
+
+export type BindingRow = Pick<WechatBindingsTable, 'id' | 'app_id' | 'openid_masked' | 'account_id' | 'client_id'> & {
+  created_at: Date;
+  last_login_at: Date | null;
+};
+
+const COLUMNS = ['id', 'app_id', 'openid_masked', 'account_id', 'client_id', 'created_at', 'last_login_at'] as const;
+
+/** The queries on wechat_bindings, and the one on the provider's grants that unbinding needs. */
+export class BindingStore {
+  constructor(private readonly db: Db) {}
+
+  findByIdentity(appId: string, openidIdx: string): Promise<BindingRow | undefined> {
+    return this.db.selectFrom('wechat_bindings').select(COLUMNS)
+      .where('app_id', '=', appId).where('openid_idx', '=', openidIdx).executeTakeFirst();
+  }
+
+  listForAccount(accountId: string): Promise<BindingRow[]> {
+    return this.db.selectFrom('wechat_bindings').select(COLUMNS).where('account_id', '=', accountId).orderBy('created_at', 'desc').execute();
+  }
+
+  /** False when the identity or the account (for this app) is bound already. */
+  async insert(row: Omit<WechatBindingsTable, 'created_at' | 'last_login_at'>): Promise<boolean> {
+    const inserted = await this.db.insertInto('wechat_bindings').values(row).onConflict((conflict) => conflict.doNothing()).executeTakeFirst();
+    return (inserted.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  }
+
+  async remove(accountId: string, id: string): Promise<BindingRow | undefined> {
+    return this.db.deleteFrom('wechat_bindings').where('id', '=', id).where('account_id', '=', accountId).returning(COLUMNS).executeTakeFirst();
+  }
+
+  async touch(id: string): Promise<void> {
+    await this.db.updateTable('wechat_bindings').set({ last_login_at: sql`now()` }).where('id', '=', id).execute();
+  }
+
+  /** The provider's grants of this account for this client (grants live in oidc_artifacts, see oidc/adapters). */
+  async grantsOf(accountId: string, clientId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('oidc_artifacts').select('id')
+      .where('model', '=', 'Grant').where('account_id', '=', accountId)
+      .where(sql<string>`payload->>'clientId'`, '=', clientId)
+      .execute();
+    return rows.map((row) => row.id);
+  }
+}
+
+/**
+ * Erases the account's WeChat bindings, inside the deregistration's transaction: the
+ * openid index is personal data, and the WeChat identity must be free to bind a new account.
+ */
+export async function deleteWechatBindings(db: Db | Transaction<Database>, accountId: string): Promise<void> {
+  await db.deleteFrom('wechat_bindings').where('account_id', '=', accountId).execute();
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
+import type { KeyedDigest } from '../crypto/digest.js';
+import { AppError } from '../errors.js';
+import type { WechatIdentity } from '../ports/wechat/index.js';
+import type { BindingStore, BindingRow } from './binding-store.js';
+import type { BindingTickets } from './binding-tickets.js';
+
+/** What a binding looks like to its owner: the identity masked, never whole. */
+export interface BindingView {
+  id: string;
+  app_id: string;
+  openid_masked: string;
+  bound_at: string;
+  last_login_at: string | null;
+}
+
+/** `oSim**********0001`: enough to recognise, not enough to use. */
+export function maskOpenid(openid: string): string {
+  return openid.length <= 8 ? '*'.repeat(openid.length) : `${openid.slice(0, 4)}${'*'.repeat(openid.length - 8)}${openid.slice(-4)}`;
+}
+
+export function view(row: BindingRow): BindingView {
+  return {
+    id: row.id,
+    app_id: row.app_id,
+    openid_masked: row.openid_masked,
+    bound_at: new Date(row.created_at).toISOString(),
+    last_login_at: row.last_login_at ? new Date(row.last_login_at).toISOString() : null,
+  };
+}
+
+/** Ends every grant (so every access and refresh token) of the account at one client. */
+export type RevokeGrants = (grantIds: string[]) => Promise<void>;
+
+/**
+ * Bindings of WeChat identities to real-name accounts. Made only with a binding ticket
+ * (proof of a fresh WeChat code) and an access token of a normal login (proof of the
+ * account), removed by the account's owner; each change is audited.
+ */
+export class WechatBindings {
+  constructor(
+    private readonly store: BindingStore,
+    private readonly tickets: BindingTickets,
+    private readonly digest: KeyedDigest,
+    private readonly revokeGrants: RevokeGrants,
+    private readonly audit: AuditLog,
+  ) {}
+
+  identityIndex(identity: Pick<WechatIdentity, 'appId' | 'openid'>): string {
+    return this.digest.digest('wechat-openid', `${identity.appId}\0${identity.openid}`);
+  }
+
+  find(identity: WechatIdentity): Promise<BindingRow | undefined> {
+    return this.store.findByIdentity(identity.appId, this.identityIndex(identity));
+  }
+
+  touch(id: string): Promise<void> {
+    return this.store.touch(id);
+  }
+
+  async list(accountId: string): Promise<BindingView[]> {
+    return (await this.store.listForAccount(accountId)).map(view);
+  }
+
+  /**
+   * Binds the ticket's WeChat identity to the account signed in at `clientId`. The ticket is
+   * spent whatever happens next; it must have been issued to that same client.
+   */
+  async bind(accountId: string, clientId: string, ticketId: string, meta: RequestMeta): Promise<BindingView> {
+    const ticket = await this.tickets.take(ticketId);
+    const refuse = async (code: 'wechat_ticket_invalid' | 'wechat_already_bound', reason: string) => {
+      await this.audit.append({ actor: { kind: 'citizen', id: accountId }, action: 'wechat.bind', target: { kind: 'account', id: accountId }, result: 'denied', details: { reason, client_id: clientId }, meta });
+      return new AppError(code);
+    };
+    if (!ticket) throw await refuse('wechat_ticket_invalid', 'ticket_unknown');
+    if (ticket.clientId !== clientId) throw await refuse('wechat_ticket_invalid', 'ticket_other_client');
+    const row = {
+      id: randomUUID(),
+      app_id: ticket.appId,
+      openid_idx: this.identityIndex(ticket),
+      openid_masked: maskOpenid(ticket.openid),
+      unionid_idx: ticket.unionid ? this.digest.digest('wechat-unionid', ticket.unionid) : null,
+      account_id: accountId,
+      client_id: clientId,
+    };
+    if (!await this.store.insert(row)) throw await refuse('wechat_already_bound', 'already_bound');
+    await this.audit.append({
+      actor: { kind: 'citizen', id: accountId }, action: 'wechat.bind', target: { kind: 'account', id: accountId }, result: 'success',
+      details: { binding_id: row.id, app_id: row.app_id, openid_masked: row.openid_masked, client_id: clientId }, meta,
+    });
+    return view({ ...row, created_at: new Date(), last_login_at: null });
+  }
+
+  /**
+   * Removes the binding, and signs the account out of the client it was made with: the
+   * mini-program's refresh tokens must not outlive the link that let it sign in.
+   */
+  async unbind(accountId: string, bindingId: string, meta: RequestMeta): Promise<void> {
+    const removed = /^[0-9a-f-]{36}$/.test(bindingId) ? await this.store.remove(accountId, bindingId) : undefined;
+    if (!removed) throw new AppError('wechat_binding_not_found');
+    const grants = await this.store.grantsOf(accountId, removed.client_id);
+    await this.revokeGrants(grants);
+    await this.audit.append({
+      actor: { kind: 'citizen', id: accountId }, action: 'wechat.unbind', target: { kind: 'account', id: accountId }, result: 'success',
+      details: { binding_id: removed.id, app_id: removed.app_id, openid_masked: removed.openid_masked, client_id: removed.client_id, grants: grants.length }, meta,
+    });
+  }
+}

@@ -1,0 +1,164 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import { UnsecuredJWT } from 'jose';
+import * as oidc from 'openid-client';
+import { PASSWORD, ZHANG_SAN } from '../../helpers/accounts.js';
+import { HttpBrowser, pkce } from '../../helpers/http-browser.js';
+import { discoverThree, threeClientProvider, rpLogin } from '../../helpers/relying-party.js';
+import type { TestServer } from '../../helpers/server.js';
+
+/**
+ * The behaviours of the OpenID Connect Basic OP conformance plan, with openid-client as the
+ * relying party. Covered elsewhere and not repeated here: code reuse (second use
+ * invalid_grant, first tokens revoked) and refresh-token reuse in
+ * test/integration/citizens/login.test.ts; a registered redirect URI with a changed query
+ * in test/integration/authorization-guards.test.ts; discovery against the wrong issuer in
+ * test/e2e/relying-party.test.ts.
+ */
+
+const LOGIN = { identifier: ZHANG_SAN.idNumber, password: PASSWORD };
+
+let server: TestServer;
+let accountId: string;
+let configs: Awaited<ReturnType<typeof discoverThree>>;
+test.before(async () => {
+  ({ server, accountId, configs } = await threeClientProvider());
+});
+test.after.always(async () => { await server?.close(); });
+
+const userinfoUrl = () => new URL(configs.portal.serverMetadata().userinfo_endpoint!);
+
+test('happy flow with client_secret_basic: ID token verified by the relying party, userinfo by GET', async (t) => {
+  const { tokens } = await rpLogin(configs.portal, new HttpBrowser(server.url), LOGIN);
+  t.is(tokens.token_type.toLowerCase(), 'bearer');
+  const claims = tokens.claims()!;
+  t.is(claims.iss, server.url);
+  t.is(claims.aud, 'portal');
+  t.is(claims.sub, accountId);
+  t.truthy(claims.nonce);
+  const info = await oidc.fetchUserInfo(configs.portal, tokens.access_token, claims.sub);
+  t.is(info.sub, accountId);
+});
+
+test('happy flow with client_secret_post; a wrong secret by post is invalid_client', async (t) => {
+  const { tokens } = await rpLogin(configs.portal2, new HttpBrowser(server.url), LOGIN);
+  t.is(tokens.claims()!.aud, 'portal2');
+  const wrong = await oidc.discovery(new URL(server.url), 'portal2', { redirect_uris: ['http://localhost:8081/callback'] }, oidc.ClientSecretPost('x'.repeat(48)), { execute: [oidc.allowInsecureRequests] });
+  const error = await rpLogin(wrong, new HttpBrowser(server.url), LOGIN).catch((e: unknown) => e);
+  t.is((error as oidc.ResponseBodyError).error, 'invalid_client');
+});
+
+test('userinfo by POST with the bearer header answers the same as by GET; a forged token is refused', async (t) => {
+  const { tokens } = await rpLogin(configs.portal, new HttpBrowser(server.url), LOGIN);
+  const byGet = await oidc.fetchUserInfo(configs.portal, tokens.access_token, accountId);
+  const byPost = await oidc.fetchProtectedResource(configs.portal, tokens.access_token, userinfoUrl(), 'POST');
+  t.is(byPost.status, 200);
+  t.deepEqual(await byPost.json(), byGet);
+  const forged = await oidc.fetchProtectedResource(configs.portal, `${tokens.access_token}x`, userinfoUrl(), 'POST').catch((e: unknown) => e);
+  t.true(forged instanceof oidc.WWWAuthenticateChallengeError);
+  t.is((forged as oidc.WWWAuthenticateChallengeError).status, 401);
+  t.is((forged as oidc.WWWAuthenticateChallengeError).cause[0]?.parameters.error, 'invalid_token');
+});
+
+test('scopes profile and phone release name and phone; openid alone releases neither', async (t) => {
+  const { tokens } = await rpLogin(configs.portal, new HttpBrowser(server.url), LOGIN, { scope: 'openid profile phone' });
+  const info = await oidc.fetchUserInfo(configs.portal, tokens.access_token, accountId);
+  t.is(info.name, ZHANG_SAN.name);
+  t.is(info.phone_number, '+8613800138000');
+  t.is(info.phone_number_verified, true);
+
+  const bare = await rpLogin(configs.portal2, new HttpBrowser(server.url), LOGIN, { scope: 'openid' });
+  const less = await oidc.fetchUserInfo(configs.portal2, bare.tokens.access_token, accountId);
+  t.is(less.name, undefined);
+  t.is(less.phone_number, undefined);
+});
+
+test('nonce is optional in the code flow: without one the ID token has none', async (t) => {
+  const { tokens } = await rpLogin(configs.portal, new HttpBrowser(server.url), LOGIN, {}, { nonce: false });
+  t.is(tokens.claims()!.nonce, undefined);
+  t.is(tokens.claims()!.sub, accountId);
+});
+
+test('prompt=login asks again and gives a newer auth_time', async (t) => {
+  const browser = new HttpBrowser(server.url);
+  const first = await rpLogin(configs.portal, browser, LOGIN);
+  await sleep(1100); // auth_time counts whole seconds
+  const again = await rpLogin(configs.portal, browser, LOGIN, { prompt: 'login' });
+  t.true(again.loginShown);
+  t.true(again.tokens.claims()!.auth_time! > first.tokens.claims()!.auth_time!);
+});
+
+test('prompt=none: tokens when logged in, login_required to the redirect URI when not', async (t) => {
+  const browser = new HttpBrowser(server.url);
+  await rpLogin(configs.portal, browser, LOGIN);
+  const silent = await rpLogin(configs.portal, browser, undefined, { prompt: 'none' });
+  t.false(silent.loginShown);
+  t.is(silent.tokens.claims()!.sub, accountId);
+
+  const error = await rpLogin(configs.portal, new HttpBrowser(server.url), undefined, { prompt: 'none' }).catch((e: unknown) => e);
+  t.true(error instanceof oidc.AuthorizationResponseError);
+  t.is((error as oidc.AuthorizationResponseError).error, 'login_required');
+});
+
+test('max_age=1 after a second asks for a new login; the ID token carries auth_time', async (t) => {
+  const browser = new HttpBrowser(server.url);
+  const first = await rpLogin(configs.portal, browser, LOGIN);
+  await sleep(2100);
+  const again = await rpLogin(configs.portal, browser, LOGIN, { max_age: '1' });
+  t.true(again.loginShown);
+  t.is(typeof again.tokens.claims()!.auth_time, 'number');
+  t.true(again.tokens.claims()!.auth_time! > first.tokens.claims()!.auth_time!);
+});
+
+test('unknown authorization parameters are ignored', async (t) => {
+  const { tokens } = await rpLogin(configs.portal, new HttpBrowser(server.url), LOGIN, { extra: 'foobar', 'x-unknown': 'true' });
+  t.is(tokens.claims()!.sub, accountId);
+});
+
+test('POST to the authorization endpoint is not accepted, as documented: a clean page, no redirect, no code', async (t) => {
+  // oidc-provider 9 accepts POST only with SameSite=None session cookies; ours are Lax (README, "Protocol choices").
+  const browser = new HttpBrowser(server.url);
+  await rpLogin(configs.portal, browser, LOGIN);
+  const { challenge } = pkce();
+  const response = await browser.request('/auth', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      client_id: 'portal', response_type: 'code', scope: 'openid', redirect_uri: 'http://localhost:8080/callback',
+      state: 'posted-state', code_challenge: challenge, code_challenge_method: 'S256',
+    }),
+  });
+  t.is(response.status, 404);
+  t.is(response.headers.get('location'), null);
+  t.regex(response.headers.get('content-type') ?? '', /html/);
+  t.false((await response.text()).includes('posted-state'));
+});
+
+test('a refresh token is bound to its client: another client, even authenticated, gets invalid_grant', async (t) => {
+  const { tokens } = await rpLogin(configs.app, new HttpBrowser(server.url), LOGIN);
+  t.truthy(tokens.refresh_token);
+  const stolen = await oidc.refreshTokenGrant(configs.portal, tokens.refresh_token!).catch((e: unknown) => e);
+  t.is((stolen as oidc.ResponseBodyError).error, 'invalid_grant');
+  const own = await oidc.refreshTokenGrant(configs.app, tokens.refresh_token!);
+  t.truthy(own.access_token, 'the owner can still use it: the failed attempt changed nothing');
+});
+
+test('request objects are not supported: discovery says so, and a request parameter is refused with request_not_supported', async (t) => {
+  const metadata = configs.portal.serverMetadata();
+  t.not(metadata.request_parameter_supported, true);
+  t.not(metadata.request_uri_parameter_supported, true);
+
+  const request = new UnsecuredJWT({ client_id: 'portal', response_type: 'code', scope: 'openid', redirect_uri: 'http://localhost:8080/callback' })
+    .setIssuer('portal').setAudience(server.url).encode();
+  const { challenge } = pkce();
+  const url = new URL('/auth', server.url);
+  url.search = new URLSearchParams({
+    client_id: 'portal', response_type: 'code', scope: 'openid', redirect_uri: 'http://localhost:8080/callback', state: 'ro',
+    code_challenge: challenge, code_challenge_method: 'S256', request,
+  }).toString();
+  const answer = await new HttpBrowser(server.url).get(url.href);
+  const params = new URL(answer.url).searchParams;
+  t.is(params.get('error'), 'request_not_supported');
+  t.is(params.get('state'), 'ro');
+  t.is(params.get('code'), null);
+});

@@ -1,0 +1,261 @@
+import test from 'ava';
+import { Approvals } from '../../../src/staff/approvals.js';
+import { readOutbox, latestOutboxCode } from '../../../src/ports/sms/index.js';
+import { PASSWORD, seedAccount } from '../../helpers/accounts.js';
+import { errorCode, hidden } from '../../helpers/http-browser.js';
+import { APP, beginAuthorization, PORTAL, passwordLogin } from '../../helpers/oidc.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { auditOf, createStaff, staffSignIn, type StaffClient } from '../../helpers/staff.js';
+import type { StaffCredentials } from '../../../src/staff/staff-accounts.js';
+
+let server: TestServer;
+let agent: StaffCredentials;
+let supervisor: StaffCredentials;
+let agentClient: StaffClient;
+let supervisorClient: StaffClient;
+
+test.before(async () => {
+  server = await startServer();
+  agent = await createStaff(server.deps, 'agent.desk', ['agent']);
+  supervisor = await createStaff(server.deps, 'head.desk', ['supervisor']);
+  agentClient = await staffSignIn(server, agent);
+  supervisorClient = await staffSignIn(server, supervisor);
+});
+test.after.always(async () => { await server?.close(); });
+
+function outbox(): string {
+  const sms = server.deps.config.sms;
+  if (sms.kind !== 'outbox') throw new Error('tests need the SMS outbox');
+  return sms.file;
+}
+
+const notices = async (phone: string) => (await readOutbox(outbox())).filter((m) => m.to === phone && m.purpose === 'notice').map((m) => m.text);
+
+async function loginError(identifier: string, password: string): Promise<string | undefined> {
+  const auth = await beginAuthorization(server.url, PORTAL);
+  return errorCode((await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier, password })).body);
+}
+
+async function refresh(token: string) {
+  const response = await fetch(`${server.url}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: APP.client_id }) });
+  return { status: response.status, body: await response.json() as Record<string, string> };
+}
+
+/** Seeds a citizen and has the agent find them (acts need the account found by this session's search). */
+async function foundCitizen(person: { idNumber: string; name: string; phone: string }): Promise<string> {
+  const id = await seedAccount(server.deps, person);
+  const found = await agentClient.api('GET', `/citizens?q=${person.phone}`);
+  if (found.body.results?.[0]?.id !== id) throw new Error('search did not find the seeded account');
+  return id;
+}
+
+test.serial('counter registration: registry check, SMS code to the applicant, level-3 counter account, password shown once and changed at first login', async (t) => {
+  const browser = agentClient.browser;
+  const form = await browser.get('/admin/counter/register');
+  const csrf = hidden(form.body, 'csrf');
+
+  const mismatch = await browser.post('/admin/counter/register', { csrf, name: '黄小丽', id_number: '310104200002290866', phone: '13900000001' });
+  t.is(errorCode(mismatch.body), 'identity_mismatch');
+  t.true((await auditOf(server.deps, 'account.register.counter')).some((r) => r.result === 'denied' && r.details.reason === 'identity_mismatch'));
+
+  const started = await browser.post('/admin/counter/register', { csrf, name: '黄丽', id_number: '310104200002290866', phone: '13900000001' });
+  t.regex(started.url, /\/admin\/counter\/register\/[A-Za-z0-9_-]+$/);
+  t.regex(started.body, /139\*\*\*\*0001/);
+  const code = await latestOutboxCode(outbox(), '13900000001', 'counter');
+  t.truthy(code);
+  const wrong = await browser.post(new URL(started.url).pathname, { csrf, code: String((Number(code) + 1) % 1_000_000).padStart(6, '0') });
+  t.is(errorCode(wrong.body), 'code_invalid');
+  t.is(await server.deps.accounts.byIdNumber('310104200002290866'), undefined);
+
+  const done = await browser.post(new URL(started.url).pathname, { csrf, code: code! });
+  t.regex(done.body, /data-handover="register"/);
+  t.is(done.response.headers.get('cache-control'), 'no-store');
+  const password = /<code data-initial-password>([^<]+)<\/code>/.exec(done.body)?.[1];
+  t.truthy(password);
+  t.false(done.body.includes('310104200002290866'), 'the ID number is shown masked');
+  t.regex(done.body, /\/agreement/);
+
+  const row = await server.deps.accounts.byIdNumber('310104200002290866');
+  t.like(row, { assurance_level: 3, registration_channel: 'counter', password_must_change: true, status: 'active' });
+  const registered = (await auditOf(server.deps, 'account.register')).find((r) => r.target_id === row!.id);
+  t.like(registered, { actor_kind: 'staff', actor_id: agent.id, result: 'success' });
+
+  // The flow is spent: the same code cannot open a second account.
+  const replay = await browser.post(new URL(started.url).pathname, { csrf, code: code! });
+  t.not(errorCode(replay.body), undefined);
+
+  // The citizen signs in with the printed password and must change it first.
+  const auth = await beginAuthorization(server.url, PORTAL);
+  const signedIn = await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier: '310104200002290866', password: password! });
+  t.regex(signedIn.body, /login\/password-change/);
+});
+
+test.serial('search is exact and masked; an account not found by this session\'s search cannot be acted on', async (t) => {
+  const person = { idNumber: '350102198503150241', name: '李娜', phone: '13905910001' };
+  const id = await seedAccount(server.deps, person);
+  const reset = await agentClient.api('POST', `/citizens/${id}/password-reset`, { name: person.name, id_number: person.idNumber });
+  t.is(reset.status, 403);
+  t.is(reset.body.error, 'outside_search');
+  t.true((await auditOf(server.deps, 'account.password_reset')).some((r) => r.result === 'denied' && r.target_id === id));
+
+  const byId = await agentClient.api('GET', `/citizens?q=${person.idNumber}`);
+  t.deepEqual(byId.body.results, [{ id, status: 'active', assurance_level: 2, name_masked: '*娜', id_number_masked: '350102********0241', phone_masked: '139****0001' }]);
+  t.deepEqual((await agentClient.api('GET', '/citizens?q=13905910002')).body.results, []);
+
+  const page = await agentClient.browser.get(`/admin/citizens/${id}`);
+  t.regex(page.body, /data-status="active"/);
+  t.regex(page.body, /139\*\*\*\*0001/);
+  t.false(page.body.includes(person.idNumber));
+  t.false(page.body.includes(person.phone));
+  t.is(page.response.headers.get('cache-control'), 'no-store');
+
+  // Another staff session did not search for it.
+  const other = await staffSignIn(server, agent, 1);
+  t.is((await other.api('GET', `/citizens/${id}`)).body.error, 'outside_search');
+});
+
+test.serial('counter password reset: name and ID must match; a random password once; every session and refresh token dies; change forced; SMS notice', async (t) => {
+  const person = { idNumber: '350203199207210138', name: '陈伟', phone: '15859201234' };
+  const id = await foundCitizen(person);
+  const before = await passwordLogin(server.url, APP, person.idNumber, PASSWORD);
+  t.truthy(before.tokens.body.refresh_token);
+
+  const mismatch = await agentClient.api('POST', `/citizens/${id}/password-reset`, { name: '陈伟伟', id_number: person.idNumber });
+  t.is(mismatch.body.error, 'identity_mismatch');
+  t.is(await loginError(person.idNumber, PASSWORD), undefined, 'nothing changed');
+
+  const reset = await agentClient.api('POST', `/citizens/${id}/password-reset`, { name: person.name, id_number: person.idNumber });
+  t.is(reset.status, 200, JSON.stringify(reset.body));
+  t.true(reset.body.revoked_grants >= 1);
+  t.is((await refresh(before.tokens.body.refresh_token!)).body.error, 'invalid_grant');
+  t.is(await loginError(person.idNumber, PASSWORD), 'login_failed');
+  const auth = await beginAuthorization(server.url, PORTAL);
+  const signedIn = await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier: person.idNumber, password: reset.body.password });
+  t.regex(signedIn.body, /login\/password-change/);
+  t.true((await notices(person.phone)).some((text) => text.includes('重置')));
+  t.like((await auditOf(server.deps, 'account.password_reset')).at(-1), { actor_kind: 'staff', actor_id: agent.id, target_id: id, result: 'success' });
+});
+
+test.serial('ban needs a reason, takes effect at once (tokens dead, login refused with whom to contact), and notifies by SMS', async (t) => {
+  const person = { idNumber: '350105197806200159', name: '林建华', phone: '13959112345' };
+  const id = await foundCitizen(person);
+  const before = await passwordLogin(server.url, APP, person.idNumber, PASSWORD);
+
+  const noReason = await agentClient.api('POST', `/citizens/${id}/ban`, {});
+  t.is(noReason.body.error, 'ban_reason_required');
+  const otherWithoutText = await agentClient.api('POST', `/citizens/${id}/ban`, { reason: 'other' });
+  t.is(otherWithoutText.body.error, 'ban_reason_required');
+  t.is((await server.deps.accounts.row(id))?.status, 'active');
+  t.is((await auditOf(server.deps, 'account.ban')).filter((r) => r.result === 'denied' && r.target_id === id).length, 2);
+
+  // A supervisor does not ban: that is the agent's act.
+  t.is((await supervisorClient.api('POST', `/citizens/${id}/ban`, { reason: 'abuse' })).body.error, 'forbidden');
+
+  const banned = await agentClient.api('POST', `/citizens/${id}/ban`, { reason: 'identity_fraud', note: '窗口核实' });
+  t.is(banned.status, 200, JSON.stringify(banned.body));
+  t.is((await server.deps.accounts.row(id))?.status, 'banned');
+  t.is((await refresh(before.tokens.body.refresh_token!)).body.error, 'invalid_grant');
+  t.is(await loginError(person.idNumber, PASSWORD), 'account_banned');
+  t.true((await notices(person.phone)).some((text) => text.includes('停用') && text.includes('涉嫌冒用他人身份')));
+  t.is((await agentClient.api('POST', `/citizens/${id}/ban`, { reason: 'abuse' })).body.error, 'account_not_active');
+});
+
+test.serial('unban: only of a banned account, asked by an agent, decided by a supervisor who is not the requester; restored with an SMS', async (t) => {
+  const person = { idNumber: '650102199405230489', name: '阿依古丽·买买提', phone: '18999012345' };
+  const id = await foundCitizen(person);
+  const notBanned = await agentClient.api('POST', `/citizens/${id}/unban-requests`, { reason: '误操作' });
+  t.is(notBanned.body.error, 'account_not_banned');
+  t.true((await auditOf(server.deps, 'approval.request.account.unban')).some((r) => r.result === 'denied' && r.target_id === id));
+
+  await agentClient.api('POST', `/citizens/${id}/ban`, { reason: 'account_compromised' });
+  const request = await agentClient.api('POST', `/citizens/${id}/unban-requests`, { reason: '本人携身份证到窗口确认账号安全' });
+  t.is(request.status, 201, JSON.stringify(request.body));
+  t.is((await agentClient.api('POST', `/citizens/${id}/unban-requests`, { reason: '再次申请' })).body.error, 'approval_pending');
+
+  // The requesting agent cannot decide (no supervisor role).
+  t.is((await agentClient.api('POST', `/approvals/${request.body.id}/approve`, {})).body.error, 'forbidden');
+  t.is((await server.deps.staff.approvals.list({ id: supervisor.id, username: supervisor.username, roles: ['supervisor'], sessionHandle: 'x' }, { targetId: id }, {}))[0]?.status, 'pending');
+
+  const approved = await supervisorClient.api('POST', `/approvals/${request.body.id}/approve`, { note: '同意' });
+  t.is(approved.status, 200, JSON.stringify(approved.body));
+  t.like(approved.body, { status: 'approved', decided_by: supervisor.id, requested_by: agent.id });
+  t.is((await server.deps.accounts.row(id))?.status, 'active');
+  t.is(await loginError(person.idNumber, PASSWORD), undefined);
+  t.true((await notices(person.phone)).some((text) => text.includes('恢复正常使用')));
+  t.is((await supervisorClient.api('POST', `/approvals/${request.body.id}/reject`, {})).body.error, 'approval_closed');
+});
+
+test.serial('nobody approves their own request, even holding the deciding role; rejected and expired requests are kept', async (t) => {
+  const person = { idNumber: '440305199910010031', name: '郑志强', phone: '13700000044' };
+  const both = await createStaff(server.deps, 'agent.selfish', ['agent', 'supervisor']);
+  const client = await staffSignIn(server, both);
+  const id = await seedAccount(server.deps, person);
+  await client.api('GET', `/citizens?q=${person.idNumber}`);
+  await client.api('POST', `/citizens/${id}/ban`, { reason: 'abuse' });
+  const request = await client.api('POST', `/citizens/${id}/unban-requests`, { reason: '申请解禁' });
+  const self = await client.api('POST', `/approvals/${request.body.id}/approve`, {});
+  t.is(self.status, 403);
+  t.is(self.body.error, 'self_approval');
+  t.is((await server.deps.accounts.row(id))?.status, 'banned');
+  t.true((await auditOf(server.deps, 'approval.approve')).some((r) => r.result === 'denied' && r.actor_id === both.id && r.details.reason === 'self_approval'));
+
+  const rejected = await supervisorClient.api('POST', `/approvals/${request.body.id}/reject`, { note: '材料不全' });
+  t.is(rejected.body.status, 'rejected');
+  t.is((await server.deps.accounts.row(id))?.status, 'banned');
+
+  const again = await client.api('POST', `/citizens/${id}/unban-requests`, { reason: '补充材料后再次申请' });
+  t.is(again.status, 201);
+  // A week and a day later the request has expired; it is kept, marked so, and cannot be approved.
+  const later = new Approvals(server.deps.database.db, server.deps.audit, () => new Date(Date.now() + 8 * 86_400_000));
+  t.is(await later.expire(), 1);
+  const listed = (await supervisorClient.api('GET', '/approvals')).body.approvals as Array<{ id: string; status: string }>;
+  t.is(listed.find((a) => a.id === request.body.id)?.status, 'rejected');
+  t.is(listed.find((a) => a.id === again.body.id)?.status, 'expired');
+  t.is((await supervisorClient.api('POST', `/approvals/${again.body.id}/approve`, {})).body.error, 'approval_closed');
+  t.is((await server.deps.accounts.row(id))?.status, 'banned');
+});
+
+test.serial('the admin role: never granted on creation from the console; a second admin must approve the request', async (t) => {
+  const first = await createStaff(server.deps, 'admin.first', ['admin']);
+  const second = await createStaff(server.deps, 'admin.second', ['admin']);
+  const a = await staffSignIn(server, first);
+  const b = await staffSignIn(server, second);
+  const direct = await a.api('POST', '/staff', { username: 'would.be.admin', roles: ['admin'] });
+  t.is(direct.body.error, 'admin_needs_approval');
+  const created = await a.api('POST', '/staff', { username: 'new.colleague', roles: ['agent'] });
+  t.is(created.status, 201);
+  t.regex(created.body.otpauth_uri, /^otpauth:\/\/totp\//);
+  const request = await a.api('POST', `/staff/${created.body.id}/admin-requests`, { reason: '接任系统管理' });
+  t.is(request.status, 201, JSON.stringify(request.body));
+  t.is((await a.api('POST', `/approvals/${request.body.id}/approve`, {})).body.error, 'self_approval');
+  t.deepEqual(await server.deps.staff.accounts.roles(created.body.id), ['agent']);
+  t.is((await supervisorClient.api('POST', `/approvals/${request.body.id}/approve`, {})).body.error, 'forbidden', 'a supervisor does not decide admin grants');
+  const approved = await b.api('POST', `/approvals/${request.body.id}/approve`, {});
+  t.is(approved.body.status, 'approved');
+  t.deepEqual(await server.deps.staff.accounts.roles(created.body.id), ['admin', 'agent']);
+});
+
+test.serial('counter phone change: in-person check, then a code to the new phone; both numbers are told', async (t) => {
+  const person = { idNumber: '11010519491231002X', name: '张三', phone: '13800138000' };
+  const id = await foundCitizen(person);
+  const browser = agentClient.browser;
+  const page = await browser.get(`/admin/citizens/${id}`);
+  const csrf = hidden(page.body, 'csrf');
+
+  const mismatch = await browser.post(`/admin/citizens/${id}/phone`, { csrf, name: '张三', id_number: '350102198503150241', phone: '13700001111' });
+  t.is(errorCode(mismatch.body), 'identity_mismatch');
+  t.true((await auditOf(server.deps, 'account.phone_change')).some((r) => r.result === 'denied' && r.target_id === id));
+
+  const started = await browser.post(`/admin/citizens/${id}/phone`, { csrf, name: person.name, id_number: person.idNumber, phone: '13700001111' });
+  t.regex(started.url, new RegExp(`/admin/citizens/${id}/phone/[A-Za-z0-9_-]+$`));
+  t.regex(started.body, /137\*\*\*\*1111/);
+  const code = await latestOutboxCode(outbox(), '13700001111', 'counter');
+  t.truthy(code);
+  const done = await browser.post(new URL(started.url).pathname, { csrf, code: code! });
+  t.regex(done.url, new RegExp(`/admin/citizens/${id}\\?done=phone_changed$`));
+  t.regex(done.body, /137\*\*\*\*1111/);
+  t.is((await server.deps.accounts.byPhone('13700001111'))?.id, id);
+  t.true((await notices(person.phone)).some((text) => text.includes('137****1111')));
+  t.true((await notices('13700001111')).some((text) => text.includes('绑定')));
+  t.like((await auditOf(server.deps, 'account.phone_change')).at(-1), { actor_kind: 'staff', actor_id: agent.id, result: 'success' });
+});
