@@ -23,6 +23,7 @@ import { qrLoginApi } from './http/api/qr-login.js';
 import { enterpriseLoginOffered, enterpriseLoginRoutes } from './http/interaction/enterprise-login.js';
 import { federationHooks, federationRoutes } from './http/interaction/federation.js';
 import { adminConsole } from './http/admin/routes.js';
+import { withRequestScope } from './request-scope.js';
 
 export interface AppState {
   /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
@@ -84,6 +85,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
     return middleware(ctx, next);
   };
 
+  app.use((_ctx, next) => withRequestScope(next));
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https://') }));
   app.use(locale);

@@ -135,6 +135,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const cipher = new FieldCipher(config.secrets.dataKeys);
     const digest = new KeyedDigest(config.secrets.blindIndexKey);
     const clients = new ClientRegistry(database.db, digest);
+    await clients.listenForChanges(cache);
     const signingKeys = new SigningKeyStore(database.db, cipher);
     const metrics = new Metrics();
     const pages = new PageRenderer({ cache: config.env === 'production' });

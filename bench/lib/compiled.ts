@@ -12,9 +12,9 @@ export interface CompiledBuild {
 }
 
 /**
- * `--compiled`: the server as the Dockerfile runs it, `node dist/main.js`, built with the
- * project's tsconfig.build.json into a temporary directory (nothing is written to the
- * project). Without it the bench runs `node --import tsx src/main.ts`, like `npm start`.
+ * The server as the Dockerfile runs it (the bench's default), `node dist/main.js`, built
+ * with the project's tsconfig.build.json into a temporary directory (nothing is written to
+ * the project). With `--tsx` the bench runs `node --import tsx src/main.ts`, like `npm start`.
  */
 export function buildCompiled(warn: (message: string) => void): CompiledBuild {
   const dir = mkdtempSync(join(tmpdir(), 'civic-idp-bench-build-'));

@@ -5,6 +5,7 @@ import type { Catalogue } from '../delegation/scope.js';
 import { accessPolicySchema } from './access-policy.js';
 import type { ClientRegistry } from './clients.js';
 import type { EntityType } from './policy-check.js';
+import { oncePerRequest } from '../request-scope.js';
 
 /**
  * Acting for an enterprise (法人) in tokens.
@@ -106,8 +107,13 @@ export function actingEntityType(acting: ActingAuthority) {
     if (bound) return bound.entity_type;
     const accountId = oidc.session?.accountId;
     if (!accountId || !oidc.client || requestedKind(oidc.params as Record<string, unknown>) === 'natural') return 'natural';
-    return (await acting.options(accountId, oidc.client.clientId)).length > 0 ? 'legal' : 'natural';
+    return (await optionsInRequest(acting, accountId, oidc.client.clientId)).length > 0 ? 'legal' : 'natural';
   };
+}
+
+/** The access policy and the choice prompt both ask this in the same authorization request. */
+function optionsInRequest(acting: ActingAuthority, accountId: string, clientId: string) {
+  return oncePerRequest(`acting-options:${accountId}:${clientId}`, () => acting.options(accountId, clientId));
 }
 
 type TokenLike = { grantId?: string; clientId?: string; accountId?: string };
@@ -215,7 +221,7 @@ export function applyActingIdentity(configuration: Configuration, acting: Acting
       const kind = requestedKind(oidc.params as Record<string, unknown>);
       if (kind === 'natural') return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       if (kind === 'legal') return interactionPolicy.Check.REQUEST_PROMPT;
-      return (await acting.options(accountId, oidc.client.clientId)).length > 0;
+      return (await optionsInRequest(acting, accountId, oidc.client.clientId)).length > 0;
     }),
   );
   // After login, before consent, in whatever policy the provider already has (the access policy's included).

@@ -1,12 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { KeyedDigest } from '../crypto/digest.js';
+import type { Cache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
 import { accessPolicySchema, type AccessPolicy } from './access-policy.js';
 
 const CLIENT_SECRET_PURPOSE = 'client-secret';
-const CACHE_MS = 5_000;
+/** A safety net only: changes are broadcast to every instance (see `listenForChanges`). */
+const CACHE_MS = 60_000;
 const CACHE_ENTRIES = 1_000;
+/** The cache channel on which a changed client id is announced ('*': forget them all). */
+const CHANGES_CHANNEL = 'clients:changed';
 
 /** One entry of CLIENTS_FILE: oidc-provider client metadata plus our access policy. */
 const clientFileEntrySchema = z.object({
@@ -50,13 +54,31 @@ export type MetadataValidator = (metadata: Record<string, unknown>) => Promise<v
  */
 export class ClientRegistry {
   /**
-   * Client metadata is read on every token, introspection and userinfo request. A few
-   * seconds of caching removes that query from the hot path; this instance forgets an
-   * entry as soon as it changes a client, other instances within CACHE_MS.
+   * Client metadata (its secret digest and access policy included) is read on every
+   * authorization and token, introspection and userinfo request. It is kept in memory and
+   * forgotten on every instance as soon as any instance, or the CLI, changes the client:
+   * changes are broadcast on the cache. Entries also age out after CACHE_MS, in case a
+   * broadcast is lost in a way the subscription cannot notice.
    */
   private readonly cache = new Map<string, { at: number; metadata: Record<string, unknown> | undefined }>();
+  private changes: Cache | undefined;
 
   constructor(private readonly db: Db, private readonly digest: KeyedDigest) {}
+
+  /** Hears the changes made by other instances and announces this one's. */
+  async listenForChanges(cache: Cache): Promise<void> {
+    await cache.subscribe(CHANGES_CHANNEL, {
+      onMessage: (clientId) => (clientId === '*' ? this.cache.clear() : this.cache.delete(clientId)),
+      onGap: () => this.cache.clear(),
+    });
+    this.changes = cache;
+  }
+
+  /** Forgets a changed client here at once, and on every other instance as soon as they hear. */
+  private async changed(clientIds: string[]): Promise<void> {
+    for (const clientId of clientIds) this.cache.delete(clientId);
+    await Promise.all(clientIds.map((clientId) => this.changes?.publish(CHANGES_CHANNEL, clientId)));
+  }
 
   secretDigest(secret: string): string {
     return this.digest.digest(CLIENT_SECRET_PURPOSE, secret);
@@ -68,13 +90,18 @@ export class ClientRegistry {
 
   /** Metadata as oidc-provider reads it, or undefined for an unknown client. */
   async providerMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
-    const cached = this.cache.get(clientId);
+    const metadata = await this.cachedMetadata(clientId);
     // A copy each time: the provider may annotate what it is given.
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached.metadata && structuredClone(cached.metadata);
+    return metadata && structuredClone(metadata);
+  }
+
+  private async cachedMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
+    const cached = this.cache.get(clientId);
+    if (cached && Date.now() - cached.at < CACHE_MS) return cached.metadata;
     const metadata = await this.loadMetadata(clientId);
     if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
     this.cache.set(clientId, { at: Date.now(), metadata });
-    return metadata && structuredClone(metadata);
+    return metadata;
   }
 
   private async loadMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
@@ -149,7 +176,7 @@ export class ClientRegistry {
       }
       return [...keep];
     });
-    for (const row of rows) this.cache.delete(row.client_id);
+    await this.changed(rows.map((row) => row.client_id));
     return { policyKept };
   }
 
@@ -172,7 +199,7 @@ export class ClientRegistry {
       source: 'console',
       policy_source: 'console',
     }).onConflict((conflict) => conflict.column('client_id').doNothing()).returning('client_id').executeTakeFirst();
-    this.cache.delete(client.clientId);
+    await this.changed([client.clientId]);
     return inserted !== undefined;
   }
 
@@ -185,55 +212,42 @@ export class ClientRegistry {
       .set({ metadata: JSON.stringify(metadata), updated_at: new Date() })
       .where('client_id', '=', clientId).where('source', '=', 'console')
       .executeTakeFirst();
-    this.cache.delete(clientId);
+    await this.changed([clientId]);
     return done.numUpdatedRows > 0n;
   }
 
-  /** Replaces a console client's secret digest; the old secret fails from the next request (see secretDigestNow). */
+  /** Replaces a console client's secret digest; the old secret fails from the next request, on every instance. */
   async replaceSecretDigest(clientId: string, secretDigest: string): Promise<boolean> {
     const done = await this.db.updateTable('oidc_clients')
       .set({ secret_digest: secretDigest, updated_at: new Date() })
       .where('client_id', '=', clientId).where('source', '=', 'console').where('secret_digest', 'is not', null)
       .executeTakeFirst();
-    this.cache.delete(clientId);
+    await this.changed([clientId]);
     return done.numUpdatedRows > 0n;
   }
 
-  /**
-   * The client's secret digest as stored now, bypassing the metadata cache: client
-   * authentication compares against it, so a rotated secret stops working at once on
-   * every instance (one primary-key read per authentication with a secret).
-   */
-  async secretDigestNow(clientId: string): Promise<string | undefined> {
-    const row = await this.db.selectFrom('oidc_clients').select('secret_digest').where('client_id', '=', clientId).executeTakeFirst();
-    return row?.secret_digest ?? undefined;
-  }
-
-  /**
-   * The client's access policy as stored now, bypassing the metadata cache: authorization
-   * enforces it, so a change made on any instance applies to the very next request.
-   */
+  /** The client's access policy, or undefined for an unknown client; a change applies to the next request. */
   async currentPolicy(clientId: string): Promise<AccessPolicy | undefined> {
-    const row = await this.db.selectFrom('oidc_clients').select('access_policy').where('client_id', '=', clientId).executeTakeFirst();
-    if (!row) return undefined;
-    const parsed = accessPolicySchema.safeParse(row.access_policy ?? {});
+    const metadata = await this.cachedMetadata(clientId);
+    if (!metadata) return undefined;
+    const parsed = accessPolicySchema.safeParse(metadata.access_policy ?? {});
     // A stored policy that no longer parses refuses everyone rather than nobody.
     return parsed.success ? parsed.data : accessPolicySchema.parse({ entity_types: ['natural'], allow_accounts: [] });
   }
 
   /**
    * Replaces a client's access policy (see ClientPolicies for the validated, audited edit).
-   * Returns the policy before and after, or undefined for an unknown client. This
-   * instance forgets the cached metadata at once; authorization reads the policy fresh.
+   * Returns the policy before and after, or undefined for an unknown client.
    */
   async replacePolicy(clientId: string, after: AccessPolicy): Promise<{ before: AccessPolicy; after: AccessPolicy } | undefined> {
+    this.cache.delete(clientId);
     const before = await this.currentPolicy(clientId);
     if (!before) return undefined;
     await this.db.updateTable('oidc_clients')
       .set({ access_policy: JSON.stringify(after), policy_source: 'console', updated_at: new Date() })
       .where('client_id', '=', clientId)
       .execute();
-    this.cache.delete(clientId);
+    await this.changed([clientId]);
     return { before, after };
   }
 }

@@ -7,19 +7,16 @@ import type { ClientRegistry } from './clients.js';
  * Client secrets are stored as keyed digests (fast to check, useless if the table leaks).
  * The provider is handed the digest in place of the secret, so comparing must digest
  * what the client presented. Nothing else uses a client's secret: symmetric algorithms
- * and client_secret_jwt are disabled (configuration/jwa.ts).
+ * and client_secret_jwt are disabled (configuration/jwa.ts). A rotated secret reaches
+ * every instance at once through the registry's change broadcast (oidc/clients.ts).
  */
 export function compareSecretsByDigest(provider: Provider, clients: ClientRegistry): void {
   const prototype = provider.Client.prototype as unknown as {
-    clientId: string;
     clientSecret?: string;
     compareClientSecret(actual: string): Promise<boolean> | boolean;
   };
-  // The digest is read fresh, not from the cached metadata: a rotated secret fails at once.
-  prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string; clientSecret?: string }, actual: string) {
-    if (typeof this.clientSecret !== 'string') return false;
-    const stored = await clients.secretDigestNow(this.clientId);
-    return stored !== undefined && clients.secretMatches(actual, stored);
+  prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, actual: string) {
+    return typeof this.clientSecret === 'string' && clients.secretMatches(actual, this.clientSecret);
   };
 }
 

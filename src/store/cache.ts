@@ -40,8 +40,22 @@ export interface Cache {
   addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
   members(key: string): Promise<string[]>;
 
+  /**
+   * Tells every instance on this cache (this one included) that something changed, so that
+   * what they keep in memory is dropped at once. Delivery is best effort: an instance that
+   * is disconnected misses messages, and is told so through `onGap` when it reconnects.
+   */
+  publish(channel: string, message: string): Promise<void>;
+  subscribe(channel: string, listener: BroadcastListener): Promise<void>;
+
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface BroadcastListener {
+  onMessage(message: string): void;
+  /** Messages may have been missed (the subscription was down); forget everything. */
+  onGap(): void;
 }
 
 export async function openCache(config: CacheConfig): Promise<Cache> {

@@ -1,4 +1,4 @@
-import type { Cache, CachedRecord, ConsumeOutcome } from './cache.js';
+import type { BroadcastListener, Cache, CachedRecord, ConsumeOutcome } from './cache.js';
 
 interface Entry {
   value: string | Set<string> | CachedRecord;
@@ -16,6 +16,7 @@ export class MemoryCache implements Cache {
   private readonly entries = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
+  private readonly listeners = new Map<string, BroadcastListener[]>();
 
   constructor(private readonly prefix: string) {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
@@ -118,6 +119,15 @@ export class MemoryCache implements Cache {
     return entry && entry.value instanceof Set ? [...entry.value] : [];
   }
 
+  // One process, one cache: the only instance to tell is this one.
+  async publish(channel: string, message: string) {
+    for (const listener of this.listeners.get(channel) ?? []) listener.onMessage(message);
+  }
+
+  async subscribe(channel: string, listener: BroadcastListener) {
+    this.listeners.set(channel, [...this.listeners.get(channel) ?? [], listener]);
+  }
+
   async ping() {
     if (this.closed) throw new Error('cache is closed');
   }
@@ -126,5 +136,6 @@ export class MemoryCache implements Cache {
     this.closed = true;
     clearInterval(this.sweeper);
     this.entries.clear();
+    this.listeners.clear();
   }
 }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Cache, ConsumeOutcome } from './cache.js';
+import type { BroadcastListener, Cache, ConsumeOutcome } from './cache.js';
 
 // Each script reads and writes one key only, so it is valid on Redis Cluster.
 const SCRIPTS = {
@@ -34,7 +34,11 @@ const CONSUME_OUTCOMES: Record<number, ConsumeOutcome> = { 0: 'missing', 1: 'con
 export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
 
-  private constructor(private readonly redis: ScriptedRedis) {}
+  /** A connection in subscriber mode can do nothing else; made at the first subscribe. */
+  private subscriber: Redis | undefined;
+  private readonly listeners = new Map<string, BroadcastListener[]>();
+
+  private constructor(private readonly redis: ScriptedRedis, private readonly prefix: string) {}
 
   static async connect(url: string, prefix: string): Promise<RedisCache> {
     const redis = new Redis(url, {
@@ -51,7 +55,7 @@ export class RedisCache implements Cache {
     // Redis being down at start must not crash the process: readiness reports it instead.
     redis.on('error', () => {});
     await redis.connect();
-    return new RedisCache(redis);
+    return new RedisCache(redis, prefix);
   }
 
   async get(key: string) {
@@ -105,11 +109,52 @@ export class RedisCache implements Cache {
     return this.redis.smembers(key);
   }
 
+  // ioredis' keyPrefix does not apply to channels: the prefix is added here, so that
+  // deployments sharing one Redis do not hear each other.
+  async publish(channel: string, message: string) {
+    await this.redis.publish(this.prefix + channel, message);
+  }
+
+  async subscribe(channel: string, listener: BroadcastListener) {
+    const name = this.prefix + channel;
+    const known = this.listeners.get(name);
+    if (known) {
+      known.push(listener);
+      return;
+    }
+    this.listeners.set(name, [listener]);
+    await this.subscriberConnection().subscribe(name);
+  }
+
+  private subscriberConnection(): Redis {
+    if (this.subscriber) return this.subscriber;
+    const subscriber = this.redis.duplicate({
+      keyPrefix: '',
+      enableAutoPipelining: false,
+      maxRetriesPerRequest: null,
+      // Named, so that an operator's CLIENT LIST shows whose it is.
+      connectionName: `civic-idp-broadcast:${this.prefix.replace(/[^\w:.-]/g, '_')}`,
+    });
+    subscriber.on('error', () => {});
+    subscriber.on('message', (channel: string, message: string) => {
+      for (const listener of this.listeners.get(channel) ?? []) listener.onMessage(message);
+    });
+    // ioredis resubscribes by itself after a reconnect; what was published meanwhile is lost.
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      if (connectedBefore) for (const listener of [...this.listeners.values()].flat()) listener.onGap();
+      connectedBefore = true;
+    });
+    this.subscriber = subscriber;
+    return subscriber;
+  }
+
   async ping() {
     await this.redis.ping();
   }
 
   async close() {
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -223,6 +223,35 @@ function cacheContract(implementation: CacheImplementation) {
     t.deepEqual(await cache.members('set'), ['mine']);
     t.is(await cache.increment('counter', 60), 2);
   });
+
+  it('a broadcast reaches the listeners of its channel, this instance included, and no other channel', async (t, cache) => {
+    const heard: string[] = [];
+    const elsewhere: string[] = [];
+    await cache.subscribe('changes', { onMessage: (message) => heard.push(message), onGap: () => heard.push('gap') });
+    await cache.subscribe('other', { onMessage: (message) => elsewhere.push(message), onGap: () => undefined });
+    await cache.publish('changes', 'portal');
+    await cache.publish('changes', 'app');
+    await waitFor(() => heard.length === 2);
+    t.deepEqual(heard, ['portal', 'app']);
+    t.deepEqual(elsewhere, []);
+  });
+
+  it('a broadcast does not cross into a cache with another prefix', async (t, cache) => {
+    const other = await implementation.open();
+    t.teardown(() => other.cleanup());
+    const heard: string[] = [];
+    await other.cache.subscribe('changes', { onMessage: (message) => heard.push(message), onGap: () => undefined });
+    await other.cache.publish('changes', 'theirs');
+    await cache.publish('changes', 'mine');
+    await waitFor(() => heard.length > 0);
+    await sleep(100);
+    t.deepEqual(heard, ['theirs']);
+  });
+}
+
+async function waitFor(done: () => boolean, timeoutMs = 3_000) {
+  const until = Date.now() + timeoutMs;
+  while (!done() && Date.now() < until) await sleep(10);
 }
 
 for (const implementation of cacheImplementations) cacheContract(implementation);
@@ -255,4 +284,36 @@ test('redis: every key is written under the configured prefix', async (t) => {
   t.is(await raw.exists('plain', 'counter', 'record', 'set'), 0);
   // Every key carries an expiry, so nothing outlives its purpose.
   for (const key of keys) t.true((await raw.ttl(key)) > 0, `${key} has no expiry`);
+});
+
+test('redis: a broadcast reaches another connection on the same prefix, and a reconnect is reported as a gap', async (t) => {
+  const redis = cacheImplementations.find((implementation) => implementation.name === 'redis')!;
+  const fixture = await redis.open();
+  const { RedisCache } = await import('../../src/store/redis-cache.js');
+  const second = await RedisCache.connect(redisUrl, fixture.prefix);
+  const raw = new Redis(redisUrl);
+  t.teardown(async () => {
+    raw.disconnect();
+    await second.close();
+    await fixture.cleanup();
+  });
+  const heard: string[] = [];
+  await second.subscribe('changes', { onMessage: (message) => heard.push(message), onGap: () => heard.push('gap') });
+  await fixture.cache.publish('changes', 'portal');
+  await waitFor(() => heard.length === 1);
+  t.deepEqual(heard, ['portal']);
+
+  // Kill the subscriber's connection from the server side: it reconnects, resubscribes, and says messages may be lost.
+  const clients = (await raw.client('LIST')) as string;
+  const subscriberIds = clients.split('\n').filter((line) => line.includes(` name=civic-idp-broadcast:${fixture.prefix} `))
+    .map((line) => /id=(\d+)/.exec(line)?.[1]).filter((id): id is string => Boolean(id));
+  t.is(subscriberIds.length, 1, 'the subscriber connection is named after its prefix');
+  for (const id of subscriberIds) await raw.client('KILL', 'ID', id);
+  await waitFor(() => heard.includes('gap'));
+  t.true(heard.includes('gap'));
+  heard.length = 0;
+  await sleep(300);
+  await fixture.cache.publish('changes', 'after');
+  await waitFor(() => heard.includes('after'));
+  t.true(heard.includes('after'));
 });

@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../store/db.js';
+import { forgetInRequest, leaveForRequest, takeFromRequest } from '../../request-scope.js';
+
+/** A refresh token is always followed by its Grant: one query reads both (see `find`). */
+const GRANT_LEFT_FOR_REQUEST = (grantId: string) => `oidc:Grant:${grantId}`;
 
 /**
  * Grants and refresh tokens in PostgreSQL: an app's thirty-day login must survive a
@@ -10,6 +14,7 @@ export class DurableArtifacts implements Adapter {
   constructor(private readonly db: Db, private readonly model: string) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+    if (this.model === 'Grant') forgetInRequest(GRANT_LEFT_FOR_REQUEST(id));
     const row = {
       payload: JSON.stringify(payload),
       grant_id: payload.grantId ?? null,
@@ -36,8 +41,36 @@ export class DurableArtifacts implements Adapter {
     return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
   }
 
-  find(id: string) {
+  async find(id: string) {
+    if (this.model === 'Grant') {
+      const left = takeFromRequest<AdapterPayload | null>(GRANT_LEFT_FOR_REQUEST(id));
+      if (left !== undefined) return left ?? undefined;
+    }
+    if (this.model === 'RefreshToken') return this.findRefreshTokenWithGrant(id);
     return this.findWhere('id', id);
+  }
+
+  /**
+   * oidc-provider reads a refresh token's Grant right after the token, on every refresh and
+   * refresh-token introspection. Reading both in one query saves a round trip on the
+   * busiest grant; the Grant is left for that next read within the same request only.
+   */
+  private async findRefreshTokenWithGrant(id: string): Promise<AdapterPayload | undefined> {
+    const live = (alias: 'token' | 'grant') => sql<boolean>`(${sql.ref(`${alias}.expires_at`)} is null or ${sql.ref(`${alias}.expires_at`)} > now())`;
+    const row = await this.db.selectFrom('oidc_artifacts as token')
+      .leftJoin('oidc_artifacts as grant', (join) => join
+        .on('grant.model', '=', 'Grant')
+        .onRef('grant.id', '=', 'token.grant_id')
+        .on(live('grant')))
+      .select(['token.payload', 'token.consumed_at', 'token.grant_id', 'grant.payload as grant_payload'])
+      .where('token.model', '=', this.model)
+      .where('token.id', '=', id)
+      .where(live('token'))
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (row.grant_id) leaveForRequest(GRANT_LEFT_FOR_REQUEST(row.grant_id), (row.grant_payload as AdapterPayload | null) ?? null);
+    const payload = row.payload as AdapterPayload;
+    return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
   }
 
   findByUid(uid: string) {
@@ -60,6 +93,7 @@ export class DurableArtifacts implements Adapter {
   }
 
   async destroy(id: string) {
+    if (this.model === 'Grant') forgetInRequest(GRANT_LEFT_FOR_REQUEST(id));
     await this.db.deleteFrom('oidc_artifacts').where('model', '=', this.model).where('id', '=', id).execute();
   }
 

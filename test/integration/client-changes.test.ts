@@ -1,0 +1,73 @@
+import test from 'ava';
+import { PASSWORD, ZHANG_SAN, seedAccount } from '../helpers/accounts.js';
+import { isolatedEnv, realDatabaseUrl, realRedisUrl, type IsolatedEnv } from '../helpers/env.js';
+import { HttpBrowser } from '../helpers/http-browser.js';
+import { authorize, redirectParams, registerClient, withPassword } from '../helpers/policy.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * Two instances on one PostgreSQL and one Redis, as behind a load balancer: a client
+ * changed through one (or the CLI) is changed on the other from its very next request,
+ * although each keeps client metadata in memory.
+ */
+const shared = Boolean(realDatabaseUrl && realRedisUrl);
+let stores: IsolatedEnv;
+let first: TestServer;
+let second: TestServer;
+
+test.before(async () => {
+  if (!shared) return;
+  stores = isolatedEnv();
+  first = await startServer({}, { stores });
+  second = await startServer({}, { stores });
+  await seedAccount(first.deps, ZHANG_SAN);
+});
+test.after.always(async () => {
+  await second?.close();
+  await first?.close();
+  await stores?.cleanup();
+});
+
+const serial = shared ? test.serial : test.skip;
+
+/** 401 invalid_client when the secret is wrong; 400 invalid_grant (a made-up code) when it is right. */
+async function authenticates(server: TestServer, clientId: string, secret: string): Promise<boolean> {
+  const response = await fetch(new URL('/token', server.url), {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'made-up', redirect_uri: 'http://localhost:8080/cc-web/callback' }),
+  });
+  const body = await response.json() as { error: string };
+  if (body.error === 'invalid_client') return false;
+  if (body.error === 'invalid_grant') return true;
+  throw new Error(`unexpected answer ${response.status} ${JSON.stringify(body)}`);
+}
+
+serial('a secret rotated on one instance fails on the other at once, and the new one works there', async (t) => {
+  const oldSecret = 'first-secret-of-the-cc-web-client-0123456789';
+  const newSecret = 'second-secret-of-the-cc-web-client-0123456789';
+  await registerClient(first, 'cc-web', {}, { client_secret: oldSecret, token_endpoint_auth_method: 'client_secret_basic' });
+  // Both instances now hold the client in memory.
+  t.true(await authenticates(first, 'cc-web', oldSecret));
+  t.true(await authenticates(second, 'cc-web', oldSecret));
+
+  t.true(await first.deps.clients.replaceSecretDigest('cc-web', first.deps.clients.secretDigest(newSecret)));
+  t.false(await authenticates(second, 'cc-web', oldSecret), 'the old secret is refused by the other instance');
+  t.true(await authenticates(second, 'cc-web', newSecret));
+  t.false(await authenticates(first, 'cc-web', oldSecret));
+});
+
+serial('an access policy raised on one instance refuses the next authorization on the other', async (t) => {
+  const client = await registerClient(first, 'cc-policy');
+  const browser = new HttpBrowser(second.url);
+  const signedIn = await withPassword(await authorize(second, browser, client), ZHANG_SAN.idNumber, PASSWORD);
+  t.truthy(redirectParams(signedIn, client)?.get('code'), 'level 2 is enough at first');
+
+  await first.deps.clientPolicies.update('cc-policy', { min_assurance_level: 3 }, { kind: 'staff', id: 'admin-1' });
+  const refused = await authorize(second, browser, client, { prompt: 'none' });
+  t.is(redirectParams(refused, client)?.get('error'), 'access_denied');
+
+  await first.deps.clientPolicies.update('cc-policy', { min_assurance_level: 2 }, { kind: 'staff', id: 'admin-1' });
+  const again = await authorize(second, browser, client, { prompt: 'none' });
+  t.truthy(redirectParams(again, client)?.get('code'));
+});
