@@ -25,6 +25,9 @@ import { federationHooks, federationRoutes } from './http/interaction/federation
 import { adminConsole } from './http/admin/routes.js';
 import { withRequestScope } from './request-scope.js';
 
+/** Paths served by oidc-provider and by none of our routes (see the routing test). */
+export const PROVIDER_ONLY_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/me', '/jwks']);
+
 export interface AppState {
   /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
   draining: boolean;
@@ -90,6 +93,9 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https://') }));
   app.use(locale);
   app.use(errorHandler(deps.pages));
+  // Token, userinfo and key requests are the provider's alone and the busiest: they go
+  // straight to it instead of through every route table below.
+  app.use((ctx, next) => (PROVIDER_ONLY_PATHS.has(ctx.path) ? oidc(ctx, next) : next()));
   app.use(ops.routes());
   app.use(assets.routes());
   app.use(federated.routes());

@@ -28,6 +28,7 @@ import { Passwords } from './identity/passwords.js';
 import { PersonalData } from './identity/personal-data.js';
 import type { Logger } from './log.js';
 import { findAccount } from './oidc/account-claims.js';
+import { readGrantWithAccount } from './oidc/adapters/durable-artifacts.js';
 import { AccountSessions } from './oidc/account-sessions.js';
 import { BackchannelLogout } from './oidc/backchannel-logout.js';
 import { hintNamesThisSession } from './oidc/logout-hint.js';
@@ -217,7 +218,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       session: config.session,
       backchannelLogout,
       outboundPrivateHosts: config.outboundPrivateHosts,
-      findAccount: findAccount(accounts),
+      findAccount: findAccount(accounts, (grantId) => readGrantWithAccount(database.db, grantId)),
       clientAccess,
       digest,
       acting,

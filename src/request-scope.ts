@@ -40,6 +40,11 @@ export function takeFromRequest<T>(key: string): T | undefined {
   return value;
 }
 
+/** Whether something is left under `key`. */
+export function peekInRequest(key: string): boolean {
+  return scope.getStore()?.has(key) ?? false;
+}
+
 /** Forgets what was left under `key` (the thing was written since). */
 export function forgetInRequest(key: string): void {
   scope.getStore()?.delete(key);

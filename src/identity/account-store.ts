@@ -1,5 +1,6 @@
-import type { Insertable, Selectable, Transaction, Updateable } from 'kysely';
+import { sql, type Expression, type Insertable, type RawBuilder, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Db } from '../store/db.js';
+import { forgetInRequest } from '../request-scope.js';
 import type { AccountFactorsTable, AccountsTable, Database } from '../store/schema.js';
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -8,6 +9,14 @@ export type AccountPatch = Updateable<AccountsTable>;
 export type FactorRow = Selectable<AccountFactorsTable>;
 
 type Executor = Db | Transaction<Database>;
+
+/** What tokens need of an account: whether it may hold them, and its sealed claims. */
+export type ClaimsSource = Pick<AccountRow, 'id' | 'status' | 'assurance_level' | 'id_number_enc' | 'name_enc' | 'phone_enc'>;
+
+/** Where a query that read an account's claims source along with a token leaves it (request-scope.ts). */
+export function claimsSourceKey(accountId: string): string {
+  return `account-claims:${accountId}`;
+}
 
 /** The account queries, by name: nothing outside identity/ writes SQL against these tables. */
 export const accountStore = {
@@ -27,7 +36,22 @@ export const accountStore = {
     await db.insertInto('accounts').values(row).execute();
   },
 
+  claimsSource(db: Executor, id: string): Promise<ClaimsSource | undefined> {
+    return db.selectFrom('accounts').select(['id', 'status', 'assurance_level', 'id_number_enc', 'name_enc', 'phone_enc'])
+      .where('id', '=', id).executeTakeFirst();
+  },
+
+  /**
+   * The claims source of the account `accountId` refers to, as one JSON value (its fields
+   * are all text and numbers), for a query that reads a token and its account together.
+   */
+  claimsSourceOf(accountId: Expression<string | null>): RawBuilder<ClaimsSource | null> {
+    return sql<ClaimsSource | null>`(select jsonb_build_object('id', a.id, 'status', a.status, 'assurance_level', a.assurance_level,
+      'id_number_enc', a.id_number_enc, 'name_enc', a.name_enc, 'phone_enc', a.phone_enc) from accounts a where a.id = ${accountId})`;
+  },
+
   async update(db: Executor, id: string, patch: AccountPatch): Promise<void> {
+    forgetInRequest(claimsSourceKey(id));
     await db.updateTable('accounts').set({ ...patch, updated_at: new Date() }).where('id', '=', id).execute();
   },
 

@@ -4,7 +4,8 @@ import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import type { Database, FactorKind } from '../store/schema.js';
-import { accountStore, isUniqueViolation, type AccountRow } from './account-store.js';
+import { accountStore, claimsSourceKey, isUniqueViolation, type AccountRow, type ClaimsSource } from './account-store.js';
+import { peekInRequest, takeFromRequest } from '../request-scope.js';
 import { maskIdNumber, maskName, maskPhone } from './masking.js';
 import { normaliseRecoveryCode } from './totp.js';
 import type { PersonalData } from './personal-data.js';
@@ -69,7 +70,22 @@ export class Accounts {
   }
 
   /** One personal field, opened alone: the claims of a token need rarely all of them. */
-  openField(row: AccountRow, field: 'id_number' | 'name' | 'phone'): string | undefined {
+  /**
+   * Whether the account may hold tokens and its sealed claims: taken from what this request
+   * already read along with the account's token (durable-artifacts.ts), else read now.
+   */
+  async claimsSource(id: string): Promise<ClaimsSource | undefined> {
+    const left = takeFromRequest<ClaimsSource | null>(claimsSourceKey(id));
+    if (left !== undefined) return left ?? undefined;
+    return accountStore.claimsSource(this.db, id);
+  }
+
+  /** Whether this request already read the account's claims source along with a token. */
+  claimsSourceLeft(id: string): boolean {
+    return peekInRequest(claimsSourceKey(id));
+  }
+
+  openField(row: Pick<AccountRow, 'id_number_enc' | 'name_enc' | 'phone_enc'>, field: 'id_number' | 'name' | 'phone'): string | undefined {
     const sealed = field === 'id_number' ? row.id_number_enc : field === 'name' ? row.name_enc : row.phone_enc;
     return this.personal.openOptional(field, sealed);
   }

@@ -17,9 +17,12 @@ function releasesIdNumber(ctx: KoaContextWithOIDC | undefined): boolean {
  * How oidc-provider finds an account and its claims. Only active accounts exist for the
  * provider: a banned or deregistered account yields nothing, so its tokens stop working.
  */
-export function findAccount(accounts: Accounts): FindAccount {
-  return async (ctx, sub) => {
-    const row = await accounts.row(sub);
+export function findAccount(accounts: Accounts, readGrantWithAccount?: (grantId: string) => Promise<unknown>): FindAccount {
+  return async (ctx, sub, token) => {
+    // With a token, its Grant is read next: one query reads the Grant and the account.
+    const grantId = (token as { grantId?: string } | undefined)?.grantId;
+    if (grantId && readGrantWithAccount && !accounts.claimsSourceLeft(sub)) await readGrantWithAccount(grantId);
+    const row = await accounts.claimsSource(sub);
     if (!row || row.status !== 'active') return undefined;
     return {
       accountId: row.id,

@@ -31,6 +31,14 @@ export type ClientFileEntry = z.infer<typeof clientFileEntrySchema>;
 
 export class ClientsFileError extends Error {}
 
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const nested of Object.values(value)) deepFreeze(nested);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 const CLIENT_COLUMNS = ['client_id', 'metadata', 'secret_digest', 'access_policy', 'source', 'policy_source', 'created_at', 'updated_at'] as const;
 
 /** A stored client as the console reads it (the secret only as its digest). */
@@ -90,15 +98,14 @@ export class ClientRegistry {
 
   /** Metadata as oidc-provider reads it, or undefined for an unknown client. */
   async providerMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
-    const metadata = await this.cachedMetadata(clientId);
-    // A copy each time: the provider may annotate what it is given.
-    return metadata && structuredClone(metadata);
+    // Shared, not copied: frozen, so nothing can change one caller's view under another.
+    return this.cachedMetadata(clientId);
   }
 
   private async cachedMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
     const cached = this.cache.get(clientId);
     if (cached && Date.now() - cached.at < CACHE_MS) return cached.metadata;
-    const metadata = await this.loadMetadata(clientId);
+    const metadata = deepFreeze(await this.loadMetadata(clientId));
     if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
     this.cache.set(clientId, { at: Date.now(), metadata });
     return metadata;

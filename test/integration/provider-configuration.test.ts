@@ -104,3 +104,20 @@ test('JSON errors from our routes carry a stable code and messages in both langu
   t.truthy(body.message_en);
   t.truthy(body.request_id);
 });
+
+test('the paths sent straight to the provider are served by none of our route tables', async (t) => {
+  const { buildApp, PROVIDER_ONLY_PATHS } = await import('../../src/app.js');
+  const app = await buildApp(server.deps);
+  type Matcher = { match(path: string, method: string): { route: boolean } };
+  const routers = app.middleware.map((middleware) => (middleware as unknown as { router?: Matcher }).router).filter((router): router is Matcher => router !== undefined);
+  t.true(routers.length >= 10, `found ${routers.length} route tables`);
+  for (const router of routers) {
+    for (const path of PROVIDER_ONLY_PATHS) {
+      for (const method of ['GET', 'POST']) t.false(router.match(path, method).route, `${method} ${path} is routed before the provider`);
+    }
+  }
+  // And they still reach it.
+  const jwks = await fetch(new URL('/jwks', server.url));
+  t.is(jwks.status, 200);
+  t.truthy(((await jwks.json()) as { keys: unknown[] }).keys.length);
+});

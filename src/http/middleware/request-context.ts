@@ -25,7 +25,14 @@ export function requestContext(logger: Logger, metrics: Metrics): Middleware {
     const incoming = ctx.get('x-request-id');
     const requestId = INCOMING_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
-    ctx.state.log = logger.child({ request_id: requestId });
+    // Made when first used: a child logger runs its bindings through the redaction rules,
+    // which costs more than most requests that never log anything.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      configurable: true,
+      enumerable: true,
+      get: () => (log ??= logger.child({ request_id: requestId })),
+    });
     ctx.set('X-Request-Id', requestId);
     try {
       await next();
@@ -34,7 +41,7 @@ export function requestContext(logger: Logger, metrics: Metrics): Middleware {
       const route = routeLabel(ctx.path, ctx._matchedRoute ? String(ctx._matchedRoute) : undefined);
       metrics.requests.inc({ route, method: ctx.method, status: `${Math.floor(ctx.status / 100)}xx` });
       metrics.latency.observe({ route, method: ctx.method }, seconds);
-      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
+      if (logger.isLevelEnabled('info')) ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
     }
   };
 }

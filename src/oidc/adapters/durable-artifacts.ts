@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../store/db.js';
 import { forgetInRequest, leaveForRequest, takeFromRequest } from '../../request-scope.js';
+import { accountStore, claimsSourceKey, type ClaimsSource } from '../../identity/account-store.js';
 
 /** A refresh token is always followed by its Grant: one query reads both (see `find`). */
 const GRANT_LEFT_FOR_REQUEST = (grantId: string) => `oidc:Grant:${grantId}`;
@@ -46,29 +47,41 @@ export class DurableArtifacts implements Adapter {
       const left = takeFromRequest<AdapterPayload | null>(GRANT_LEFT_FOR_REQUEST(id));
       if (left !== undefined) return left ?? undefined;
     }
-    if (this.model === 'RefreshToken') return this.findRefreshTokenWithGrant(id);
+    if (this.model === 'RefreshToken' || this.model === 'Grant') return this.findWithCompanions(id);
     return this.findWhere('id', id);
   }
 
   /**
-   * oidc-provider reads a refresh token's Grant right after the token, on every refresh and
-   * refresh-token introspection. Reading both in one query saves a round trip on the
-   * busiest grant; the Grant is left for that next read within the same request only.
+   * oidc-provider reads a refresh token's Grant right after the token, and then the account
+   * (findAccount), on every refresh; userinfo reads a Grant and then its account. One query
+   * reads them together, saving round trips on the busiest requests; what comes along is
+   * left for the next read within the same request only (request-scope.ts).
    */
-  private async findRefreshTokenWithGrant(id: string): Promise<AdapterPayload | undefined> {
+  /** The same read as `find`, its result left for the request as well. */
+  async leaveForRequest(id: string): Promise<void> {
+    const payload = await this.findWithCompanions(id);
+    leaveForRequest(GRANT_LEFT_FOR_REQUEST(id), payload ?? null);
+  }
+
+  private async findWithCompanions(id: string): Promise<AdapterPayload | undefined> {
     const live = (alias: 'token' | 'grant') => sql<boolean>`(${sql.ref(`${alias}.expires_at`)} is null or ${sql.ref(`${alias}.expires_at`)} > now())`;
+    const withGrant = this.model === 'RefreshToken';
     const row = await this.db.selectFrom('oidc_artifacts as token')
       .leftJoin('oidc_artifacts as grant', (join) => join
         .on('grant.model', '=', 'Grant')
         .onRef('grant.id', '=', 'token.grant_id')
-        .on(live('grant')))
-      .select(['token.payload', 'token.consumed_at', 'token.grant_id', 'grant.payload as grant_payload'])
+        .on(withGrant ? live('grant') : sql<boolean>`false`))
+      .select([
+        'token.payload', 'token.consumed_at', 'token.grant_id', 'token.account_id', 'grant.payload as grant_payload',
+        accountStore.claimsSourceOf(sql.ref('token.account_id')).as('account_claims'),
+      ])
       .where('token.model', '=', this.model)
       .where('token.id', '=', id)
       .where(live('token'))
       .executeTakeFirst();
     if (!row) return undefined;
-    if (row.grant_id) leaveForRequest(GRANT_LEFT_FOR_REQUEST(row.grant_id), (row.grant_payload as AdapterPayload | null) ?? null);
+    if (withGrant && row.grant_id) leaveForRequest(GRANT_LEFT_FOR_REQUEST(row.grant_id), (row.grant_payload as AdapterPayload | null) ?? null);
+    if (row.account_id) leaveForRequest(claimsSourceKey(row.account_id), (row.account_claims as ClaimsSource | null) ?? null);
     const payload = row.payload as AdapterPayload;
     return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
   }
@@ -100,6 +113,15 @@ export class DurableArtifacts implements Adapter {
   async revokeByGrantId(grantId: string) {
     await this.db.deleteFrom('oidc_artifacts').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
   }
+}
+
+/**
+ * Reads a Grant with its account's claims source and leaves both for the rest of the
+ * request: findAccount calls it when it is handed a token, since userinfo asks for the
+ * account first and the token's Grant right after.
+ */
+export function readGrantWithAccount(db: Db, grantId: string): Promise<unknown> {
+  return new DurableArtifacts(db, 'Grant').leaveForRequest(grantId);
 }
 
 /** A durable artifact as far as revoking it needs: the grant it belongs to and the client holding it. */
