@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import type { EnterpriseType } from '../store/schema.js';
 import { enterpriseCanAct, inPeriod } from './delegations.js';
-import { grantStore } from './grant-store.js';
+import { grantStore, type GrantRow } from './grant-store.js';
 import { itemsFor } from './scope.js';
 
 /** How many Grant bindings one process remembers (a few MB at most). */
@@ -52,7 +52,7 @@ export class ActingAuthority {
     const seen = new Set(represented.map((e) => e.id));
     for (const grant of await grantStore.heldBy(this.db, accountId)) {
       if (seen.has(grant.enterprise_id)) continue;
-      const option = await this.viaGrant(accountId, clientId, grant.id);
+      const option = await this.viaGrant(accountId, clientId, grant.id, grant);
       if (option) options.push(option);
     }
     return options;
@@ -88,9 +88,10 @@ export class ActingAuthority {
     };
   }
 
-  private async viaGrant(accountId: string, clientId: string, grantId: string): Promise<ActingAs | undefined> {
+  /** `read`: the grant's row when the caller has just read it. */
+  private async viaGrant(accountId: string, clientId: string, grantId: string, read?: GrantRow): Promise<ActingAs | undefined> {
     const now = this.now();
-    const grant = await grantStore.grant(this.db, grantId);
+    const grant = read ?? await grantStore.grant(this.db, grantId);
     if (!grant || grant.grantee_account_id !== accountId || grant.status !== 'active') return undefined;
     if (!inPeriod(grant, now)) {
       if (new Date(grant.valid_until).getTime() <= now.getTime()) await grantStore.expireLapsed(this.db, now, [grant.id]);

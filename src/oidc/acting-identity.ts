@@ -122,8 +122,14 @@ type TokenLike = { grantId?: string; clientId?: string; accountId?: string };
  * What the Grant behind a token acts as now: natural, an enterprise, or nothing (authority
  * gone, or a person acting as themself at a client that now takes only legal persons).
  */
-async function actingFor(acting: ActingAuthority, token: TokenLike | undefined): Promise<ActingAs | 'natural' | 'void'> {
-  if (!token?.grantId || !token.clientId) return 'natural';
+function actingFor(acting: ActingAuthority, token: TokenLike | undefined): Promise<ActingAs | 'natural' | 'void'> {
+  const { grantId, clientId, accountId } = token ?? {};
+  if (!grantId || !clientId) return Promise.resolve('natural');
+  // A token request asks this for the account, for the token's claims and for the ID token.
+  return oncePerRequest(`acting-for:${grantId}:${clientId}:${accountId}`, () => actingForNow(acting, { grantId, clientId, accountId }));
+}
+
+async function actingForNow(acting: ActingAuthority, token: TokenLike & { grantId: string; clientId: string }): Promise<ActingAs | 'natural' | 'void'> {
   const binding = await acting.bindingOf(token.grantId);
   if (!binding || binding.entity_type === 'natural') return await acting.acceptsNatural(token.clientId) ? 'natural' : 'void';
   if (binding.account_id !== token.accountId) return 'void';
