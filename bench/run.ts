@@ -153,6 +153,8 @@ async function main(options: BenchOptions): Promise<number> {
         ISSUER: base,
         WORKERS: String(options.workers),
         LOG_LEVEL: 'warn',
+        // Development mode (for the outbox and the simulator), templates compiled once as in production.
+        TEMPLATE_RELOAD: 'off',
         DATABASE_SCHEMA: stores.schema,
         REDIS_PREFIX: stores.prefix,
         ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : { DATA_DIR: stores.dataDir! }),

@@ -49,6 +49,8 @@ export interface Config {
   trustProxy: boolean;
   workers: number;
   logLevel: Environment['LOG_LEVEL'];
+  /** Page templates read and compiled at every render: for editing them on a laptop. */
+  templateReload: boolean;
   database: DatabaseConfig;
   cache: CacheConfig;
   clientsFile: string;
@@ -214,6 +216,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
     trustProxy: env.TRUST_PROXY,
     workers: env.WORKERS,
     logLevel: env.LOG_LEVEL,
+    templateReload: (env.TEMPLATE_RELOAD ?? (env.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',
     database: env.DATABASE_URL
       ? { kind: 'postgres', url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, poolSize: env.DATABASE_POOL_SIZE }
       : { kind: 'pglite', dataDir: resolve(env.DATA_DIR), schema: env.DATABASE_SCHEMA },

@@ -32,6 +32,8 @@ export const environmentSchema = z.object({
   TRUST_PROXY: boolish.default(false),
   WORKERS: positiveInt.max(64).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Read page templates again at every render (see load.ts for the default). */
+  TEMPLATE_RELOAD: z.enum(['on', 'off']).optional(),
 
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_SCHEMA: sqlIdentifier.default('public'),

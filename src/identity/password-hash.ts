@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
+import { Slots } from '../slots.js';
 
 /**
  * Password hashing with argon2id at OWASP's first recommended setting (19 MiB, two
@@ -11,6 +13,16 @@ import argon2 from 'argon2';
  * full-width keyboard verifies against one set on an ASCII one; for the `normalised`
  * output of `checkPassword` this changes nothing.
  */
+
+/**
+ * argon2 runs on libuv's thread pool, which WebCrypto signing (every ID token and JWT
+ * access token), file reads and DNS share. Unbounded, a login peak fills every pool
+ * thread with 20–35 ms hashes and token requests queue behind them. At most one hash per
+ * core runs at once; the rest wait here, in order. This also bounds argon2's memory to
+ * slots × 19 MiB however many logins arrive together.
+ */
+// libuv's pool has four threads by default: argon2 never takes the last one.
+const argon2Slots = new Slots(Math.max(1, Math.min(availableParallelism(), 3)));
 
 export const PASSWORD_HASH_PARAMETERS = Object.freeze({ memoryCost: 19_456, timeCost: 2, parallelism: 1 });
 const ARGON2_VERSION = 0x13;
@@ -32,7 +44,7 @@ const B64 = /^[A-Za-z0-9+/]+$/;
  * our hashes stay portable to any other implementation we may move to.
  */
 export async function hashPassword(normalised: string): Promise<string> {
-  const hash = await argon2.hash(normalised.normalize('NFKC'), { type: argon2.argon2id, ...PASSWORD_HASH_PARAMETERS });
+  const hash = await argon2Slots.run(() => argon2.hash(normalised.normalize('NFKC'), { type: argon2.argon2id, ...PASSWORD_HASH_PARAMETERS }));
   return inStandardOrder(hash);
 }
 
@@ -48,7 +60,7 @@ export async function verifyPassword(hash: string, candidate: string): Promise<b
     return false;
   }
   try {
-    return await argon2.verify(hash, candidate.normalize('NFKC'));
+    return await argon2Slots.run(() => argon2.verify(hash, candidate.normalize('NFKC')));
   } catch {
     return false;
   }

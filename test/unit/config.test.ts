@@ -220,3 +220,13 @@ test('problems from every check are reported together', (t) => {
   const problems = problemsOf(t, { ...env, ISSUER: 'http://id.example.gov.cn', WORKERS: '2', DATA_ENCRYPTION_KEYS: 'k1:short' });
   t.deepEqual(names(problems).sort(), ['DATA_ENCRYPTION_KEYS', 'ISSUER', 'REDIS_URL', 'WORKERS']);
 });
+
+test('TEMPLATE_RELOAD: on in development, off elsewhere, and either when set', (t) => {
+  const dir = keysDir(t);
+  t.true(loadConfig({ KEYS_DIR: dir }).templateReload);
+  t.false(loadConfig({ KEYS_DIR: dir, TEMPLATE_RELOAD: 'off' }).templateReload);
+  t.false(loadConfig({ KEYS_DIR: dir, NODE_ENV: 'test' }).templateReload);
+  t.true(loadConfig({ KEYS_DIR: dir, NODE_ENV: 'test', TEMPLATE_RELOAD: 'on' }).templateReload);
+  t.false(loadConfig(productionEnv(keysDir(t))).templateReload);
+  t.throws(() => loadConfig({ KEYS_DIR: dir, TEMPLATE_RELOAD: 'yes' }), { instanceOf: ConfigError, message: /TEMPLATE_RELOAD/ });
+});
