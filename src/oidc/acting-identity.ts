@@ -2,7 +2,6 @@ import { errors, interactionPolicy, type Account, type Configuration, type FindA
 import type { ActingAs, ActingAuthority, ActingChoice, ClientLegalPolicy } from '../delegation/acting-authority.js';
 import { sameChoice } from '../delegation/acting-authority.js';
 import type { Catalogue } from '../delegation/scope.js';
-import { accessPolicySchema } from './access-policy.js';
 import type { ClientRegistry } from './clients.js';
 import type { EntityType } from './policy-check.js';
 import { oncePerRequest } from '../request-scope.js';
@@ -59,16 +58,10 @@ export function legalClaims(acting: ActingAs) {
   };
 }
 
-function policyOf(metadata: Record<string, unknown> | undefined) {
-  if (!metadata) return undefined;
-  const parsed = accessPolicySchema.safeParse(metadata.access_policy ?? {});
-  return parsed.success ? parsed.data : undefined;
-}
-
 /** A client's stance on legal persons, from its access policy. */
 export function clientLegalPolicy(clients: ClientRegistry): ClientLegalPolicy {
   return async (clientId) => {
-    const policy = policyOf(await clients.providerMetadata(clientId));
+    const policy = await clients.validPolicy(clientId);
     if (!policy) return undefined;
     return {
       acceptsLegal: policy.entity_types.includes('legal'),

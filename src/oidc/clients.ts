@@ -31,6 +31,15 @@ export type ClientFileEntry = z.infer<typeof clientFileEntrySchema>;
 
 export class ClientsFileError extends Error {}
 
+interface CachedClient {
+  at: number;
+  metadata: Record<string, unknown> | undefined;
+  /** Undefined for an unknown client. */
+  policy: AccessPolicy | 'invalid' | undefined;
+}
+
+const REFUSE_EVERYONE: AccessPolicy = deepFreeze(accessPolicySchema.parse({ entity_types: ['natural'], allow_accounts: [] }));
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const nested of Object.values(value)) deepFreeze(nested);
@@ -68,7 +77,7 @@ export class ClientRegistry {
    * changes are broadcast on the cache. Entries also age out after CACHE_MS, in case a
    * broadcast is lost in a way the subscription cannot notice.
    */
-  private readonly cache = new Map<string, { at: number; metadata: Record<string, unknown> | undefined }>();
+  private readonly cache = new Map<string, CachedClient>();
   private changes: Cache | undefined;
 
   constructor(private readonly db: Db, private readonly digest: KeyedDigest) {}
@@ -103,12 +112,19 @@ export class ClientRegistry {
   }
 
   private async cachedMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
-    const cached = this.cache.get(clientId);
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached.metadata;
+    return (await this.cached(clientId)).metadata;
+  }
+
+  private async cached(clientId: string): Promise<CachedClient> {
+    const known = this.cache.get(clientId);
+    if (known && Date.now() - known.at < CACHE_MS) return known;
     const metadata = deepFreeze(await this.loadMetadata(clientId));
+    // Parsed once per load: the policy is asked on every authorization and token use.
+    const parsed = metadata && accessPolicySchema.safeParse(metadata.access_policy ?? {});
+    const entry: CachedClient = { at: Date.now(), metadata, policy: parsed && (parsed.success ? deepFreeze(parsed.data) : 'invalid') };
     if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
-    this.cache.set(clientId, { at: Date.now(), metadata });
-    return metadata;
+    this.cache.set(clientId, entry);
+    return entry;
   }
 
   private async loadMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
@@ -235,11 +251,15 @@ export class ClientRegistry {
 
   /** The client's access policy, or undefined for an unknown client; a change applies to the next request. */
   async currentPolicy(clientId: string): Promise<AccessPolicy | undefined> {
-    const metadata = await this.cachedMetadata(clientId);
-    if (!metadata) return undefined;
-    const parsed = accessPolicySchema.safeParse(metadata.access_policy ?? {});
+    const { policy } = await this.cached(clientId);
     // A stored policy that no longer parses refuses everyone rather than nobody.
-    return parsed.success ? parsed.data : accessPolicySchema.parse({ entity_types: ['natural'], allow_accounts: [] });
+    return policy === 'invalid' ? REFUSE_EVERYONE : policy;
+  }
+
+  /** The client's access policy when it is known and valid; undefined otherwise. */
+  async validPolicy(clientId: string): Promise<AccessPolicy | undefined> {
+    const { policy } = await this.cached(clientId);
+    return policy === 'invalid' ? undefined : policy;
   }
 
   /**

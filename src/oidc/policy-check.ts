@@ -100,7 +100,7 @@ export function judgeAccess(input: {
   return { outcome: 'allowed' };
 }
 
-/** Where a client's current policy comes from (read fresh, so a change applies to the next authorization). */
+/** Where a client's current policy comes from (a change made on any instance applies to the next authorization). */
 export interface PolicySource {
   currentPolicy(clientId: string): Promise<AccessPolicy | undefined>;
 }
