@@ -65,12 +65,12 @@ export class DurableArtifacts implements Adapter {
 
   private async findWithCompanions(id: string): Promise<AdapterPayload | undefined> {
     const live = (alias: 'token' | 'grant') => sql<boolean>`(${sql.ref(`${alias}.expires_at`)} is null or ${sql.ref(`${alias}.expires_at`)} > now())`;
-    const withGrant = this.model === 'RefreshToken';
+    // A Grant's own row has no grant_id, so for a Grant the join finds nothing.
     const row = await this.db.selectFrom('oidc_artifacts as token')
       .leftJoin('oidc_artifacts as grant', (join) => join
         .on('grant.model', '=', 'Grant')
         .onRef('grant.id', '=', 'token.grant_id')
-        .on(withGrant ? live('grant') : sql<boolean>`false`))
+        .on(live('grant')))
       .select([
         'token.payload', 'token.consumed_at', 'token.grant_id', 'token.account_id', 'grant.payload as grant_payload',
         accountStore.claimsSourceOf(sql.ref('token.account_id')).as('account_claims'),
@@ -80,7 +80,7 @@ export class DurableArtifacts implements Adapter {
       .where(live('token'))
       .executeTakeFirst();
     if (!row) return undefined;
-    if (withGrant && row.grant_id) leaveForRequest(GRANT_LEFT_FOR_REQUEST(row.grant_id), (row.grant_payload as AdapterPayload | null) ?? null);
+    if (row.grant_id) leaveForRequest(GRANT_LEFT_FOR_REQUEST(row.grant_id), (row.grant_payload as AdapterPayload | null) ?? null);
     if (row.account_id) leaveForRequest(claimsSourceKey(row.account_id), (row.account_claims as ClaimsSource | null) ?? null);
     const payload = row.payload as AdapterPayload;
     return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
