@@ -1,9 +1,9 @@
 import test from 'ava';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { PASSWORD, ZHANG_SAN } from '../helpers/accounts.js';
 import { HttpBrowser } from '../helpers/http-browser.js';
-import { discoverThree, threeClientProvider, rpLogin } from '../helpers/relying-party.js';
+import { discoverThree, isJwt, threeClientProvider, rpLogin } from '../helpers/relying-party.js';
 import type { TestServer } from '../helpers/server.js';
 import { LIFETIMES } from '../../src/oidc/configuration/ttl.js';
 
@@ -27,15 +27,6 @@ test.before(async () => {
 test.after.always(async () => { await server?.close(); });
 
 const now = () => Math.floor(Date.now() / 1000);
-
-function isJwt(token: string): boolean {
-  try {
-    decodeProtectedHeader(token);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function refreshTokenRow(token: string) {
   return server.deps.database.db.selectFrom('oidc_artifacts').select(['payload', 'expires_at'])

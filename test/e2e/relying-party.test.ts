@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { isJwt } from '../helpers/relying-party.js';
 
 /**
  * civic-idp seen from a relying party: openid-client v6 against a real listening server.
@@ -38,15 +39,6 @@ async function oauthError(error: unknown): Promise<{ status: number; error: stri
     return { status: error.status, error: body.error ?? String(error.cause[0]?.parameters.error) };
   }
   throw error;
-}
-
-function isJwt(token: string): boolean {
-  try {
-    decodeProtectedHeader(token);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test('the fixture portal secret is long enough for CLIENTS_FILE', (t) => {

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
 import { ZHANG_SAN, seedAccount } from './accounts.js';
 import { HttpBrowser, hidden } from './http-browser.js';
@@ -227,5 +228,15 @@ export async function threeClientProvider(): Promise<{ server: TestServer; accou
   } catch (error) {
     await server.close();
     throw error;
+  }
+}
+
+/** Whether a token is a JWS (a JWT access token) rather than an opaque handle. */
+export function isJwt(token: string): boolean {
+  try {
+    decodeProtectedHeader(token);
+    return true;
+  } catch {
+    return false;
   }
 }
