@@ -24,3 +24,31 @@ export const accessPolicySchema = z.object({
 }).strict();
 
 export type AccessPolicy = z.infer<typeof accessPolicySchema>;
+
+/** What a stored policy that no longer parses means: everyone is refused, rather than nobody. */
+export const REFUSE_EVERYONE: AccessPolicy = (() => {
+  const policy = accessPolicySchema.parse({ entity_types: ['natural'], allow_accounts: [] });
+  for (const value of Object.values(policy)) if (Array.isArray(value)) Object.freeze(value);
+  return Object.freeze(policy);
+})();
+
+/** A policy as stored, or REFUSE_EVERYONE when it does not parse. */
+export function storedPolicy(value: unknown): AccessPolicy {
+  const parsed = accessPolicySchema.safeParse(value ?? {});
+  return parsed.success ? parsed.data : REFUSE_EVERYONE;
+}
+
+const byClient = new WeakMap<object, AccessPolicy>();
+
+/**
+ * The access policy of an oidc-provider Client. The provider keeps one Client object per
+ * version of its metadata, so the policy is parsed once per object, not on every request.
+ */
+export function policyOfClient(client: object): AccessPolicy {
+  let policy = byClient.get(client);
+  if (!policy) {
+    policy = storedPolicy((client as { access_policy?: unknown }).access_policy);
+    byClient.set(client, policy);
+  }
+  return policy;
+}

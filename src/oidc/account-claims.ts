@@ -1,7 +1,7 @@
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Accounts } from '../identity/accounts.js';
 import { maskIdNumber } from '../identity/masking.js';
-import { accessPolicySchema } from './access-policy.js';
+import { policyOfClient } from './access-policy.js';
 
 /** `+8613800138000`: OpenID Connect asks for E.164. */
 function e164(phone: string): string {
@@ -9,8 +9,8 @@ function e164(phone: string): string {
 }
 
 function releasesIdNumber(ctx: KoaContextWithOIDC | undefined): boolean {
-  const policy = accessPolicySchema.safeParse((ctx?.oidc?.client as { access_policy?: unknown } | undefined)?.access_policy ?? {});
-  return policy.success && policy.data.release_id_number;
+  const client = ctx?.oidc?.client;
+  return client !== undefined && policyOfClient(client).release_id_number;
 }
 
 /**

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { KeyedDigest } from '../crypto/digest.js';
 import type { Cache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
-import { accessPolicySchema, type AccessPolicy } from './access-policy.js';
+import { accessPolicySchema, REFUSE_EVERYONE, storedPolicy, type AccessPolicy } from './access-policy.js';
 
 const CLIENT_SECRET_PURPOSE = 'client-secret';
 /** A safety net only: changes are broadcast to every instance (see `listenForChanges`). */
@@ -34,11 +34,9 @@ export class ClientsFileError extends Error {}
 interface CachedClient {
   at: number;
   metadata: Record<string, unknown> | undefined;
-  /** Undefined for an unknown client. */
-  policy: AccessPolicy | 'invalid' | undefined;
+  /** Undefined for an unknown client; REFUSE_EVERYONE when the stored one does not parse. */
+  policy: AccessPolicy | undefined;
 }
-
-const REFUSE_EVERYONE: AccessPolicy = deepFreeze(accessPolicySchema.parse({ entity_types: ['natural'], allow_accounts: [] }));
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -120,8 +118,7 @@ export class ClientRegistry {
     if (known && Date.now() - known.at < CACHE_MS) return known;
     const metadata = deepFreeze(await this.loadMetadata(clientId));
     // Parsed once per load: the policy is asked on every authorization and token use.
-    const parsed = metadata && accessPolicySchema.safeParse(metadata.access_policy ?? {});
-    const entry: CachedClient = { at: Date.now(), metadata, policy: parsed && (parsed.success ? deepFreeze(parsed.data) : 'invalid') };
+    const entry: CachedClient = { at: Date.now(), metadata, policy: metadata && deepFreeze(storedPolicy(metadata.access_policy)) };
     if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
     this.cache.set(clientId, entry);
     return entry;
@@ -251,15 +248,13 @@ export class ClientRegistry {
 
   /** The client's access policy, or undefined for an unknown client; a change applies to the next request. */
   async currentPolicy(clientId: string): Promise<AccessPolicy | undefined> {
-    const { policy } = await this.cached(clientId);
-    // A stored policy that no longer parses refuses everyone rather than nobody.
-    return policy === 'invalid' ? REFUSE_EVERYONE : policy;
+    return (await this.cached(clientId)).policy;
   }
 
   /** The client's access policy when it is known and valid; undefined otherwise. */
   async validPolicy(clientId: string): Promise<AccessPolicy | undefined> {
     const { policy } = await this.cached(clientId);
-    return policy === 'invalid' ? undefined : policy;
+    return policy === REFUSE_EVERYONE ? undefined : policy;
   }
 
   /**

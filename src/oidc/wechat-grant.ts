@@ -2,7 +2,7 @@ import { errors, type FindAccount, type KoaContextWithOIDC, type Provider, type 
 import type { RequestMeta } from '../audit/audit-log.js';
 import { WECHAT_CODE } from '../ports/wechat/index.js';
 import type { WechatLogin } from '../wechat/wechat-login.js';
-import { accessPolicySchema } from './access-policy.js';
+import { policyOfClient } from './access-policy.js';
 import { acrFor } from './account-claims.js';
 import { scopes as SUPPORTED_SCOPES } from './configuration/claims.js';
 
@@ -56,7 +56,7 @@ function grantedScope(ctx: TokenEndpointGrantContext): string {
 
 /** The client's access policy, as the authorization endpoint would apply it. */
 function checkPolicy(ctx: TokenEndpointGrantContext, accountId: string): void {
-  const policy = accessPolicySchema.parse((ctx.oidc.client as { access_policy?: unknown }).access_policy ?? {});
+  const policy = policyOfClient(ctx.oidc.client!);
   if (policy.login_methods && !policy.login_methods.includes('wechat')) throw new errors.UnauthorizedClient('this client does not accept WeChat login');
   if (policy.min_assurance_level > WECHAT_LEVEL) throw invalidGrant(`this client needs assurance level ${policy.min_assurance_level}; WeChat login gives level ${WECHAT_LEVEL}`);
   if (!policy.entity_types.includes('natural')) throw new errors.UnauthorizedClient('this client does not serve natural persons');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import { AppError } from '../errors.js';
-import { accessPolicySchema, type AccessPolicy } from '../oidc/access-policy.js';
+import { accessPolicySchema, storedPolicy, type AccessPolicy } from '../oidc/access-policy.js';
 import type { ClientPolicies } from '../oidc/client-policies.js';
 import type { ClientRegistry, ClientRow, MetadataValidator } from '../oidc/clients.js';
 import { WECHAT_GRANT_TYPE } from '../oidc/wechat-grant.js';
@@ -88,8 +88,7 @@ export function kindOf(metadata: Record<string, unknown>): ClientKind {
 
 function viewOf(row: ClientRow): ClientView {
   const m = row.metadata;
-  const parsed = accessPolicySchema.safeParse(row.access_policy ?? {});
-  const policy = parsed.success ? parsed.data : accessPolicySchema.parse({ entity_types: ['natural'], allow_accounts: [] });
+  const policy = storedPolicy(row.access_policy);
   return {
     client_id: row.client_id,
     client_name: typeof m.client_name === 'string' ? m.client_name : row.client_id,

@@ -1,9 +1,8 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { accessPolicySchema } from '../access-policy.js';
+import { policyOfClient } from '../access-policy.js';
 
 function requiresConsent(ctx: KoaContextWithOIDC): boolean {
-  const policy = accessPolicySchema.safeParse((ctx.oidc.client as { access_policy?: unknown } | undefined)?.access_policy ?? {});
-  return !policy.success || policy.data.require_consent;
+  return policyOfClient(ctx.oidc.client!).require_consent;
 }
 
 /**
