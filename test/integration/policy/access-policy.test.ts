@@ -159,3 +159,17 @@ test.serial('a login method the page cannot offer (QR only) is refused with what
   t.is(errorCode(page.body), 'policy_login_method');
   t.regex(page.body, /扫码登录/);
 });
+
+test.serial('a stored policy that no longer parses lets nobody in, and the registry reads it as refusing everyone', async (t) => {
+  const client = await registerClient(server, 'broken-policy');
+  const browser = await signedIn(ZHANG_SAN.idNumber);
+  // As after a schema change that an old row does not satisfy; written behind the registry's back.
+  await server.deps.database.db.updateTable('oidc_clients').set({ access_policy: JSON.stringify({ entity_types: ['alien'] }) })
+    .where('client_id', '=', 'broken-policy').execute();
+  t.is(await server.deps.clients.validPolicy('broken-policy'), undefined, 'not yet read: the first read parses what is stored');
+  t.deepEqual((await server.deps.clients.currentPolicy('broken-policy'))?.allow_accounts, []);
+
+  const attempt = await authorize(server, browser, client, { prompt: 'none' });
+  t.falsy(redirectParams(attempt, client)?.get('code'), 'no code for anyone');
+  t.true(attempt.status >= 400 || redirectParams(attempt, client)?.get('error') === 'access_denied', `refused, got ${attempt.status} ${attempt.url}`);
+});
