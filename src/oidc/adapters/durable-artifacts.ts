@@ -58,7 +58,7 @@ export class DurableArtifacts implements Adapter {
    * left for the next read within the same request only (request-scope.ts).
    */
   /** The same read as `find`, its result left for the request as well. */
-  async leaveForRequest(id: string): Promise<void> {
+  async readForRequest(id: string): Promise<void> {
     const payload = await this.findWithCompanions(id);
     leaveForRequest(GRANT_LEFT_FOR_REQUEST(id), payload ?? null);
   }
@@ -121,7 +121,7 @@ export class DurableArtifacts implements Adapter {
  * account first and the token's Grant right after.
  */
 export function readGrantWithAccount(db: Db, grantId: string): Promise<unknown> {
-  return new DurableArtifacts(db, 'Grant').leaveForRequest(grantId);
+  return new DurableArtifacts(db, 'Grant').readForRequest(grantId);
 }
 
 /** A durable artifact as far as revoking it needs: the grant it belongs to and the client holding it. */
