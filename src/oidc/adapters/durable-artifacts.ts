@@ -57,12 +57,6 @@ export class DurableArtifacts implements Adapter {
    * reads them together, saving round trips on the busiest requests; what comes along is
    * left for the next read within the same request only (request-scope.ts).
    */
-  /** The same read as `find`, its result left for the request as well. */
-  async readForRequest(id: string): Promise<void> {
-    const payload = await this.findWithCompanions(id);
-    leaveForRequest(GRANT_LEFT_FOR_REQUEST(id), payload ?? null);
-  }
-
   private async findWithCompanions(id: string): Promise<AdapterPayload | undefined> {
     const live = (alias: 'token' | 'grant') => sql<boolean>`(${sql.ref(`${alias}.expires_at`)} is null or ${sql.ref(`${alias}.expires_at`)} > now())`;
     // A Grant's own row has no grant_id, so for a Grant the join finds nothing.
@@ -92,6 +86,12 @@ export class DurableArtifacts implements Adapter {
 
   findByUserCode(userCode: string) {
     return this.findWhere('user_code', userCode);
+  }
+
+  /** The same read as `find`, its result left for the request as well. */
+  async readForRequest(id: string): Promise<void> {
+    const payload = await this.findWithCompanions(id);
+    leaveForRequest(GRANT_LEFT_FOR_REQUEST(id), payload ?? null);
   }
 
   /** Atomic: a conditional update, so of concurrent rotations of one refresh token exactly one passes. */
