@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/load.js';
+import { copyPgliteTemplate } from './pglite-template.js';
 
 /**
  * Each test gets stores of its own: a fresh PostgreSQL schema (or PGlite directory) and a
@@ -55,6 +56,7 @@ export function isolatedEnv(options: { database?: 'real' | 'embedded' | 'auto'; 
   const schema = uniqueName('t');
   const prefix = `${uniqueName('t')}:`;
   const dataDir = useRealDb ? undefined : mkdtempSync(join(tmpdir(), 'civic-idp-test-'));
+  if (dataDir) copyPgliteTemplate(join(dataDir, 'pglite'));
   const scratch = mkdtempSync(join(tmpdir(), 'civic-idp-scratch-'));
   const env: Record<string, string> = {
     NODE_ENV: 'test',

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cache } from '../../src/store/cache.js';
@@ -7,6 +6,7 @@ import { MemoryCache } from '../../src/store/memory-cache.js';
 import { RedisCache } from '../../src/store/redis-cache.js';
 import { openDatabase, type DatabaseHandle } from '../../src/store/db.js';
 import { deleteKeys, dropSchema, uniqueName } from './env.js';
+import { copyPgliteTemplate } from './pglite-template.js';
 
 /**
  * Every implementation of a store interface, each opened on isolated storage of its own,
@@ -64,31 +64,12 @@ export interface DatabaseImplementation {
   open(): Promise<DatabaseFixture>;
 }
 
-/**
- * A fresh PGlite directory costs an initdb of several seconds; copying a cleanly closed,
- * empty one made once per test process gives each test its own directory far sooner.
- */
-let pgliteTemplate: Promise<string> | undefined;
-
-function emptyPgliteTemplate(): Promise<string> {
-  pgliteTemplate ??= (async () => {
-    const root = mkdtempSync(join(tmpdir(), 'civic-idp-template-'));
-    process.once('exit', () => rmSync(root, { recursive: true, force: true }));
-    const { PGlite } = await import('@electric-sql/pglite');
-    const client = new PGlite(join(root, 'pglite'));
-    await client.waitReady;
-    await client.close();
-    return join(root, 'pglite');
-  })();
-  return pgliteTemplate;
-}
-
 export const databaseImplementations: DatabaseImplementation[] = [
   {
     name: 'pglite',
     async open() {
       const dataDir = mkdtempSync(join(tmpdir(), 'civic-idp-test-'));
-      await cp(await emptyPgliteTemplate(), join(dataDir, 'pglite'), { recursive: true });
+      copyPgliteTemplate(join(dataDir, 'pglite'));
       const schema = uniqueName('t');
       const handle = await openDatabase({ kind: 'pglite', dataDir, schema });
       return {
