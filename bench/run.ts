@@ -180,7 +180,9 @@ async function main(options: BenchOptions): Promise<number> {
     const inspectorOutput = server.tail(200);
     checkpoint();
 
-    const accounts = { count: options.accounts, password: BENCH_PASSWORD };
+    // Password and SMS logins (and the memory phase's) take only accounts without a grant:
+    // a delegate meets the identity choice, which would make them delegated logins.
+    const accounts = { count: delegates ? delegates.from : options.accounts, password: BENCH_PASSWORD };
     type Measured = RunResult & { cpu_ms_per_op: number | null; driver_cpu_ms_per_op: number | null; db_cpu_ms_per_op?: number | null };
     // The PostgreSQL backends serving the server share this machine: their CPU is part of the cost.
     backends = process.env.DATABASE_URL ? await PostgresBackends.open(process.env.DATABASE_URL).catch(() => undefined) : undefined;
@@ -240,7 +242,7 @@ async function main(options: BenchOptions): Promise<number> {
       // A first round of logins warms the process (JIT code, pools, allocator arenas); the
       // growth that sessions cost is measured from after it.
       const warmupLogins = Math.max(200, Math.round(options.sessions / 10));
-      log(`idle RSS ${mb(idle.settled)} MB${idle.heap ? ` (heap ${mb(idle.heap.used_bytes)} MB)` : ''}; warming up with ${warmupLogins} SMS logins…`);
+      log(`idle RSS ${mb(idle.raw)} MB (${mb(idle.settled)} MB after a forced GC)${idle.heap ? ` (heap ${mb(idle.heap.used_bytes)} MB)` : ''}; warming up with ${warmupLogins} SMS logins…`);
       const warmup = await run('sms-login', { accounts, sms, loginClient: PORTAL }, ours, { count: warmupLogins });
       checkpoint();
       const warm = await sample();
@@ -251,7 +253,8 @@ async function main(options: BenchOptions): Promise<number> {
       const sessions = fill.ops;
       const per10k = (bytes: number) => (sessions > 0 ? mb((bytes * 10_000) / sessions) : null);
       const memory: Omit<MemoryReport, 'targets' | 'meets'> = {
-        rss_idle_mb: mb(idle.settled),
+        rss_idle_mb: mb(idle.raw),
+        rss_idle_after_gc_mb: mb(idle.settled),
         rss_warm_mb: mb(warm.settled),
         rss_after_sessions_mb: mb(after.settled),
         rss_growth_mb: mb(after.settled - warm.settled),
@@ -267,9 +270,9 @@ async function main(options: BenchOptions): Promise<number> {
           heap_after_sessions_mb: mb(after.heap.used_bytes),
           heap_growth_per_10k_sessions_mb: per10k(after.heap.used_bytes - warm.heap.used_bytes),
         } : {}),
-        rss_before_gc_mb: { idle: mb(idle.raw), warm: mb(warm.raw), after_sessions: mb(after.raw) },
+        rss_after_gc_mb: { idle: mb(idle.settled), warm: mb(warm.settled), after_sessions: mb(after.settled) },
         redis_bytes_per_session: null,
-        note: `${fill.ops_per_s} SMS logins/s while filling. RSS is read two seconds after the load${inspector ? ', after a full GC forced through the inspector' : ''}. Growth is RSS after the sessions minus RSS after ${warmup.ops} warm-up logins (rss_growth_from_idle_mb counts from the cold start and so also holds JIT code, connection pools and allocator arenas); heap growth is what V8 still holds after a full GC${sessions < 10_000 ? `. Scaled linearly from ${sessions} sessions` : ''}.`,
+        note: `${fill.ops_per_s} SMS logins/s while filling. Idle, peak and end RSS are as a process manager sees them; the rest is read two seconds after the load${inspector ? ', after a full GC forced through the inspector' : ''}. Growth is RSS after the sessions minus RSS after ${warmup.ops} warm-up logins (rss_growth_from_idle_mb counts from the cold start and so also holds JIT code, connection pools and allocator arenas); heap growth is what V8 still holds after a full GC${sessions < 10_000 ? `. Scaled linearly from ${sessions} sessions` : ''}.`,
       };
       if (process.env.REDIS_URL) {
         const families = await redisUsage(process.env.REDIS_URL, stores.prefix);
@@ -349,8 +352,8 @@ async function main(options: BenchOptions): Promise<number> {
             let ceiling: { ops: number | null; what: string } | undefined;
             if (options.ceilings) {
               const argon = await argon2Ceiling(options.argon2S);
-              ceiling = { ops: round(argon.verifies_per_s, 1), what: `argon2id verify, one thread, m=${argon.parameters.memoryCost} KiB t=${argon.parameters.timeCost} p=${argon.parameters.parallelism} (${round(argon.mean_ms, 1)} ms each)` };
-              log(`  ceiling: ${ceiling.ops} argon2id verifies/s on one thread`);
+              ceiling = { ops: round(argon.verifies_per_s, 1), what: `argon2id verify, ${argon.threads} at once (the server's argon2 threads), m=${argon.parameters.memoryCost} KiB t=${argon.parameters.timeCost} p=${argon.parameters.parallelism} (${round(argon.mean_ms, 1)} ms each)` };
+              log(`  ceiling: ${ceiling.ops} argon2id verifies/s on ${argon.threads} threads`);
               checkpoint();
             }
             record(name, figures(await run('password-login', { accounts, loginClient: PORTAL }), ceiling));
@@ -405,8 +408,10 @@ async function main(options: BenchOptions): Promise<number> {
     // After every scenario: password logins leave argon2id's 19 MiB buffers in the allocator's per-thread arenas.
     if (report.memory && endSample) {
       const end = await endSample();
-      report.memory.rss_end_mb = mb(end.settled);
-      report.memory.rss_before_gc_mb!.end = mb(end.raw);
+      report.memory.rss_end_mb = mb(end.raw);
+      report.memory.rss_end_after_gc_mb = mb(end.settled);
+      report.memory.rss_after_gc_mb!.end = mb(end.settled);
+      report.memory.rss_peak_mb = mb(server.peakRss());
     }
   } catch (error) {
     if (!(error instanceof Interrupted)) failure = error;

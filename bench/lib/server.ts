@@ -114,6 +114,11 @@ export class ChildServer {
     return this.nodePids().reduce((total, pid) => total + rssOf(pid), 0);
   }
 
+  /** The sum of each Node process's peak RSS: what a process manager's memory limit must allow. */
+  peakRss(): number {
+    return this.nodePids().reduce((total, pid) => total + rssOf(pid, 'VmHWM'), 0);
+  }
+
   /** The server's Node processes: itself and its cluster workers. */
   nodePids(): number[] {
     return [this.pid, ...childPids(this.pid).filter((pid) => commOf(pid) === NODE_COMM)];
@@ -145,10 +150,11 @@ export function cpuOf(pid: number): number {
   }
 }
 
-export function rssOf(pid: number): number {
+/** Resident memory now (VmRSS), or its high-water mark since the process started (VmHWM). */
+export function rssOf(pid: number, which: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    const kb = new RegExp(`^${which}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1];
     return kb ? Number(kb) * 1024 : 0;
   } catch {
     return 0;

@@ -22,7 +22,8 @@ import { Slots } from '../slots.js';
  * slots × 19 MiB however many logins arrive together.
  */
 // libuv's pool has four threads by default: argon2 never takes the last one.
-const argon2Slots = new Slots(Math.max(1, Math.min(availableParallelism(), 3)));
+export const ARGON2_THREADS = Math.max(1, Math.min(availableParallelism(), 3));
+const argon2Slots = new Slots(ARGON2_THREADS);
 
 export const PASSWORD_HASH_PARAMETERS = Object.freeze({ memoryCost: 19_456, timeCost: 2, parallelism: 1 });
 const ARGON2_VERSION = 0x13;
