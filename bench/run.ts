@@ -34,6 +34,8 @@ const PORTAL: LoginClientSpec = {
   redirect_uri: 'http://localhost:8080/callback',
   scope: 'openid profile phone realname',
 };
+/** The portal with a refresh token: offline_access, which a web client gets only with prompt=consent. */
+const PORTAL_OFFLINE: LoginClientSpec = { ...PORTAL, scope: `${PORTAL.scope} offline_access`, prompt: 'consent' };
 const APP: LoginClientSpec = { client_id: 'app', redirect_uri: 'cn.gov.example.app:/oauth2/callback', scope: 'openid profile phone realname' };
 const SERVICE = { client_id: 'bench-service', secret: 'bench-service-secret-for-benchmarks-only-0123456789' };
 const RESOURCE = 'https://api.gov.example/';
@@ -379,6 +381,9 @@ async function main(options: BenchOptions): Promise<number> {
             record(name, figures(await run('refresh', { accounts, refreshClient: APP }), ceiling));
             break;
           }
+          case 'refresh-confidential':
+            record(name, figures(await run('refresh-confidential', { accounts, refreshClient: PORTAL_OFFLINE })));
+            break;
           case 'client-credentials': {
             let ceiling: { ops: number | null; what: string; run?: Measured } | undefined;
             if (options.ceilings) {

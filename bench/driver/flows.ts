@@ -8,6 +8,7 @@ export interface LoginClient {
   /** Confidential clients authenticate at the token endpoint with client_secret_basic. */
   secret?: string;
   scope: string;
+  prompt?: string;
 }
 
 export type StepTimes = Record<string, number>;
@@ -70,6 +71,7 @@ async function begin(http: HttpClient, client: LoginClient, times: StepTimes): P
     state,
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
+    ...(client.prompt ? { prompt: client.prompt } : {}),
   });
   const toInteraction = await step(times, 'authorize', async () => location(await browser.request(`/auth?${query}`), 'GET /auth', http.origin));
   const uid = /^\/interaction\/([A-Za-z0-9_-]+)$/.exec(toInteraction.pathname)?.[1];

@@ -90,15 +90,16 @@ const smsLoginScenario: Scenario<CodeSource> = {
 };
 
 interface RefreshState {
-  client: string;
+  client: LoginClientSpec;
   held: Array<string | undefined>;
   spares: string[];
 }
 
 /**
- * Refresh-token grants with rotation: each loop holds one token and replaces it with the
- * one it gets back. A failed rotation kills that token's family (reuse detection), so the
- * loop carries on with a spare.
+ * Refresh-token grants: each loop holds one token and replaces it with the one it gets
+ * back. A public client (the app) rotates: a failed rotation kills that token's family
+ * (reuse detection), so the loop carries on with a spare. A confidential client (the
+ * portal) authenticates with its secret and keeps its token.
  */
 const refreshScenario: Scenario<RefreshState> = {
   async setup(ctx) {
@@ -107,13 +108,18 @@ const refreshScenario: Scenario<RefreshState> = {
     const tokens = ctx.params.refreshTokens
       ?? (await loginTokens(ctx, client, wanted)).map((tokens) => need(tokens.refresh_token, 'refresh_token in the code exchange'));
     if (tokens.length < ctx.concurrency) throw new Error(`refresh: ${tokens.length} tokens for ${ctx.concurrency} loops`);
-    return { client: client.client_id, held: tokens.slice(0, ctx.concurrency), spares: tokens.slice(ctx.concurrency) };
+    return { client, held: tokens.slice(0, ctx.concurrency), spares: tokens.slice(ctx.concurrency) };
   },
   async op(ctx, state, loop) {
     const token = state.held[loop] ?? state.spares.pop();
     if (!token) throw new Error('refresh: no refresh token left');
     state.held[loop] = undefined;
-    const response = await ctx.http.request('/token', { form: { grant_type: 'refresh_token', refresh_token: token, client_id: state.client } });
+    const { client } = state;
+    const form: Record<string, string> = { grant_type: 'refresh_token', refresh_token: token };
+    const headers: Record<string, string> = {};
+    if (client.secret) headers.authorization = basic(client.client_id, client.secret);
+    else form.client_id = client.client_id;
+    const response = await ctx.http.request('/token', { form, headers });
     if (response.status !== 200) throw new Error(`refresh: HTTP ${response.status} ${response.body.slice(0, 120)}`);
     const next = (JSON.parse(response.body) as { refresh_token?: string }).refresh_token;
     state.held[loop] = next ?? token;
@@ -162,6 +168,7 @@ export const scenarios: Record<DriverScenario, Scenario<any>> = {
   'sms-login': smsLoginScenario,
   'delegated-login': delegatedLoginScenario,
   refresh: refreshScenario,
+  'refresh-confidential': refreshScenario,
   'client-credentials': clientCredentialsScenario,
   introspection: introspectionScenario,
   userinfo: userinfoScenario,

@@ -1,6 +1,6 @@
 /** Messages between the bench (parent) and its load-driving process (driver/main.ts). */
 
-export type DriverScenario = 'password-login' | 'sms-login' | 'delegated-login' | 'refresh' | 'client-credentials' | 'introspection' | 'userinfo';
+export type DriverScenario = 'password-login' | 'sms-login' | 'delegated-login' | 'refresh' | 'refresh-confidential' | 'client-credentials' | 'introspection' | 'userinfo';
 
 export interface ClientCredentials {
   client_id: string;
@@ -11,6 +11,8 @@ export interface ClientCredentials {
 export interface LoginClientSpec extends ClientCredentials {
   redirect_uri: string;
   scope: string;
+  /** `consent` for a web client asking for offline_access (OpenID Connect Core 11). */
+  prompt?: string;
 }
 
 export interface ScenarioParams {
@@ -20,7 +22,7 @@ export interface ScenarioParams {
   sms?: { kind: 'outbox'; file: string } | { kind: 'gateway' };
   /** The client a browser logs in to (password-login, sms-login; token source for introspection and userinfo). */
   loginClient?: LoginClientSpec;
-  /** refresh: the client that obtains and rotates the refresh tokens (a public client: `app`). */
+  /** refresh: the client that obtains and refreshes the tokens: the public `app` (rotation) or the confidential `portal`. */
   refreshClient?: LoginClientSpec;
   /** refresh on the bare provider: tokens minted there, so no login is needed. */
   refreshTokens?: string[];
