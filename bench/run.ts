@@ -50,8 +50,13 @@ const mb = (bytes: number) => round(bytes / (1024 * 1024), 1);
 
 async function main(options: BenchOptions): Promise<number> {
   const stores = new BenchStores({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, schema: options.schema });
-  if (options.workers > 1 && (stores.database === 'pglite' || stores.cache === 'memory')) {
-    throw new RefusedError('--workers above 1 needs DATABASE_URL and REDIS_URL (the embedded stores live inside one process)');
+  const embedded = stores.database === 'pglite' || stores.cache === 'memory';
+  if ((options.workers > 1 || (options.alsoWorkers && options.alsoWorkersExplicit)) && embedded) {
+    throw new RefusedError('more than one worker needs DATABASE_URL and REDIS_URL (the embedded stores live inside one process)');
+  }
+  if (options.alsoWorkers && embedded) {
+    log('embedded stores: no second pass with more workers (it needs DATABASE_URL and REDIS_URL)');
+    options.alsoWorkers = undefined;
   }
   const storeNote = [
     stores.database === 'postgres' ? `PostgreSQL ${redact(process.env.DATABASE_URL!)} schema ${stores.schema}` : 'embedded PGlite (no DATABASE_URL)',
@@ -129,8 +134,6 @@ async function main(options: BenchOptions): Promise<number> {
     const smsGatewayPort = options.sms === 'gateway' ? await driver.openSmsGateway() : undefined;
     const sms: ScenarioParams['sms'] = smsGatewayPort ? { kind: 'gateway' } : { kind: 'outbox', file: stores.outbox };
 
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
     if (options.profile) {
       profileDir = join(ROOT, 'bench/results/profiles', new Date().toISOString().replace(/[:.]/g, '-'));
       mkdirSync(profileDir, { recursive: true });
@@ -139,46 +142,53 @@ async function main(options: BenchOptions): Promise<number> {
       log('compiling the server (tsconfig.build.json) into a temporary directory…');
       compiled = buildCompiled(log);
     }
-    server = await ChildServer.start({
-      name: 'civic-idp',
-      script: compiled?.script ?? 'src/main.ts',
-      ...(compiled ? { cwd: compiled.dir, tsx: false } : {}),
-      nodeArgs: [
-        ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
-        // For the memory figure: a full GC can be forced through it (loopback, random port).
-        ...(options.memory && options.workers === 1 ? ['--inspect=127.0.0.1:0'] : []),
-      ],
-      readyUrl: `${base}/readyz`,
-      env: {
-        NODE_ENV: 'development',
-        PORT: String(port),
-        ISSUER: base,
-        WORKERS: String(options.workers),
-        LOG_LEVEL: 'warn',
-        // Development mode (for the outbox and the simulator), templates compiled once as in production.
-        TEMPLATE_RELOAD: 'off',
-        DATABASE_SCHEMA: stores.schema,
-        REDIS_PREFIX: stores.prefix,
-        ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : { DATA_DIR: stores.dataDir! }),
-        ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-        CLIENTS_FILE: join(ROOT, 'bench/config/clients.json'),
-        RESOURCE_SERVERS_FILE: join(ROOT, 'config/resource-servers.json'),
-        KEYS_DIR: join(stores.scratch, 'keys'),
-        ...secrets,
-        REGISTRIES: 'simulator',
-        REGISTRY_FIXTURES: join(ROOT, 'config/fixtures/registries.example.json'),
-        ...(smsGatewayPort
-          ? { SMS_GATEWAY: 'http', SMS_GATEWAY_URL: `http://127.0.0.1:${smsGatewayPort}/sms` }
-          : { SMS_GATEWAY: 'outbox', SMS_OUTBOX: stores.outbox }),
-        SMS_LIMIT_PER_MINUTE: UNTHROTTLED,
-        SMS_LIMIT_PER_HOUR: UNTHROTTLED,
-        SMS_LIMIT_PER_DAY: UNTHROTTLED,
-        SMS_LIMIT_PER_IP_PER_HOUR: UNTHROTTLED,
-        CAPTCHA_AFTER_SENDS_PER_IP: UNTHROTTLED,
-        LOGIN_IP_LIMIT_PER_HOUR: UNTHROTTLED,
-      },
-    });
-    log(`civic-idp ready at ${base} (pid ${server.pid})`);
+    const startOurs = async (workers: number): Promise<{ url: string; process: ChildServer }> => {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const child = await ChildServer.start({
+        name: 'civic-idp',
+        script: compiled?.script ?? 'src/main.ts',
+        ...(compiled ? { cwd: compiled.dir, tsx: false } : {}),
+        nodeArgs: [
+          ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+          // For the memory figure: a full GC can be forced through it (loopback, random port).
+          ...(options.memory && workers === 1 ? ['--inspect=127.0.0.1:0'] : []),
+        ],
+        readyUrl: `${base}/readyz`,
+        env: {
+          NODE_ENV: 'development',
+          PORT: String(port),
+          ISSUER: base,
+          WORKERS: String(workers),
+          LOG_LEVEL: 'warn',
+          // Development mode (for the outbox and the simulator), templates compiled once as in production.
+          TEMPLATE_RELOAD: 'off',
+          DATABASE_SCHEMA: stores.schema,
+          REDIS_PREFIX: stores.prefix,
+          ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : { DATA_DIR: stores.dataDir! }),
+          ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+          CLIENTS_FILE: join(ROOT, 'bench/config/clients.json'),
+          RESOURCE_SERVERS_FILE: join(ROOT, 'config/resource-servers.json'),
+          KEYS_DIR: join(stores.scratch, 'keys'),
+          ...secrets,
+          REGISTRIES: 'simulator',
+          REGISTRY_FIXTURES: join(ROOT, 'config/fixtures/registries.example.json'),
+          ...(smsGatewayPort
+            ? { SMS_GATEWAY: 'http', SMS_GATEWAY_URL: `http://127.0.0.1:${smsGatewayPort}/sms` }
+            : { SMS_GATEWAY: 'outbox', SMS_OUTBOX: stores.outbox }),
+          SMS_LIMIT_PER_MINUTE: UNTHROTTLED,
+          SMS_LIMIT_PER_HOUR: UNTHROTTLED,
+          SMS_LIMIT_PER_DAY: UNTHROTTLED,
+          SMS_LIMIT_PER_IP_PER_HOUR: UNTHROTTLED,
+          CAPTCHA_AFTER_SENDS_PER_IP: UNTHROTTLED,
+          LOGIN_IP_LIMIT_PER_HOUR: UNTHROTTLED,
+        },
+      });
+      log(`civic-idp ready at ${base} (pid ${child.pid}, WORKERS=${workers})`);
+      return { url: base, process: child };
+    };
+    let ours = await startOurs(options.workers);
+    server = ours.process;
     const inspectorOutput = server.tail(200);
     checkpoint();
 
@@ -188,7 +198,6 @@ async function main(options: BenchOptions): Promise<number> {
     type Measured = RunResult & { cpu_ms_per_op: number | null; driver_cpu_ms_per_op: number | null; db_cpu_ms_per_op?: number | null };
     // The PostgreSQL backends serving the server share this machine: their CPU is part of the cost.
     backends = process.env.DATABASE_URL ? await PostgresBackends.open(process.env.DATABASE_URL).catch(() => undefined) : undefined;
-    const ours = { url: base, process: server };
     /**
      * One scenario against a target. The CPU the target (all its threads) and the driver
      * use inside the measured window is read at the driver's marks: CPU milliseconds per
@@ -345,64 +354,62 @@ async function main(options: BenchOptions): Promise<number> {
       return bareTarget;
     };
 
+    /** One scenario on `ours`, with its ceiling when `withCeilings`. */
+    const measure = async (name: ScenarioName, withCeilings: boolean): Promise<Omit<ScenarioReport, 'target' | 'meets'>> => {
+      switch (name) {
+        case 'password-login': {
+          let ceiling: { ops: number | null; what: string } | undefined;
+          if (withCeilings) {
+            const argon = await argon2Ceiling(options.argon2S);
+            ceiling = { ops: round(argon.verifies_per_s, 1), what: `argon2id verify, ${argon.threads} at once (the server's argon2 threads), m=${argon.parameters.memoryCost} KiB t=${argon.parameters.timeCost} p=${argon.parameters.parallelism} (${round(argon.mean_ms, 1)} ms each)` };
+            log(`  ceiling: ${ceiling.ops} argon2id verifies/s on ${argon.threads} threads`);
+            checkpoint();
+          }
+          return figures(await run('password-login', { accounts, loginClient: PORTAL }), ceiling);
+        }
+        case 'sms-login':
+          return figures(await run('sms-login', { accounts, sms, loginClient: PORTAL }));
+        case 'delegated-login':
+          return figures(await run('delegated-login', { accounts, loginClient: PORTAL, delegates: delegates! }));
+        case 'refresh': {
+          let ceiling: { ops: number | null; what: string; run?: Measured } | undefined;
+          if (withCeilings) {
+            const target = await startBare();
+            const tokens = await (await fetch(`${target.url}/bench/mint?n=${options.concurrency + 8}`)).json() as string[];
+            const bareRun = await run('refresh', { refreshClient: { ...BARE.app, scope: 'openid' }, refreshTokens: tokens }, target);
+            ceiling = { ops: bareRun.ops_per_s, what: 'bare oidc-provider, in-memory adapter, public client, rotation, ES256 ID token', run: bareRun };
+            log(`  ceiling: ${ceiling.ops} refresh grants/s on the bare provider (${bareRun.errors} errors)`);
+            checkpoint();
+          }
+          return figures(await run('refresh', { accounts, refreshClient: APP }), ceiling);
+        }
+        case 'refresh-confidential':
+          return figures(await run('refresh-confidential', { accounts, refreshClient: PORTAL_OFFLINE }));
+        case 'client-credentials': {
+          let ceiling: { ops: number | null; what: string; run?: Measured } | undefined;
+          if (withCeilings) {
+            const target = await startBare();
+            const bareRun = await run('client-credentials', { tokenClient: BARE.service, resource: BARE.resource, scope: BARE.scope }, target);
+            ceiling = { ops: bareRun.ops_per_s, what: 'bare oidc-provider, in-memory adapter, ES256 JWT access token for a resource', run: bareRun };
+            log(`  ceiling: ${ceiling.ops} client-credentials grants/s on the bare provider (${bareRun.errors} errors)`);
+            checkpoint();
+          }
+          return figures(await run('client-credentials', { tokenClient: SERVICE, resource: RESOURCE, scope: 'services.read' }), ceiling);
+        }
+        case 'introspection':
+          return figures(await run('introspection', { accounts, loginClient: PORTAL }));
+        case 'userinfo':
+          return figures(await run('userinfo', { accounts, loginClient: PORTAL }));
+      }
+      throw new Error(`unknown scenario ${name}`);
+    };
+
     for (const name of options.only) {
       checkpoint();
       log(`${name}…`);
       try {
-        switch (name) {
-          case 'password-login': {
-            let ceiling: { ops: number | null; what: string } | undefined;
-            if (options.ceilings) {
-              const argon = await argon2Ceiling(options.argon2S);
-              ceiling = { ops: round(argon.verifies_per_s, 1), what: `argon2id verify, ${argon.threads} at once (the server's argon2 threads), m=${argon.parameters.memoryCost} KiB t=${argon.parameters.timeCost} p=${argon.parameters.parallelism} (${round(argon.mean_ms, 1)} ms each)` };
-              log(`  ceiling: ${ceiling.ops} argon2id verifies/s on ${argon.threads} threads`);
-              checkpoint();
-            }
-            record(name, figures(await run('password-login', { accounts, loginClient: PORTAL }), ceiling));
-            compareScale(scenarios[name]!, options);
-            break;
-          }
-          case 'sms-login':
-            record(name, figures(await run('sms-login', { accounts, sms, loginClient: PORTAL })));
-            break;
-          case 'delegated-login':
-            record(name, figures(await run('delegated-login', { accounts, loginClient: PORTAL, delegates: delegates! })));
-            break;
-          case 'refresh': {
-            let ceiling: { ops: number | null; what: string; run?: Measured } | undefined;
-            if (options.ceilings) {
-              const target = await startBare();
-              const tokens = await (await fetch(`${target.url}/bench/mint?n=${options.concurrency + 8}`)).json() as string[];
-              const bareRun = await run('refresh', { refreshClient: { ...BARE.app, scope: 'openid' }, refreshTokens: tokens }, target);
-              ceiling = { ops: bareRun.ops_per_s, what: 'bare oidc-provider, in-memory adapter, public client, rotation, ES256 ID token', run: bareRun };
-              log(`  ceiling: ${ceiling.ops} refresh grants/s on the bare provider (${bareRun.errors} errors)`);
-              checkpoint();
-            }
-            record(name, figures(await run('refresh', { accounts, refreshClient: APP }), ceiling));
-            break;
-          }
-          case 'refresh-confidential':
-            record(name, figures(await run('refresh-confidential', { accounts, refreshClient: PORTAL_OFFLINE })));
-            break;
-          case 'client-credentials': {
-            let ceiling: { ops: number | null; what: string; run?: Measured } | undefined;
-            if (options.ceilings) {
-              const target = await startBare();
-              const bareRun = await run('client-credentials', { tokenClient: BARE.service, resource: BARE.resource, scope: BARE.scope }, target);
-              ceiling = { ops: bareRun.ops_per_s, what: 'bare oidc-provider, in-memory adapter, ES256 JWT access token for a resource', run: bareRun };
-              log(`  ceiling: ${ceiling.ops} client-credentials grants/s on the bare provider (${bareRun.errors} errors)`);
-              checkpoint();
-            }
-            record(name, figures(await run('client-credentials', { tokenClient: SERVICE, resource: RESOURCE, scope: 'services.read' }), ceiling));
-            break;
-          }
-          case 'introspection':
-            record(name, figures(await run('introspection', { accounts, loginClient: PORTAL })));
-            break;
-          case 'userinfo':
-            record(name, figures(await run('userinfo', { accounts, loginClient: PORTAL })));
-            break;
-        }
+        record(name, await measure(name, options.ceilings));
+        if (name === 'password-login') compareScale(scenarios[name]!, options);
       } catch (error) {
         if (interrupted) throw new Interrupted();
         log(`${name} failed: ${(error as Error).message}`);
@@ -417,6 +424,36 @@ async function main(options: BenchOptions): Promise<number> {
       report.memory.rss_end_after_gc_mb = mb(end.settled);
       report.memory.rss_after_gc_mb!.end = mb(end.settled);
       report.memory.rss_peak_mb = mb(server.peakRss());
+    }
+
+    // Production runs one worker per core: the same scenarios again with more workers, and
+    // how much of the extra cores each scenario turns into throughput.
+    if (options.alsoWorkers) {
+      const workers = options.alsoWorkers;
+      log(`again with WORKERS=${workers}…`);
+      await server.stop();
+      ours = await startOurs(workers);
+      server = ours.process;
+      const again: Partial<Record<ScenarioName, ScenarioReport>> = {};
+      for (const name of options.only) {
+        checkpoint();
+        log(`${name} (WORKERS=${workers})…`);
+        try {
+          const measured = await measure(name, false);
+          const single = scenarios[name]?.ops_per_s;
+          again[name] = {
+            ...withGoal(name, { ...measured, ceiling_ops_per_s: null, ratio: null }, again),
+            ...(single && measured.ops_per_s !== null ? { per_core_efficiency: round(measured.ops_per_s / (single * workers), 2) } : {}),
+          };
+          log(`  ${measured.ops_per_s ?? '—'} ops/s, p99 ${measured.p99_ms ?? '—'} ms, ${measured.errors ?? '—'} errors${again[name]!.per_core_efficiency !== undefined ? `, per-core efficiency ${again[name]!.per_core_efficiency}` : ''}`);
+        } catch (error) {
+          if (interrupted) throw new Interrupted();
+          log(`${name} failed: ${(error as Error).message}`);
+          again[name] = withGoal(name, unavailable(`failed: ${(error as Error).message.split('\n')[0]}`), again);
+        }
+      }
+      report.with_more_workers = { workers, scenarios: again };
+      if (!server.running) throw new Error(`civic-idp (WORKERS=${workers}) exited during the run:\n${server.tail()}`);
     }
   } catch (error) {
     if (!(error instanceof Interrupted)) failure = error;

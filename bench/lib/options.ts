@@ -14,6 +14,9 @@ export interface BenchOptions {
   /** Seconds of sequential argon2id verification for its ceiling. */
   argon2S: number;
   workers: number;
+  /** A second pass of every scenario on a server with this many workers (full run: 2). */
+  alsoWorkers?: number;
+  alsoWorkersExplicit: boolean;
   only: ScenarioName[];
   memory: boolean;
   ceilings: boolean;
@@ -36,6 +39,8 @@ export const USAGE = `npm run bench -- [options]
   --warmup S           unmeasured seconds before each (default 5; quick 1)
   --sessions N         SSO sessions created for the memory figure (default 10,000; quick 1,000)
   --workers N          WORKERS for the server (default 1; more needs DATABASE_URL and REDIS_URL)
+  --also-workers N     then every scenario again with WORKERS=N, with its per-core efficiency
+                       (full run: 2 when DATABASE_URL and REDIS_URL are set; quick: none; 0: none)
   --only a,b           only these scenarios: ${SCENARIOS.join(', ')}
   --no-memory          skip the memory figure
   --no-ceilings        skip the ceilings (ratios are then null)
@@ -72,6 +77,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     sessions: quick ? 1_000 : 10_000,
     argon2S: quick ? 2 : 8,
     workers: 1,
+    ...(quick ? {} : { alsoWorkers: 2 }),
+    alsoWorkersExplicit: false,
     only: [...SCENARIOS],
     memory: true,
     ceilings: true,
@@ -94,6 +101,13 @@ export function parseOptions(argv: string[]): BenchOptions {
       case '--warmup': options.warmupS = Number(value() ?? 0); break;
       case '--sessions': options.sessions = Math.floor(positive(flag, value())); break;
       case '--workers': options.workers = Math.floor(positive(flag, value())); break;
+      case '--also-workers': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 0) throw new Error(`--also-workers: a whole number, 0 for none, not "${n}"`);
+        options.alsoWorkers = n > 1 ? n : undefined;
+        options.alsoWorkersExplicit = true;
+        break;
+      }
       case '--only': {
         const names = (value() ?? '').split(',').map((name) => name.trim()).filter(Boolean);
         const unknown = names.filter((name) => !SCENARIOS.includes(name as ScenarioName));

@@ -25,6 +25,8 @@ export interface ScenarioReport extends ScenarioFigures {
   error_samples?: string[];
   steps?: Record<string, LatencySummary>;
   /** password-login with many accounts against a smaller run (--baseline). */
+  /** In the pass with more workers: ops/s ÷ (the one-worker ops/s × workers). */
+  per_core_efficiency?: number;
   scale?: { target: string; baseline: string; baseline_accounts: number; baseline_ops_per_s: number; ratio: number; meets: boolean };
 }
 
@@ -83,6 +85,8 @@ export interface BenchReport {
   duration_s?: number;
   scenarios: Partial<Record<ScenarioName, ScenarioReport>>;
   memory: MemoryReport | null;
+  /** The same scenarios on a server with more workers (`--also-workers`), without ceilings. */
+  with_more_workers?: { workers: number; scenarios: Partial<Record<ScenarioName, ScenarioReport>> };
   interrupted?: boolean;
 }
 
@@ -135,6 +139,16 @@ export function renderTable(report: BenchReport): string {
     rows.push([name, fmt(s.ops_per_s, 1), fmt(s.p50_ms, 1), fmt(s.p99_ms, 1), fmt(s.errors), fmt(s.ceiling_ops_per_s, 1), fmt(s.ratio, 2), cpu, ...(withDb ? [fmt(s.db_cpu_ms_per_op, 2)] : []), verdict(s.meets), s.note && s.ops_per_s === null ? s.note.slice(0, 90) : s.target]);
   }
   const out = [table(rows)];
+  const more = report.with_more_workers;
+  if (more) {
+    const moreRows: string[][] = [[`WORKERS=${more.workers}`, 'ops/s', 'p50 ms', 'p99 ms', 'errors', 'cpu ms/op', 'per-core efficiency', 'meets', 'target']];
+    for (const name of SCENARIOS) {
+      const s = more.scenarios[name];
+      if (!s) continue;
+      moreRows.push([name, fmt(s.ops_per_s, 1), fmt(s.p50_ms, 1), fmt(s.p99_ms, 1), fmt(s.errors), fmt(s.server_cpu_ms_per_op, 2), fmt(s.per_core_efficiency, 2), verdict(s.meets), s.note && s.ops_per_s === null ? s.note.slice(0, 90) : s.target]);
+    }
+    out.push(table(moreRows));
+  }
   const scale = report.scenarios['password-login']?.scale;
   if (scale) {
     out.push(`password-login with ${fmt(report.accounts)} accounts: ${fmt(report.scenarios['password-login']!.ops_per_s, 1)}/s against ${fmt(scale.baseline_ops_per_s, 1)}/s with ${fmt(scale.baseline_accounts)} (${scale.baseline}): ratio ${fmt(scale.ratio, 2)}, meets ${verdict(scale.meets)} (${scale.target})`);

@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { once } from 'node:events';
-import { basename } from 'node:path';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { environmentSchema } from '../../src/config/schema.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
-/** How Linux names our Node processes (/proc/<pid>/comm keeps 15 characters). */
-const NODE_COMM = basename(process.execPath).slice(0, 15);
+// Cluster workers are found by their executable: Node 24 names its main thread "MainThread",
+// so /proc/<pid>/comm no longer says "node"; esbuild's helper (under tsx) has another binary.
+const NODE_EXE = realpathSync(process.execPath);
 
 export async function freePort(): Promise<number> {
   const probe = createServer();
@@ -121,7 +121,7 @@ export class ChildServer {
 
   /** The server's Node processes: itself and its cluster workers. */
   nodePids(): number[] {
-    return [this.pid, ...childPids(this.pid).filter((pid) => commOf(pid) === NODE_COMM)];
+    return [this.pid, ...childPids(this.pid).filter((pid) => exeOf(pid) === NODE_EXE)];
   }
 
   /** CPU seconds (user + system, all threads) used so far by the process and its workers. */
@@ -161,9 +161,9 @@ export function rssOf(pid: number, which: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   }
 }
 
-function commOf(pid: number): string {
+function exeOf(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return readlinkSync(`/proc/${pid}/exe`);
   } catch {
     return '';
   }
