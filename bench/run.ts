@@ -54,6 +54,10 @@ async function main(options: BenchOptions): Promise<number> {
   if ((options.workers > 1 || (options.alsoWorkers && options.alsoWorkersExplicit)) && embedded) {
     throw new RefusedError('more than one worker needs DATABASE_URL and REDIS_URL (the embedded stores live inside one process)');
   }
+  // The server runs as production runs it wherever it can: production refuses the embedded
+  // stores and the SMS outbox, so it needs real stores and takes its codes through the gateway.
+  const production = !embedded;
+  if (production) options.sms = 'gateway';
   if (options.alsoWorkers && embedded) {
     log('embedded stores: no second pass with more workers (it needs DATABASE_URL and REDIS_URL)');
     options.alsoWorkers = undefined;
@@ -68,7 +72,7 @@ async function main(options: BenchOptions): Promise<number> {
     at: new Date().toISOString(),
     node: process.version,
     stores: { database: stores.database, cache: stores.cache, note: storeNote },
-    server: options.compiled ? 'node dist/main.js (compiled with tsconfig.build.json)' : 'node --import tsx src/main.ts',
+    server: `${options.compiled ? 'node dist/main.js (compiled with tsconfig.build.json)' : 'node --import tsx src/main.ts'}, NODE_ENV=${production ? 'production' : 'development (embedded stores)'}`,
     sms: options.sms === 'gateway' ? 'SMS_GATEWAY=http to the driver (codes taken from the texts it receives)' : 'SMS_GATEWAY=outbox (codes read from the outbox file)',
     workers: options.workers,
     mode: options.quick ? 'quick' : 'full',
@@ -145,6 +149,7 @@ async function main(options: BenchOptions): Promise<number> {
     const startOurs = async (workers: number): Promise<{ url: string; process: ChildServer }> => {
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
+      const issuer = production ? `https://127.0.0.1:${port}` : base;
       const child = await ChildServer.start({
         name: 'civic-idp',
         script: compiled?.script ?? 'src/main.ts',
@@ -156,13 +161,27 @@ async function main(options: BenchOptions): Promise<number> {
         ],
         readyUrl: `${base}/readyz`,
         env: {
-          NODE_ENV: 'development',
+          ...(production ? {
+            // As deployed: an https issuer behind a TLS-terminating proxy (the driver plays it),
+            // the registries' and the SMS gateway's http adapters. No login calls a registry;
+            // the address is the discard port, so a call would fail rather than reach anything.
+            NODE_ENV: 'production',
+            ISSUER: issuer,
+            TRUST_PROXY: 'true',
+            REGISTRIES: 'http',
+            REGISTRY_BASE_URL: 'http://127.0.0.1:9/',
+          } : {
+            // Development mode on the embedded stores (production refuses them), templates
+            // compiled once as in production.
+            NODE_ENV: 'development',
+            ISSUER: issuer,
+            TEMPLATE_RELOAD: 'off',
+            REGISTRIES: 'simulator',
+            REGISTRY_FIXTURES: join(ROOT, 'config/fixtures/registries.example.json'),
+          }),
           PORT: String(port),
-          ISSUER: base,
           WORKERS: String(workers),
           LOG_LEVEL: 'warn',
-          // Development mode (for the outbox and the simulator), templates compiled once as in production.
-          TEMPLATE_RELOAD: 'off',
           DATABASE_SCHEMA: stores.schema,
           REDIS_PREFIX: stores.prefix,
           ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : { DATA_DIR: stores.dataDir! }),
@@ -171,8 +190,6 @@ async function main(options: BenchOptions): Promise<number> {
           RESOURCE_SERVERS_FILE: join(ROOT, 'config/resource-servers.json'),
           KEYS_DIR: join(stores.scratch, 'keys'),
           ...secrets,
-          REGISTRIES: 'simulator',
-          REGISTRY_FIXTURES: join(ROOT, 'config/fixtures/registries.example.json'),
           ...(smsGatewayPort
             ? { SMS_GATEWAY: 'http', SMS_GATEWAY_URL: `http://127.0.0.1:${smsGatewayPort}/sms` }
             : { SMS_GATEWAY: 'outbox', SMS_OUTBOX: stores.outbox }),
@@ -184,8 +201,8 @@ async function main(options: BenchOptions): Promise<number> {
           LOGIN_IP_LIMIT_PER_HOUR: UNTHROTTLED,
         },
       });
-      log(`civic-idp ready at ${base} (pid ${child.pid}, WORKERS=${workers})`);
-      return { url: base, process: child };
+      log(`civic-idp ready at ${issuer} (pid ${child.pid}, WORKERS=${workers}, NODE_ENV=${production ? 'production' : 'development'})`);
+      return { url: issuer, process: child };
     };
     let ours = await startOurs(options.workers);
     server = ours.process;
