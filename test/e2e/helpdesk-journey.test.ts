@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { latestOutboxCode, readOutbox } from '../../src/ports/sms/index.js';
 import { PASSWORD, seedAccount } from '../helpers/accounts.js';
 import { openBrowser, type TestBrowser } from '../helpers/browser.js';
-import { isolatedEnv } from '../helpers/env.js';
+import { sharedStoresEnv } from '../helpers/env.js';
 import { pkce } from '../helpers/http-browser.js';
 import { exchangeCode, PORTAL } from '../helpers/oidc.js';
 import { LOCAL_RELYING_PARTIES, LogoutReceiver, writeClientsFile } from '../helpers/relying-party.js';
@@ -27,7 +27,7 @@ const PERSON = { name: '郑志强', idNumber: '440305199910010031', phone: '1362
 /** A citizen who registered online (assurance level 2). */
 const ONLINE = { name: '张三', idNumber: '11010519491231002X', phone: '13800138000' };
 
-const stores = isolatedEnv();
+const stores = sharedStoresEnv();
 let receiver: LogoutReceiver;
 let server: TestServer;
 let clientsFile: string;

@@ -79,3 +79,14 @@ export function isolatedEnv(options: { database?: 'real' | 'embedded' | 'auto'; 
     },
   };
 }
+
+/**
+ * For tests in which more than one process uses the same stores at once (a CLI child
+ * beside the server, two instances behind one load balancer, a restart that must find the
+ * cache as it was): the embedded stores live inside one process and cannot be shared, so
+ * these tests always run on the machine's PostgreSQL and Redis (DATABASE_URL / REDIS_URL,
+ * or the local defaults), as the store contract tests do.
+ */
+export function sharedStoresEnv(): IsolatedEnv {
+  return isolatedEnv({ database: 'real', cache: 'real' });
+}

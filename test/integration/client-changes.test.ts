@@ -1,6 +1,6 @@
 import test from 'ava';
 import { PASSWORD, ZHANG_SAN, seedAccount } from '../helpers/accounts.js';
-import { isolatedEnv, realDatabaseUrl, realRedisUrl, type IsolatedEnv } from '../helpers/env.js';
+import { sharedStoresEnv, type IsolatedEnv } from '../helpers/env.js';
 import { HttpBrowser } from '../helpers/http-browser.js';
 import { authorize, redirectParams, registerClient, withPassword } from '../helpers/policy.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -10,14 +10,12 @@ import { startServer, type TestServer } from '../helpers/server.js';
  * changed through one (or the CLI) is changed on the other from its very next request,
  * although each keeps client metadata in memory.
  */
-const shared = Boolean(realDatabaseUrl && realRedisUrl);
 let stores: IsolatedEnv;
 let first: TestServer;
 let second: TestServer;
 
 test.before(async () => {
-  if (!shared) return;
-  stores = isolatedEnv();
+  stores = sharedStoresEnv();
   first = await startServer({}, { stores });
   second = await startServer({}, { stores });
   await seedAccount(first.deps, ZHANG_SAN);
@@ -28,7 +26,7 @@ test.after.always(async () => {
   await stores?.cleanup();
 });
 
-const serial = shared ? test.serial : test.skip;
+const serial = test.serial;
 
 /** 401 invalid_client when the secret is wrong; 400 invalid_grant (a made-up code) when it is right. */
 async function authenticates(server: TestServer, clientId: string, secret: string): Promise<boolean> {

@@ -7,7 +7,7 @@ import test from 'ava';
 import { GENEROUS_SMS, latestCode, otherCode } from '../../helpers/account-centre.js';
 import { ENTERPRISES, PERSONS, auditOf, citizen, registerAsRepresentative, signedIn } from '../../helpers/enterprises.js';
 import { PASSWORD } from '../../helpers/accounts.js';
-import { isolatedEnv } from '../../helpers/env.js';
+import { sharedStoresEnv } from '../../helpers/env.js';
 import { errorCode, hidden } from '../../helpers/http-browser.js';
 import { PORTAL, beginAuthorization } from '../../helpers/oidc.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
@@ -35,7 +35,7 @@ async function acrossRegisterChange<T>(
   before: (server: TestServer) => Promise<T>,
   after: (server: TestServer, earlier: T, context: { registerFile: string; env: Record<string, string> }) => Promise<void>,
 ): Promise<void> {
-  const stores = isolatedEnv();
+  const stores = sharedStoresEnv();
   const scratch = mkdtempSync(join(tmpdir(), 'civic-idp-register-'));
   try {
     const first = await startServer(GENEROUS_SMS, { stores });

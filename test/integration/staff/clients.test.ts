@@ -1,6 +1,6 @@
 import test from 'ava';
 import { PASSWORD, ZHANG_SAN, seedAccount } from '../../helpers/accounts.js';
-import { isolatedEnv } from '../../helpers/env.js';
+import { sharedStoresEnv } from '../../helpers/env.js';
 import { errorCode, hidden, HttpBrowser } from '../../helpers/http-browser.js';
 import { PORTAL } from '../../helpers/oidc.js';
 import { authorize, redirectParams, withPassword } from '../../helpers/policy.js';
@@ -9,7 +9,7 @@ import { auditOf, createStaff, staffSignIn, type StaffClient } from '../../helpe
 import type { StaffCredentials } from '../../../src/staff/staff-accounts.js';
 
 let server: TestServer;
-const stores = isolatedEnv();
+const stores = sharedStoresEnv();
 let adminCreds: StaffCredentials;
 let admin: StaffClient;
 let agent: StaffClient;

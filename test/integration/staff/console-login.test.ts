@@ -5,12 +5,12 @@ import { MemoryCache } from '../../../src/store/memory-cache.js';
 import { KeyedDigest } from '../../../src/crypto/digest.js';
 import { STAFF_ABSOLUTE_SECONDS, STAFF_IDLE_SECONDS, StaffSessions } from '../../../src/staff/staff-sessions.js';
 import { errorCode, hidden, HttpBrowser } from '../../helpers/http-browser.js';
-import { isolatedEnv } from '../../helpers/env.js';
+import { sharedStoresEnv } from '../../helpers/env.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { auditOf, createStaff, staffSignIn, totpCode } from '../../helpers/staff.js';
 
 let server: TestServer;
-const stores = isolatedEnv();
+const stores = sharedStoresEnv();
 test.before(async () => { server = await startServer({}, { stores }); });
 test.after.always(async () => { await server?.close(); await stores.cleanup(); });
 
