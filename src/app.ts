@@ -5,6 +5,7 @@ import type { Dependencies } from './deps.js';
 import { interactionRoutes } from './http/interaction/routes.js';
 import { errorHandler } from './http/middleware/errors.js';
 import { locale } from './http/middleware/locale.js';
+import { readingMode } from './http/middleware/reading-mode.js';
 import { requestContext } from './http/middleware/request-context.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { opsRoutes } from './http/ops/routes.js';
@@ -92,6 +93,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https://') }));
   app.use(locale);
+  app.use(readingMode);
   app.use(errorHandler(deps.pages));
   // Token, userinfo and key requests are the provider's alone and the busiest: they go
   // straight to it instead of through every route table below.

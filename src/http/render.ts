@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { translate, type Locale, type MessageKey } from '../i18n/messages.js';
 
@@ -11,6 +12,10 @@ export interface PageModel {
   t: (key: MessageKey, params?: Record<string, string | number>) => string;
   /** The same page in the other language. */
   switchLocaleHref: string;
+  /** 关怀模式 (larger text, stronger contrast) is on for this reader. */
+  careMode: boolean;
+  /** The same page with 关怀模式 switched the other way. */
+  switchCareHref: string;
   requestId: string;
   [key: string]: unknown;
 }
@@ -29,13 +34,14 @@ export class PageRenderer {
 
   /** Renders into the response with the headers every page needs. */
   render(ctx: Context, page: string, locale: Locale, data: Record<string, unknown> = {}, status = 200): void {
-    const url = new URL(ctx.href);
-    url.searchParams.set('lang', locale === 'en' ? 'zh-CN' : 'en');
+    const careMode = ctx.state.careMode === true;
     const model: PageModel = {
       ...data,
       locale,
       t: (key, params) => translate(locale, key, params),
-      switchLocaleHref: `${url.pathname}${url.search}`,
+      switchLocaleHref: switchHref(ctx, 'lang', locale === 'en' ? 'zh-CN' : 'en'),
+      careMode,
+      switchCareHref: switchHref(ctx, 'care', careMode ? '0' : '1'),
       requestId: String(ctx.state.requestId ?? ''),
     };
     ctx.status = status;
@@ -43,4 +49,24 @@ export class PageRenderer {
     ctx.set('Content-Language', locale);
     ctx.body = this.html(page, model);
   }
+}
+
+/**
+ * This page's address with one reader preference switched. A page shown in answer to a
+ * form post links to the nearest enclosing address its router serves by GET (the form's
+ * own page), never to the post's address, which a link cannot open.
+ */
+function switchHref(ctx: Context, name: string, value: string): string {
+  const url = new URL(ctx.href);
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') url.pathname = readablePath(ctx, url.pathname);
+  url.searchParams.set(name, value);
+  return `${url.pathname}${url.search}`;
+}
+
+function readablePath(ctx: Context, path: string): string {
+  const router = (ctx as Context & { router?: Router }).router;
+  for (let candidate = path; candidate.length > 0; candidate = candidate.slice(0, candidate.lastIndexOf('/'))) {
+    if (router?.match(candidate, 'GET').route) return candidate;
+  }
+  return '/';
 }

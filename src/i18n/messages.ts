@@ -21,9 +21,25 @@ export function isMessageKey(key: string): key is MessageKey {
   return key in zhCN;
 }
 
-/** Translates `reason`-like parameters that name a catalogue entry (`reason.<value>`), leaving others as they are. */
+/**
+ * Parameters whose values have names in the catalogue: a form field (`field.<name>`), a
+ * register status (`registry_status.<value>`). A field with no label is never shown by its
+ * code: a reader sees "a value" rather than `confirm`.
+ */
+const PARAMETER_VOCABULARIES: Record<string, { prefix: string; unnamed?: MessageKey }> = {
+  field: { prefix: 'field', unnamed: 'field.unnamed' },
+  status: { prefix: 'registry_status' },
+};
+
+/** Translates parameters that name a catalogue entry (`reason.<value>` and the vocabularies above), leaving others as they are. */
 export function translateParams(locale: Locale, params: Record<string, unknown>): Record<string, string | number> {
   return Object.fromEntries(Object.entries(params).map(([name, value]) => {
+    const vocabulary = PARAMETER_VOCABULARIES[name];
+    if (vocabulary) {
+      const named = `${vocabulary.prefix}.${String(value)}`;
+      if (isMessageKey(named)) return [name, translate(locale, named)];
+      if (vocabulary.unnamed) return [name, translate(locale, vocabulary.unnamed)];
+    }
     const key = `reason.${String(value)}`;
     return [name, isMessageKey(key) ? translate(locale, key) : typeof value === 'number' ? value : String(value)];
   }));

@@ -7,6 +7,7 @@ import type { Locale } from '../../i18n/messages.js';
 import { captchaImage } from '../captcha-image.js';
 import { noStore } from '../middleware/security-headers.js';
 import { requestMeta } from '../request-meta.js';
+import { clientIdsOf, describeEventDetails } from './event-details.js';
 import { pageKit, type ShowPage } from './page-kit.js';
 import type { AccountCentreDependencies } from './routes.js';
 import { accountSchemas, captchaOf } from './schemas.js';
@@ -103,7 +104,9 @@ export function accountPages(deps: AccountCentreDependencies, form: Middleware):
 
   router.get('/events', kit.view(async (ctx, who) => {
     const events = await deps.securityEvents.recent(who.accountId, 50);
-    kit.render(ctx, who, 'account-events', { events });
+    const names = await clientNames(clientIdsOf(events));
+    const locale = ctx.state.locale as Locale;
+    kit.render(ctx, who, 'account-events', { events: events.map((e) => ({ ...e, lines: describeEventDetails(locale, e.details, names) })) });
   }));
 
   router.get('/password', kit.view((ctx, who) => showPassword(ctx, who)));

@@ -6,15 +6,18 @@ import type { ScopeEntry } from '../../store/schema.js';
 import { pageKit, type ShowPage } from '../account/page-kit.js';
 import { noStore } from '../middleware/security-headers.js';
 import { requestMeta } from '../request-meta.js';
+import { grantEndOf, grantEndView } from './page-dates.js';
 import { presenter } from './present.js';
 import type { DelegationDependencies } from './routes.js';
 
-const DAY_MS = 86_400_000;
-const CHINA_OFFSET_MS = 8 * 3_600_000;
 const optional = (max: number) => z.string().trim().max(max).optional().transform((v) => v || undefined);
 const items = z.union([z.string(), z.array(z.string())]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
-/** A date typed on a page: the end of that day in China Standard Time. */
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).transform((v) => new Date(Date.parse(`${v}T00:00:00Z`) - CHINA_OFFSET_MS + DAY_MS));
+/** The grant's end as typed: a date, and optionally the minute of that day it ends at. */
+const end = {
+  valid_until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  valid_until_time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).optional().or(z.literal('').transform(() => undefined)),
+};
+const endOf = (input: { valid_until: string; valid_until_time?: string | undefined }) => grantEndOf(input.valid_until, input.valid_until_time);
 
 const grantForm = z.object({
   enterprise_id: z.string().min(1).max(64),
@@ -23,12 +26,12 @@ const grantForm = z.object({
   grantee_name: optional(50),
   grantee_phone: optional(20),
   item: items,
-  valid_until: day,
+  ...end,
   may_redelegate: z.literal('yes').optional(),
 });
-const changeForm = z.object({ version: z.coerce.number().int().min(1), item: items, valid_until: day, may_redelegate: z.literal('yes').optional() });
+const changeForm = z.object({ version: z.coerce.number().int().min(1), item: items, ...end, may_redelegate: z.literal('yes').optional() });
 const versionForm = z.object({ version: z.coerce.number().int().min(1) });
-const requestForm = z.object({ uscc: z.string().trim().length(18), item: items, valid_until: day, reason: optional(200) });
+const requestForm = z.object({ uscc: z.string().trim().length(18), item: items, ...end, reason: optional(200) });
 const csrfOnly = z.object({});
 
 /** Checkbox values `client_id service_item` into a scope. */
@@ -36,6 +39,19 @@ function scopeOf(values: string[]): ScopeEntry[] {
   const scope = values.map((value) => value.split(' ')).map(([client, item]) => ({ client_id: client ?? '', service_items: [item ?? ''] }));
   if (scope.length === 0 || scope.some((entry) => !entry.client_id || !entry.service_items[0])) throw new AppError('invalid_input', { field: 'item' });
   return scope;
+}
+
+type Catalogue = Awaited<ReturnType<DelegationDependencies['delegations']['serviceCatalogue']>>;
+
+/** A grant's scope by the names people know: each service with its items' names, codes only where a name is missing. */
+function scopeParts(catalogue: Catalogue) {
+  return (scope: ScopeEntry[]) => scope.map((entry) => {
+    const service = catalogue.find((c) => c.client_id === entry.client_id);
+    return {
+      service: service?.client_name ?? entry.client_id,
+      items: entry.service_items.map((code) => service?.items.find((item) => item.code === code)?.name ?? code),
+    };
+  });
 }
 
 /**
@@ -49,6 +65,12 @@ export function delegationPages(deps: DelegationDependencies, form: Middleware):
   const d = deps.delegations;
   const notice = (ctx: Context) => (typeof ctx.query.done === 'string' && /^[a-z_]{1,32}$/.test(ctx.query.done) ? `delegation.done_${ctx.query.done}` : undefined);
 
+  /** What both pages need to show grants: the catalogue, items by name, ends as people read them. */
+  const grantViews = async () => {
+    const catalogue = await d.serviceCatalogue();
+    return { catalogue, scopeParts: scopeParts(catalogue), grantEnd: grantEndView };
+  };
+
   const showOverview: ShowPage = async (ctx, who, extra = {}, status = 200) => {
     const show = presenter(deps.accounts);
     const enterprises = await d.enterprisesOf(who.accountId);
@@ -58,14 +80,18 @@ export function delegationPages(deps: DelegationDependencies, form: Middleware):
     }));
     const mine = await d.mine(who.accountId);
     const requests = await d.requests(who.accountId);
+    const held = await Promise.all(mine.held.map((g) => show.grant(g)));
     kit.render(ctx, who, 'account-delegations', {
       section: 'account-delegations',
       enterprises: trees,
-      held: await Promise.all(mine.held.map((g) => show.grant(g))),
+      held,
+      // Grants one may pass on: the parent a new grant can be made under.
+      parents: held.filter((g) => g.status === 'active' && g.may_redelegate && g.level < 3)
+        .map((g) => ({ ...g, enterprise_name: trees.find((e) => e.id === g.enterprise_id)?.name ?? '' })),
       granted: await Promise.all(mine.granted.map((g) => show.grant(g))),
       requestsMine: await Promise.all(requests.mine.map(show.request)),
       requestsToDecide: await Promise.all(requests.to_decide.map(show.request)),
-      catalogue: await d.serviceCatalogue(),
+      ...(await grantViews()),
       notice: notice(ctx),
       ...extra,
     }, status);
@@ -77,7 +103,7 @@ export function delegationPages(deps: DelegationDependencies, form: Middleware):
       section: 'account-delegations',
       grant: await presenter(deps.accounts).grant(history.grant),
       events: history.events,
-      catalogue: await d.serviceCatalogue(),
+      ...(await grantViews()),
       notice: notice(ctx),
       ...extra,
     }, status);
@@ -94,13 +120,13 @@ export function delegationPages(deps: DelegationDependencies, form: Middleware):
     if (!('phone' in grantee) && (!grantee.idNumber || !grantee.name)) throw new AppError('invalid_input', { field: 'grantee' });
     await d.grant(who.accountId, {
       enterpriseId: input.enterprise_id, parentId: input.parent_id, grantee, scope: scopeOf(input.item),
-      validUntil: input.valid_until, mayRedelegate: input.may_redelegate === 'yes',
+      validUntil: endOf(input), mayRedelegate: input.may_redelegate === 'yes',
     }, requestMeta(ctx));
     kit.redirect(ctx, '/account/delegations?done=granted');
   }));
 
   router.post('/requests', form, kit.action(requestForm, showOverview, async (ctx, who, input) => {
-    await d.request(who.accountId, { uscc: input.uscc, scope: scopeOf(input.item), validUntil: input.valid_until, reason: input.reason }, requestMeta(ctx));
+    await d.request(who.accountId, { uscc: input.uscc, scope: scopeOf(input.item), validUntil: endOf(input), reason: input.reason }, requestMeta(ctx));
     kit.redirect(ctx, '/account/delegations?done=requested');
   }));
 
@@ -118,7 +144,7 @@ export function delegationPages(deps: DelegationDependencies, form: Middleware):
 
   router.post('/:grantId/change', form, kit.action(changeForm, showGrant, async (ctx, who, input) => {
     await d.change(who.accountId, ctx.params.grantId ?? '', {
-      version: input.version, scope: scopeOf(input.item), validUntil: input.valid_until, mayRedelegate: input.may_redelegate === 'yes',
+      version: input.version, scope: scopeOf(input.item), validUntil: endOf(input), mayRedelegate: input.may_redelegate === 'yes',
     }, requestMeta(ctx));
     kit.redirect(ctx, `/account/delegations/${encodeURIComponent(ctx.params.grantId ?? '')}?done=changed`);
   }));

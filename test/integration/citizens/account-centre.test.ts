@@ -443,3 +443,23 @@ test.serial('deregistration: after the SMS code everything is revoked, personal 
   const relogin = await accountLogin(server, LIN_JIANHUA.idNumber, NEW_PASSWORD);
   t.is(new URL(relogin.url).pathname, '/account');
 });
+
+test('安全记录 and form errors speak the reader\'s language: login methods, services and fields by name, never codes', async (t) => {
+  const { person } = await seeded(makePerson('周记录'));
+  const { browser } = await accountLogin(server, person.phone, PASSWORD);
+  const events = await browser.get('/account/events');
+  const details = [...events.body.matchAll(/<span class="details">([^<]*)<\/span>/g)].map((m) => m[1]!);
+  t.true(details.some((line) => line.includes('方式：密码')), details.join(' | '));
+  t.true(details.some((line) => line.includes('服务：')), details.join(' | '));
+  for (const line of details) {
+    t.notRegex(line, /amr|client_id|factors|\[|"|account-centre/, line);
+  }
+
+  const page = await browser.get('/account/password');
+  const mismatch = await browser.post('/account/password', {
+    csrf: hidden(page.body, 'csrf'), current_password: PASSWORD, new_password: NEW_PASSWORD, confirm: `${NEW_PASSWORD}x`,
+  });
+  t.is(errorCode(mismatch.body), 'invalid_input');
+  t.regex(mismatch.body, /确认密码/);
+  t.notRegex(mismatch.body, /：confirm/);
+});

@@ -54,3 +54,67 @@ test('the representative grants, views and cancels in the account centre; the gr
   const held = await asB.browser.get('/account/delegations');
   t.regex(held.body, new RegExp(`data-held="${grantId}"`));
 });
+
+test('a grant ends through the day typed, keeps that end when saved unchanged, and can end at a chosen minute under a chosen parent', async (t) => {
+  const rep = makePerson('赵法人');
+  const repId = await seedAccount(server.deps, rep);
+  const agent = makePerson('钱经办');
+  await seedAccount(server.deps, agent);
+  const helper = makePerson('孙协办');
+  await seedAccount(server.deps, helper);
+  const enterprise = await seedEnterprise(server, { accountId: repId, idNumber: rep.idNumber });
+  const lastDay = day(40);
+
+  const asRep = await accountLogin(server, rep.phone, PASSWORD);
+  const page = await asRep.browser.get('/account/delegations');
+  const granted = await asRep.browser.post('/account/delegations', {
+    csrf: hidden(page.body, 'csrf'), enterprise_id: enterprise.id, grantee_phone: agent.phone, item: 'portal tax.declare', valid_until: lastDay, may_redelegate: 'yes',
+  });
+  const grantId = /data-grant="([^"]+)" data-level="1"/.exec(granted.body)?.[1] ?? '';
+  const shown = async () => {
+    const detail = await asRep.browser.get(`/account/delegations/${grantId}`);
+    return {
+      detail,
+      end: /<dd data-field="valid_until">([^<]*)<\/dd>/.exec(detail.body)?.[1],
+      date: /id="valid_until" name="valid_until" type="date" required value="([^"]*)"/.exec(detail.body)?.[1],
+      time: /id="valid_until_time" name="valid_until_time" type="time"[^>]*?(?: value="([^"]*)")?>/.exec(detail.body)?.[1],
+    };
+  };
+
+  let view = await shown();
+  t.is(view.end, lastDay, 'the page shows the last day the grant covers');
+  t.is(view.date, lastDay);
+  t.is(view.time, undefined);
+  // Items by their names, never as client and item codes.
+  t.regex(view.detail.body, /<span class="scope-entry">[^<]*纳税申报<\/span>/);
+  t.notRegex(view.detail.body, /<span class="scope-entry">[^<]*tax\.declare/);
+
+  for (let save = 0; save < 2; save += 1) {
+    const changed = await asRep.browser.post(`/account/delegations/${grantId}/change`, {
+      csrf: hidden(view.detail.body, 'csrf'), version: hidden(view.detail.body, 'version'), item: 'portal tax.declare', valid_until: view.date ?? '', valid_until_time: view.time ?? '', may_redelegate: 'yes',
+    });
+    t.regex(changed.url, /done=changed/);
+    view = await shown();
+    t.is(view.end, lastDay, `saved unchanged ${save + 1} time(s), the end has not moved`);
+  }
+
+  const midDay = await asRep.browser.post(`/account/delegations/${grantId}/change`, {
+    csrf: hidden(view.detail.body, 'csrf'), version: hidden(view.detail.body, 'version'), item: 'portal tax.declare', valid_until: lastDay, valid_until_time: '14:30', may_redelegate: 'yes',
+  });
+  t.regex(midDay.url, /done=changed/);
+  view = await shown();
+  t.is(view.end, `${lastDay} 14:30`);
+  t.is(view.time, '14:30');
+  const api = await server.deps.delegations.history(repId, grantId);
+  t.is(new Date(api.grant.valid_until).toISOString(), new Date(`${lastDay}T14:30:00+08:00`).toISOString());
+
+  // The grantee passes it on under the grant they hold, chosen on the form.
+  const asAgent = await accountLogin(server, agent.phone, PASSWORD);
+  const agentPage = await asAgent.browser.get('/account/delegations');
+  t.regex(agentPage.body, new RegExp(`<option value="${grantId}">`));
+  const passedOn = await asAgent.browser.post('/account/delegations', {
+    csrf: hidden(agentPage.body, 'csrf'), enterprise_id: enterprise.id, parent_id: grantId, grantee_phone: helper.phone, item: 'portal tax.declare', valid_until: day(10),
+  });
+  t.regex(passedOn.url, /done=granted/);
+  t.regex(passedOn.body, /data-level="2"/);
+});

@@ -1,0 +1,106 @@
+import test, { type ExecutionContext } from 'ava';
+import type { Page } from 'playwright-core';
+import { openBrowser } from '../helpers/browser.js';
+import { pkce } from '../helpers/http-browser.js';
+import { APP } from '../helpers/oidc.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * Citizen pages on a 390x844 phone, as an elderly reader meets them: forms that keep their
+ * shape when the picture code appears, boxes beside their labels, targets a finger can hit,
+ * the reader's own text size honoured, 关怀模式 one tap away, and a language link that
+ * works after a form error. Browser-side code is passed as strings: the project compiles
+ * without the DOM library.
+ */
+
+let server: TestServer;
+// The picture code from the first send, so that the SMS form is measured at its fullest.
+test.before(async () => { server = await startServer({ CAPTCHA_AFTER_SENDS_PER_IP: '0' }); });
+test.after.always(async () => { await server?.close(); });
+
+async function phonePage(t: ExecutionContext): Promise<Page> {
+  const browser = await openBrowser({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+  t.teardown(() => browser.close());
+  return browser.context.pages()[0] ?? await browser.context.newPage();
+}
+
+async function toLogin(page: Page, tab = 'password'): Promise<string> {
+  const url = new URL('/auth', server.url);
+  const { challenge } = pkce();
+  for (const [key, value] of Object.entries({ ...APP, response_type: 'code', scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state: 'st' })) {
+    url.searchParams.set(key, value);
+  }
+  await page.goto(url.href);
+  const uid = /\/interaction\/([A-Za-z0-9_-]+)/.exec(page.url())?.[1] ?? '';
+  if (tab !== 'password') await page.goto(`${server.url}/interaction/${uid}?tab=${tab}`);
+  return uid;
+}
+
+const width = (page: Page, selector: string) => page.locator(selector).first().evaluate((el) => el.getBoundingClientRect().width);
+const box = async (page: Page, selector: string) => (await page.locator(selector).first().boundingBox())!;
+
+test('the SMS login form keeps full-width fields and a full-width button with the picture code shown', async (t) => {
+  const page = await phonePage(t);
+  await toLogin(page, 'sms');
+  t.is(await page.locator('img.captcha').count(), 1, 'the picture code is on the form');
+  const form = await width(page, 'form:has(input[name="phone"])');
+  for (const selector of ['label[for="sms-phone"]', '#sms-phone', '#captcha', 'form:has(input[name="phone"]) button']) {
+    t.true(await width(page, selector) >= form * 0.9, `${selector} spans the form`);
+  }
+  const button = await box(page, 'form:has(input[name="phone"]) button');
+  t.true(button.height >= 44 && button.width > button.height, 'the send button is a wide, tall target');
+  t.true(await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth'));
+});
+
+test('check boxes and radio buttons sit beside their labels, large enough to tap', async (t) => {
+  const page = await phonePage(t);
+  await page.goto(`${server.url}/register`);
+  const agreement = page.locator('input[name="accept_agreement"]');
+  if (await agreement.count() === 0) {
+    // The agreement is on a later step of registration: measure the rule itself on a probe.
+    await page.evaluate("document.querySelector('form').insertAdjacentHTML('beforeend', '<label class=\"check\"><input type=\"checkbox\" name=\"accept_agreement\"> 同意</label>')");
+  }
+  const checkbox = await box(page, 'input[name="accept_agreement"]');
+  const label = await box(page, 'label.check');
+  t.true(checkbox.width >= 20 && checkbox.width <= 32, `the box is ${checkbox.width}px wide, not stretched across the card`);
+  t.true(checkbox.y >= label.y && checkbox.y + checkbox.height <= label.y + label.height + 1, 'the box is on its label\'s line');
+  t.true(label.height >= 44, 'the whole row is a target');
+});
+
+test('text follows the reader\'s browser size, and 关怀模式 enlarges it and is remembered', async (t) => {
+  const page = await phonePage(t);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Page.enable');
+  await cdp.send('Page.setFontSizes', { fontSizes: { standard: 28 } });
+  await toLogin(page);
+  const labelSize = () => page.evaluate<number>("parseFloat(getComputedStyle(document.querySelector('label[for=\"identifier\"]')).fontSize)");
+  t.true(await labelSize() >= 28, 'a 28 px browser default reaches the labels');
+
+  await cdp.send('Page.setFontSizes', { fontSizes: { standard: 16 } });
+  await page.reload();
+  t.is(await labelSize(), 16);
+  await page.locator('a.care-switch').click();
+  t.is(await page.locator('html').getAttribute('class'), 'care');
+  t.is(await labelSize(), 20);
+  await page.goto(`${server.url}/recovery`);
+  t.is(await page.locator('html').getAttribute('class'), 'care', 'the choice holds on the next page');
+  const links = await page.locator('header.site a').evaluateAll((els) => els.map((el) => el.getBoundingClientRect().height));
+  t.true(links.every((h) => h >= 44), `header links are ${links.join(', ')} px high`);
+  await page.locator('a.care-switch').click();
+  t.is(await page.locator('html').getAttribute('class'), null);
+});
+
+test('after a refused form, the language link opens the same page in English instead of a bare error', async (t) => {
+  const page = await phonePage(t);
+  const uid = await toLogin(page);
+  await page.fill('#identifier', '13800000000');
+  await page.fill('#password', 'not-the-password-1');
+  await page.locator('form:has(input[name="password"]) button[type="submit"]').click();
+  t.is(await page.locator('[data-error-code]').getAttribute('data-error-code'), 'login_failed');
+  const href = await page.locator('a.lang').getAttribute('href');
+  t.regex(href ?? '', new RegExp(`^/interaction/${uid}\\?`));
+  const response = await page.locator('a.lang').click().then(() => page.waitForLoadState()).then(() => page.evaluate<number>('document.title.length'));
+  t.true(response > 0);
+  t.is(await page.locator('html').getAttribute('lang'), 'en');
+  t.is((await page.locator('h1').textContent())?.trim(), 'Sign in');
+});
