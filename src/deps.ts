@@ -139,7 +139,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     await clients.listenForChanges(cache);
     const signingKeys = new SigningKeyStore(database.db, cipher);
     const metrics = new Metrics();
-    const pages = new PageRenderer({ cache: !config.templateReload });
+    const pages = new PageRenderer({ cache: !config.templateReload, site: config.site });
     const csrf = new CsrfTokens(config.secrets.cookieKeys[0]!);
     const resourceServers = await readResourceServers(config.resourceServersFile);
     const adapter = adapterFactory({ db: database.db, cache, clients });

@@ -26,6 +26,19 @@ export type WechatConfig =
   | { kind: 'simulator'; fixturesFile: string }
   | { kind: 'http'; appId: string; appSecret: string; baseUrl: string; timeoutMs: number };
 
+export interface SiteIdentity {
+  /** 主办单位; empty: not shown. */
+  operator: string;
+  /** 网站标识码; empty: not shown. */
+  idCode: string;
+  /** ICP 备案号; empty: not shown. */
+  icpRecord: string;
+  /** The helpline every dead end points to (12345 政务服务便民热线 by default). */
+  helpline: string;
+  /** Where "home" leads from a page that ends a journey: the portal, or the account centre. */
+  homeUrl: string;
+}
+
 export interface SmsPolicy {
   codeTtlSeconds: number;
   maxAttempts: number;
@@ -64,6 +77,8 @@ export interface Config {
   smsPolicy: SmsPolicy;
   loginPolicy: LoginPolicy;
   agreementVersion: string;
+  /** Who runs the site, its registration numbers and helpline, and where "home" is: shown on every citizen page. */
+  site: SiteIdentity;
   /** Enterprise-account login (USCC + password + SMS) offered at all; each client must allow it too. */
   enterpriseAccountLogin: boolean;
   /** Upstream identity providers offered on the login page (federation); none when unset. */
@@ -246,6 +261,10 @@ export function loadConfig(source: EnvSource = process.env): Config {
       ipLimitPerHour: env.LOGIN_IP_LIMIT_PER_HOUR,
     },
     agreementVersion: env.SERVICE_AGREEMENT_VERSION,
+    site: {
+      operator: env.SITE_OPERATOR, idCode: env.SITE_ID_CODE, icpRecord: env.SITE_ICP_RECORD,
+      helpline: env.SITE_HELPLINE, homeUrl: env.SITE_HOME_URL ?? '/account',
+    },
     enterpriseAccountLogin: env.ENTERPRISE_ACCOUNT_LOGIN === 'on',
     ...(env.UPSTREAM_IDPS_FILE ? { upstreamIdpsFile: resolve(env.UPSTREAM_IDPS_FILE) } : {}),
     session: { idleSeconds: env.SESSION_IDLE_MINUTES * 60, maxSeconds: env.SESSION_MAX_HOURS * 3600 },

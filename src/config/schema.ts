@@ -78,6 +78,12 @@ export const environmentSchema = z.object({
   LOGIN_IP_LIMIT_PER_HOUR: positiveInt.default(200),
 
   SERVICE_AGREEMENT_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default('2026-01'),
+  // The site's identity in every citizen page's footer, as government websites must show it.
+  SITE_OPERATOR: z.string().trim().max(100).default(''),
+  SITE_ID_CODE: z.string().trim().max(40).default(''),
+  SITE_ICP_RECORD: z.string().trim().max(60).default(''),
+  SITE_HELPLINE: z.string().trim().regex(/^[0-9 +()-]{3,30}$/).default('12345'),
+  SITE_HOME_URL: z.string().trim().regex(/^(https?:\/\/|\/)/).max(300).optional(),
   ENTERPRISE_ACCOUNT_LOGIN: z.enum(['on', 'off']).default('off'),
 
   UPSTREAM_IDPS_FILE: z.string().min(1).optional(),

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import type { SiteIdentity } from '../config/load.js';
 import { translate, type Locale, type MessageKey } from '../i18n/messages.js';
 
 const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
@@ -24,8 +25,11 @@ export interface PageModel {
 export class PageRenderer {
   private readonly eta: Eta;
 
-  constructor(options: { cache: boolean }) {
+  private readonly site: SiteIdentity;
+
+  constructor(options: { cache: boolean; site: SiteIdentity }) {
     this.eta = new Eta({ views: VIEWS_DIR, cache: options.cache, autoEscape: true, defaultExtension: '.eta' });
+    this.site = options.site;
   }
 
   html(page: string, model: PageModel): string {
@@ -41,6 +45,7 @@ export class PageRenderer {
       t: (key, params) => translate(locale, key, params),
       switchLocaleHref: switchHref(ctx, 'lang', locale === 'en' ? 'zh-CN' : 'en'),
       careMode,
+      site: this.site,
       switchCareHref: switchHref(ctx, 'care', careMode ? '0' : '1'),
       requestId: String(ctx.state.requestId ?? ''),
     };

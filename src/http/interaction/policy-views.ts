@@ -21,11 +21,19 @@ export function isPolicyRefusal(details: Details): boolean {
  */
 export function refusalView(details: Details, locale: Locale, client: string) {
   const { policy_reason: reason, policy_level: level, policy_methods: methods } = details.prompt.details as Record<string, unknown>;
-  const todo = reason === 'assurance_level' ? `policy.todo.assurance_level_${level === 3 ? 3 : 2}` : `policy.todo.${String(reason)}`;
+  const list = Array.isArray(methods) ? methods.map(String) : [];
+  const needsTotp = reason === 'login_method' && (list.includes('otp') || list.includes('mfa'));
+  const todo = reason === 'assurance_level' ? `policy.todo.assurance_level_${level === 3 ? 3 : 2}`
+    : needsTotp ? 'policy.todo.login_method_totp' : `policy.todo.${String(reason)}`;
+  // The one step that gets the person through, where the account centre offers it.
+  const action = needsTotp ? { href: '/account/totp', label: translate(locale, 'policy.action.totp') }
+    : reason === 'entity_type' ? { href: '/account/enterprises', label: translate(locale, 'policy.action.enterprises') }
+    : undefined;
   return {
     reason: String(reason),
     why: translate(locale, `policy.reason.${String(reason)}` as MessageKey, { client, level: Number(level), methods: methodNames(locale, methods) }),
     todo: translate(locale, todo as MessageKey),
+    action,
   };
 }
 

@@ -149,6 +149,7 @@ test.serial('a client only for legal persons refuses the natural person acting f
   const zhang = await signedIn(ZHANG_SAN.idNumber);
   const page = await authorize(server, zhang, enterprisesOnly);
   t.is(errorCode(page.body), 'policy_entity_type');
+  t.regex(page.body, /data-action="\/account\/enterprises"/, 'the page leads to registering an enterprise');
   t.is(redirectParams(await authorize(server, zhang, enterprisesOnly, { prompt: 'none' }), enterprisesOnly)?.get('error'), 'access_denied');
 });
 
@@ -158,6 +159,16 @@ test.serial('a login method the page cannot offer (QR only) is refused with what
   const page = await authorize(server, zhang, qrOnly);
   t.is(errorCode(page.body), 'policy_login_method');
   t.regex(page.body, /扫码登录/);
+  t.notRegex(page.body, /data-action=/, 'nothing in the account centre unlocks a QR-only client');
+});
+
+test.serial('a client that needs two-step verification tells a person without it to turn it on, with the way there', async (t) => {
+  const totpOnly = await registerClient(server, 'totp-only', { login_methods: ['otp'] });
+  const zhang = await signedIn(ZHANG_SAN.idNumber);
+  const page = await authorize(server, zhang, totpOnly);
+  t.is(errorCode(page.body), 'policy_login_method');
+  t.regex(page.body, /先在个人中心开启两步验证/);
+  t.regex(page.body, /<a class="action" href="\/account\/totp"/);
 });
 
 test.serial('a stored policy that no longer parses lets nobody in, and the registry reads it as refusing everyone', async (t) => {
