@@ -152,7 +152,7 @@ export class PhoneRebinding {
       const subject = `rebind:${accountId}`;
       await this.deps.attempts.check(subject);
       const parsed = parseIdNumber(input.idNumber);
-      if (!parsed.ok) throw new AppError('invalid_id_number');
+      if (!parsed.ok) throw new AppError('invalid_id_number', { field: 'id_number' });
       const profile = await this.profile(accountId);
       if (parsed.value !== profile.idNumber || !sameName(input.name, profile.name)) {
         await this.deps.attempts.fail(subject);

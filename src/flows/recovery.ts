@@ -85,7 +85,7 @@ export class Recovery {
   async submitIdentity(at: FlowRef, input: { name: string; idNumber: string; captcha?: Captcha }, meta: RequestMeta): Promise<RecoveryView> {
     return this.step(at, ['identity'], async (flow) => {
       const parsed = parseIdNumber(input.idNumber);
-      if (!parsed.ok) throw new AppError('invalid_id_number');
+      if (!parsed.ok) throw new AppError('invalid_id_number', { field: 'id_number' });
       const name = input.name.trim();
       if (name.length < 1 || name.length > 50) throw new AppError('invalid_input', { field: 'name' });
       const limitKey = this.deps.accounts.idNumberIndex(parsed.value);

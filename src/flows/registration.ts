@@ -99,7 +99,7 @@ export class Registration {
   async submitIdentity(at: FlowRef, input: { name: string; idNumber: string }): Promise<RegistrationView> {
     return this.step(at, ['identity'], async (flow) => {
       const parsed = parseIdNumber(input.idNumber);
-      if (!parsed.ok) throw new AppError('invalid_id_number');
+      if (!parsed.ok) throw new AppError('invalid_id_number', { field: 'id_number' });
       const name = input.name.trim();
       if (name.length < 1 || name.length > 50) throw new AppError('invalid_input', { field: 'name' });
       const person = await this.consult(() => this.registries.population.verifyPerson({ idNumber: parsed.value, name }));

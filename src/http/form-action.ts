@@ -4,11 +4,26 @@ import { AppError } from '../errors.js';
 import type { Locale } from '../i18n/messages.js';
 import { parseInput } from './request-meta.js';
 
-export type PageError = { code: string; message: string };
+export type PageError = { code: string; message: string; field?: string };
 
-/** An error as a form page shows it, in the reader's language. */
+/** An error as a form page shows it, in the reader's language, with the field it is about when there is one. */
 export function describeError(ctx: Context, error: AppError): PageError {
-  return { code: error.code, message: error.messageIn(ctx.state.locale as Locale) };
+  const field = typeof error.details.field === 'string' ? error.details.field : undefined;
+  return { code: error.code, message: error.messageIn(ctx.state.locale as Locale), ...(field ? { field } : {}) };
+}
+
+/** Fields a refused form never echoes back: secrets, one-time codes and tokens. */
+const NEVER_ECHOED = /^(csrf|password|new_password|current_password|confirm|code|captcha_answer|captcha_id|totp|recovery_code|secret|flow_token)$/;
+
+/**
+ * What the person typed, to fill a refused form again so nothing has to be typed twice:
+ * every plain field but secrets and codes, as posted (strings, or lists for repeated boxes).
+ */
+export function typedBack(body: unknown): Record<string, string | string[]> {
+  if (!body || typeof body !== 'object') return {};
+  return Object.fromEntries(Object.entries(body as Record<string, unknown>)
+    .filter(([name, value]) => !NEVER_ECHOED.test(name) && (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))))
+    .map(([name, value]) => [name, typeof value === 'string' ? value.slice(0, 500) : (value as string[]).slice(0, 50)]));
 }
 
 export interface FormGuard<Who> {
@@ -39,7 +54,7 @@ export function formAction<Who, T>(
       await run(ctx, who, parseInput(schema, ctx.request.body));
     } catch (error) {
       if (!(error instanceof AppError) || guard.notOnPage.has(error.code)) throw error;
-      await show(ctx, who, { error: describeError(ctx, error) }, error.status);
+      await show(ctx, who, { error: describeError(ctx, error), typed: typedBack(ctx.request.body) }, error.status);
     }
   };
 }

@@ -3,8 +3,8 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import type { Locale } from '../../i18n/messages.js';
 import { browserBinding, type CsrfTokens } from '../csrf.js';
+import { describeError, typedBack } from '../form-action.js';
 import { parseInput } from '../request-meta.js';
 import { safeReturnTo } from '../return-to.js';
 
@@ -61,18 +61,17 @@ export class FlowPages {
     run: (ctx: Context, input: T) => Promise<Record<string, string> | void>,
   ): Middleware {
     return async (ctx) => {
-      const input = parseInput(schema, ctx.request.body);
-      this.csrf.verify(this.scope(ctx), input.csrf);
+      // The CSRF token before anything about the body, so that a forged post gets 403 whatever it holds.
+      this.csrf.verify(this.scope(ctx), (ctx.request.body as { csrf?: unknown } | undefined)?.csrf);
       try {
-        const note = await run(ctx, input);
+        const note = await run(ctx, parseInput(schema, ctx.request.body));
         const returnTo = safeReturnTo(ctx.query.return_to);
         const query = new URLSearchParams({ ...(returnTo ? { return_to: returnTo } : {}), ...(note ?? {}) });
         ctx.status = 303;
         ctx.redirect(`${this.base}/${ctx.params.flowId}${query.size > 0 ? `?${query}` : ''}`);
       } catch (error) {
         if (!(error instanceof AppError) || FATAL.includes(error.code)) throw error;
-        const locale = ctx.state.locale as Locale;
-        await render(ctx, { error: { code: error.code, message: error.messageIn(locale) } }, error.status);
+        await render(ctx, { error: describeError(ctx, error), typed: typedBack(ctx.request.body) }, error.status);
       }
     };
   }

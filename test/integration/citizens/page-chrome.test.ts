@@ -1,5 +1,5 @@
 import test from 'ava';
-import { HttpBrowser } from '../../helpers/http-browser.js';
+import { HttpBrowser, errorCode, hidden } from '../../helpers/http-browser.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 
 /**
@@ -46,4 +46,26 @@ test('without a site identity configured the footer leaves those lines out and s
   const page = await new HttpBrowser(plain.url).get('/register');
   t.notRegex(page.body, /主办单位|网站标识码/);
   t.regex(page.body, /服务热线：12345/);
+});
+
+test('a refused registration step keeps what was typed (never the secrets) and puts the error beside its field', async (t) => {
+  const browser = new HttpBrowser(server.url);
+  const page = await browser.get('/register');
+  const action = /action="(\/register\/[A-Za-z0-9_-]+\/identity)"/.exec(page.body)?.[1] ?? '';
+  const refused = await browser.post(action, { csrf: hidden(page.body, 'csrf'), name: '王小明', id_number: '12345' });
+  t.is(errorCode(refused.body), 'invalid_id_number');
+  t.regex(refused.body, /<input id="name" name="name"[^>]* value="王小明"/);
+  t.regex(refused.body, /<input id="id_number" name="id_number"[^>]* value="12345" aria-invalid="true" aria-describedby="id_number-error">/);
+  t.regex(refused.body, /<p class="field-error" id="id_number-error" data-field-error="id_number">身份证号码格式或校验位不正确/);
+
+  // A form that fails validation is shown again with the error, not replaced by an error page.
+  const again = await browser.post(action, { csrf: hidden(refused.body, 'csrf'), name: '', id_number: '11010519491231002X' });
+  t.is(again.response.status, 400);
+  t.is(errorCode(again.body), 'invalid_input');
+  t.regex(again.body, /value="11010519491231002X"/);
+  t.regex(again.body, /data-field-error="name">输入内容不正确：姓名</);
+
+  // A forged post is still refused before its body is looked at.
+  const forged = await browser.request(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'csrf=nope&name=x&id_number=1' });
+  t.is(forged.status, 403);
 });
