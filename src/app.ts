@@ -58,6 +58,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
     qrLogins: deps.qrLogins,
     enterpriseLoginOffered: enterpriseLoginOffered(() => deps.providers.current, deps.config.enterpriseAccountLogin),
     federation: federationHooks(deps.federation),
+    appOpenUrl: deps.config.site.appOpenUrl,
   });
   const enterpriseLogin = enterpriseLoginRoutes({
     provider: () => deps.providers.current, pages: deps.pages, csrf: deps.csrf, smsCodes: deps.smsCodes, captchas: deps.captchas,

@@ -37,6 +37,8 @@ export interface SiteIdentity {
   helpline: string;
   /** Where "home" leads from a page that ends a journey: the portal, or the account centre. */
   homeUrl: string;
+  /** The government app's link that opens a QR login on the same phone; unset: not offered. */
+  appOpenUrl?: string;
 }
 
 export interface SmsPolicy {
@@ -264,6 +266,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
     site: {
       operator: env.SITE_OPERATOR, idCode: env.SITE_ID_CODE, icpRecord: env.SITE_ICP_RECORD,
       helpline: env.SITE_HELPLINE, homeUrl: env.SITE_HOME_URL ?? '/account',
+      ...(env.APP_OPEN_URL ? { appOpenUrl: env.APP_OPEN_URL } : {}),
     },
     enterpriseAccountLogin: env.ENTERPRISE_ACCOUNT_LOGIN === 'on',
     ...(env.UPSTREAM_IDPS_FILE ? { upstreamIdpsFile: resolve(env.UPSTREAM_IDPS_FILE) } : {}),

@@ -7,6 +7,7 @@ const FILES: Record<string, string> = {
   'app.css': 'text/css; charset=utf-8',
   'qr-login.js': 'text/javascript; charset=utf-8',
   'logout.js': 'text/javascript; charset=utf-8',
+  'forms.js': 'text/javascript; charset=utf-8',
   'scan-digest.js': 'text/javascript; charset=utf-8',
 };
 

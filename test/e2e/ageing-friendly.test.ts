@@ -104,3 +104,48 @@ test('after a refused form, the language link opens the same page in English ins
   t.is(await page.locator('html').getAttribute('lang'), 'en');
   t.is((await page.locator('h1').textContent())?.trim(), 'Sign in');
 });
+
+test('个人 and 法人 are the first choice on the login page; with enterprise-account login off, 法人 says how a company signs in', async (t) => {
+  const page = await phonePage(t);
+  await toLogin(page);
+  t.is(await page.locator('nav.entity a[aria-current="page"]').getAttribute('data-entity'), 'natural');
+  t.false(await page.locator('#legal-help').isVisible());
+  await page.locator('nav.entity a[data-entity="legal"]').click();
+  t.true(await page.locator('#legal-help').isVisible());
+  t.regex(await page.locator('#legal-help').textContent() ?? '', /个人账号登录，登录后选择要代表的企业/);
+});
+
+test('a phone is not offered the QR tab it cannot use; a desktop is', async (t) => {
+  const phone = await phonePage(t);
+  await toLogin(phone);
+  t.false(await phone.locator('nav.tabs a[data-tab="qr"]').isVisible());
+  const desktop = await openBrowser();
+  t.teardown(() => desktop.close());
+  const wide = desktop.context.pages()[0] ?? await desktop.context.newPage();
+  await toLogin(wide);
+  t.true(await wide.locator('nav.tabs a[data-tab="qr"]').isVisible());
+});
+
+test('after a code is sent its button counts down; a password can be shown to check it', async (t) => {
+  const plain = await startServer();
+  t.teardown(() => plain.close());
+  const page = await phonePage(t);
+  const url = new URL('/auth', plain.url);
+  const { challenge } = pkce();
+  for (const [key, value] of Object.entries({ ...APP, response_type: 'code', scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', state: 'st' })) url.searchParams.set(key, value);
+  await page.goto(url.href);
+  const password = page.locator('#password');
+  await password.fill('Secret-typed-1');
+  await page.locator('button.reveal').click();
+  t.is(await password.getAttribute('type'), 'text');
+  t.is(await page.locator('button.reveal').getAttribute('aria-pressed'), 'true');
+  await page.locator('button.reveal').click();
+  t.is(await password.getAttribute('type'), 'password');
+
+  await page.locator('nav.tabs a', { hasText: '短信' }).click();
+  await page.fill('#sms-phone', '13800138000');
+  await page.locator('form.send-code button[type="submit"]').click();
+  const send = page.locator('form.send-code button[type="submit"]');
+  t.true(await send.isDisabled());
+  t.regex(await send.textContent() ?? '', /^\d{1,2} 秒后可重新获取$/);
+});

@@ -20,6 +20,8 @@ export interface QrLoginPageTools {
   renderLogin(ctx: Context, details: Details, extra?: Record<string, unknown>, status?: number): Promise<void>;
   onPage(ctx: Context, page: (error?: PageError, status?: number) => Promise<void>, work: () => Promise<void>): Promise<void>;
   complete(ctx: Context, details: Details, pending: PendingLogin): Promise<void>;
+  /** The government app's link that takes the payload, for a phone that cannot scan its own screen. */
+  appOpenUrl?: string;
 }
 
 const completeForm = z.object({ csrf: z.string(), qr: z.string().max(64) });
@@ -31,6 +33,10 @@ const statusParams = z.object({ uid: z.string(), id: z.string().max(64) });
  * status, and a form (sent by the script once the app confirms, or by hand) completes the
  * login with amr `qr`.
  */
+function appLink(base: string, payload: string): string {
+  return `${base}${base.includes('?') ? '&' : '?'}qr=${encodeURIComponent(payload)}`;
+}
+
 export function mountQrLogin(router: Router, form: Middleware, tools: QrLoginPageTools): void {
   async function view(ctx: Context, details: Details, keep?: string) {
     const still = keep ? await tools.qrLogins.status(details.uid, keep).catch(() => 'expired' as const) : 'expired';
@@ -42,6 +48,8 @@ export function mountQrLogin(router: Router, form: Middleware, tools: QrLoginPag
       image: await QRCode.toDataURL(issued.payload, { errorCorrectionLevel: 'M', margin: 2, width: 240 }),
       minutes: Math.round(QR_TTL_SECONDS / 60),
       statusUrl: `/interaction/${details.uid}/qr/${issued.id}/status`,
+      // The same one-time payload the picture shows, handed to the app on this phone instead of scanned.
+      appLink: tools.appOpenUrl ? appLink(tools.appOpenUrl, issued.payload) : undefined,
     };
   }
 

@@ -37,6 +37,8 @@ export interface InteractionDependencies {
   enterpriseLoginOffered?: (clientId: string) => Promise<boolean>;
   /** Login through upstream identity providers (federation.ts), when configured. */
   federation?: FederationHooks;
+  /** The government app's link that takes a QR login's payload, offered on phones; unset: not offered. */
+  appOpenUrl?: string;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -226,7 +228,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     await finish(ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' });
   });
 
-  mountQrLogin(router, form, { qrLogins: deps.qrLogins, csrf: deps.csrf, load, clientName, renderLogin, onPage, complete });
+  mountQrLogin(router, form, { qrLogins: deps.qrLogins, csrf: deps.csrf, load, clientName, renderLogin, onPage, complete, appOpenUrl: deps.appOpenUrl });
 
   return router;
 }

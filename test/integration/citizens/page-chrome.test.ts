@@ -1,5 +1,6 @@
 import test from 'ava';
 import { HttpBrowser, errorCode, hidden } from '../../helpers/http-browser.js';
+import { APP, beginAuthorization } from '../../helpers/oidc.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 
 /**
@@ -11,7 +12,7 @@ import { startServer, type TestServer } from '../../helpers/server.js';
 let server: TestServer;
 test.before(async () => {
   server = await startServer({
-    SITE_OPERATOR: '某某省人民政府办公厅', SITE_ID_CODE: '3500000001', SITE_ICP_RECORD: '闽ICP备00000000号', SITE_HELPLINE: '12345', SITE_HOME_URL: 'https://portal.example.gov.cn/',
+    SITE_OPERATOR: '某某省人民政府办公厅', SITE_ID_CODE: '3500000001', SITE_ICP_RECORD: '闽ICP备00000000号', SITE_HELPLINE: '12345', SITE_HOME_URL: 'https://portal.example.gov.cn/', APP_OPEN_URL: 'https://app.example.gov.cn/open',
   });
 });
 test.after.always(async () => { await server?.close(); });
@@ -68,4 +69,19 @@ test('a refused registration step keeps what was typed (never the secrets) and p
   // A forged post is still refused before its body is looked at.
   const forged = await browser.request(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'csrf=nope&name=x&id_number=1' });
   t.is(forged.status, 403);
+});
+
+test('the QR page hands its one-time payload to the government app on a phone when the app\'s link is configured', async (t) => {
+  const { browser, uid } = await beginAuthorization(server.url, APP);
+  const qr = await browser.get(`/interaction/${uid}/qr`);
+  const link = /<a class="button" href="([^"]+)" data-app-open>/.exec(qr.body)?.[1]?.replaceAll('&amp;', '&');
+  t.truthy(link);
+  const url = new URL(link!);
+  t.is(`${url.origin}${url.pathname}`, 'https://app.example.gov.cn/open');
+  t.regex(url.searchParams.get('qr') ?? '', /\S{16,}/);
+
+  const plain = await startServer();
+  t.teardown(() => plain.close());
+  const other = await beginAuthorization(plain.url, APP);
+  t.notRegex((await other.browser.get(`/interaction/${other.uid}/qr`)).body, /data-app-open/);
 });
