@@ -13,7 +13,10 @@ export function describeError(ctx: Context, error: AppError): PageError {
 }
 
 /** Fields a refused form never echoes back: secrets, one-time codes and tokens. */
-const NEVER_ECHOED = /^(csrf|password|new_password|current_password|confirm|code|captcha_answer|captcha_id|totp|recovery_code|secret|flow_token)$/;
+const NEVER_ECHOED = /^(csrf|password|new_password|current_password|code|sms_code|captcha_answer|captcha_id|totp|recovery_code|secret|flow_token)$/;
+
+/** `confirm` is a password's confirmation on some forms and a ticked box (`yes`) on others: only the box comes back. */
+const echoed = (name: string, value: unknown) => !NEVER_ECHOED.test(name) && (name !== 'confirm' || value === 'yes');
 
 /**
  * What the person typed, to fill a refused form again so nothing has to be typed twice:
@@ -22,7 +25,7 @@ const NEVER_ECHOED = /^(csrf|password|new_password|current_password|confirm|code
 export function typedBack(body: unknown): Record<string, string | string[]> {
   if (!body || typeof body !== 'object') return {};
   return Object.fromEntries(Object.entries(body as Record<string, unknown>)
-    .filter(([name, value]) => !NEVER_ECHOED.test(name) && (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))))
+    .filter(([name, value]) => echoed(name, value) && (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))))
     .map(([name, value]) => [name, typeof value === 'string' ? value.slice(0, 500) : (value as string[]).slice(0, 50)]));
 }
 

@@ -19,7 +19,7 @@ for (const input of document.querySelectorAll('input[type="password"][data-text-
 // 2. After a code was sent, its button counts down the seconds until another may be sent
 //    (the server refuses earlier sends anyway; this only saves a refused try).
 for (const form of document.querySelectorAll('form.send-code[data-wait]')) {
-  const button = form.querySelector('button[type="submit"]');
+  const button = form.querySelector('button[data-send-code]') ?? form.querySelector('button[type="submit"]');
   let left = Number(form.dataset.wait);
   if (!button || !(left > 0)) continue;
   const label = button.textContent;

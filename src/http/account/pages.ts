@@ -5,6 +5,7 @@ import { AppError } from '../../errors.js';
 import type { OwnerOperation } from '../../identity/owner-codes.js';
 import type { Locale } from '../../i18n/messages.js';
 import { captchaImage } from '../captcha-image.js';
+import { typedBack } from '../form-action.js';
 import { noStore } from '../middleware/security-headers.js';
 import { requestMeta } from '../request-meta.js';
 import { clientIdsOf, describeEventDetails } from './event-details.js';
@@ -62,11 +63,15 @@ export function accountPages(deps: AccountCentreDependencies, form: Middleware):
     }, status);
   };
 
-  /** Sends a code to the bound phone for one operation, then back to its page. */
-  function sendCode(operation: OwnerOperation, show: ShowPage, back: string) {
-    return kit.action(accountSchemas.captchaOnly, show, async (ctx, who, input) => {
+  /**
+   * Sends a code to the bound phone for one operation and shows its page again with what
+   * the person had already typed on the same form (the 获取验证码 button posts the whole
+   * form here), so that asking for the code never costs them their input.
+   */
+  function sendCode(operation: OwnerOperation, show: ShowPage) {
+    return kit.action(accountSchemas.captchaOnly.passthrough(), show, async (ctx, who, input) => {
       await deps.ownerCodes.send(who.accountId, operation, who.key, { ip: ctx.ip, captcha: captchaOf(input) });
-      kit.redirect(ctx, `${back}?sent=1`);
+      await show(ctx, who, { codeSent: true, typed: typedBack(ctx.request.body) });
     });
   }
 
@@ -119,7 +124,7 @@ export function accountPages(deps: AccountCentreDependencies, form: Middleware):
 
   router.get('/profile', kit.view((ctx, who) => showProfile(ctx, who)));
 
-  router.post('/profile/code', form, sendCode('profile', showProfile, '/account/profile'));
+  router.post('/profile/code', form, sendCode('profile', showProfile));
 
   router.post('/profile', form, kit.action(accountSchemas.address, showProfile, async (ctx, who, input) => {
     await deps.addressChange.change(who.accountId, { address: input.address, code: input.code }, who.key, requestMeta(ctx));
@@ -135,7 +140,7 @@ export function accountPages(deps: AccountCentreDependencies, form: Middleware):
 
   router.get('/deregister', kit.view((ctx, who) => showDeregister(ctx, who)));
 
-  router.post('/deregister/code', form, sendCode('deregister', showDeregister, '/account/deregister'));
+  router.post('/deregister/code', form, sendCode('deregister', showDeregister));
 
   router.post('/deregister', form, kit.action(deregisterForm, showDeregister, async (ctx, who, input) => {
     await deps.deregistration.deregister(who.accountId, { code: input.code }, who.key, requestMeta(ctx));

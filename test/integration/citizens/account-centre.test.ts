@@ -193,8 +193,11 @@ test.serial('the address changes only with the right SMS code for this operation
   const otherOperation = await postForm(centre.browser, page.body, '/account/profile', { address, code: deregCode });
   t.is(errorCode(otherOperation.body), 'code_invalid');
 
-  const sent = await postForm(centre.browser, page.body, '/account/profile/code');
+  // 获取验证码 posts the whole form: what was typed comes back with the notice.
+  const sent = await postForm(centre.browser, page.body, '/account/profile/code', { address: '正在输入的新地址' });
   t.regex(sent.body, /139\*{4}\d{4}/);
+  t.regex(sent.body, /<input id="address" name="address"[^>]* value="正在输入的新地址">/);
+  t.is(await addressOf(), undefined, 'asking for a code changes nothing');
   const code = await latestCode(server, person.phone, 'verify');
   t.not(code, deregCode);
   const wrong = await postForm(centre.browser, page.body, '/account/profile', { address, code: otherCode(code) });
