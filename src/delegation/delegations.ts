@@ -234,11 +234,13 @@ export class Delegations {
   async approve(actorId: string, requestId: string, input: { parentId?: string; scope?: ScopeEntry[]; validFrom?: Date; validUntil?: Date; mayRedelegate?: boolean }, meta: RequestMeta): Promise<GrantRow> {
     return this.refused(actorId, 'approve', undefined, meta, async () => {
       const now = this.now();
+      // The catalogue is read before the transaction: nothing inside it may wait on another connection.
+      const narrowed = input.scope ? await this.checkScope(input.scope) : undefined;
       return this.db.transaction().execute(async (trx) => {
         const request = await this.pendingRequest(trx, requestId);
         const authority = await this.authority(trx, request.enterprise_id, actorId, input.parentId, now);
         // Narrowing only: what the approver gives stays within what was asked for.
-        const scope = input.scope ? await this.checkScope(input.scope) : request.scope;
+        const scope = narrowed ?? request.scope;
         const validFrom = input.validFrom ?? new Date(request.valid_from);
         const validUntil = input.validUntil ?? new Date(request.valid_until);
         checkWithin(scope, validFrom, validUntil, { root: false, scope: request.scope, validFrom: new Date(request.valid_from), validUntil: new Date(request.valid_until) }, now);

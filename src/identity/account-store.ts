@@ -24,6 +24,11 @@ export const accountStore = {
     return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
   },
 
+  /** The row locked for the rest of the transaction, so that a decision on it cannot race another. */
+  byIdForUpdate(trx: Executor, id: string): Promise<AccountRow | undefined> {
+    return trx.selectFrom('accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  },
+
   byIdNumberIndex(db: Executor, index: string): Promise<AccountRow | undefined> {
     return db.selectFrom('accounts').selectAll().where('id_number_idx', '=', index).executeTakeFirst();
   },

@@ -61,6 +61,15 @@ export class Accounts {
     return accountStore.byId(this.db, id);
   }
 
+  /**
+   * The row inside a caller's transaction, locked until it ends. A read through the pool
+   * inside a transaction would see a state the transaction may be about to contradict, and
+   * on the embedded database, which has one connection, it would wait for ever.
+   */
+  rowForUpdate(id: string, trx: Transaction<Database>): Promise<AccountRow | undefined> {
+    return accountStore.byIdForUpdate(trx, id);
+  }
+
   byIdNumber(idNumber: string): Promise<AccountRow | undefined> {
     return accountStore.byIdNumberIndex(this.db, this.idNumberIndex(idNumber));
   }

@@ -195,7 +195,7 @@ export class CitizenDesk {
 
   /** The approved unban, inside the deciding transaction; the SMS goes once it has committed. */
   private async unban(accountId: string, approvalId: string, decider: StaffActor, trx: Transaction<Database>, meta: RequestMeta) {
-    const row = await this.accounts.row(accountId);
+    const row = await this.accounts.rowForUpdate(accountId, trx);
     if (!row || row.status !== 'banned') throw new AppError('account_not_banned');
     await this.accounts.update(row.id, { status: 'active' }, trx);
     await this.audit.append({ actor: { kind: 'staff', id: decider.id }, action: 'account.unban', target: { kind: 'account', id: row.id }, result: 'success', details: { approval: approvalId }, meta }, trx);
