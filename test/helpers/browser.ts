@@ -1,7 +1,5 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 /** Debian's Chromium (DESIGN.md section 7); CHROMIUM_PATH may point elsewhere. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -27,42 +25,62 @@ export interface BrowserOptions {
   isMobile?: boolean;
 }
 
+let shared: Promise<Browser> | undefined;
+let openContexts = 0;
+
 /**
- * A headless Chromium on a fresh, throw-away profile: one per test, so cookies (the
- * interaction cookies, the language choice) never leak between tests running in parallel.
- * A missing browser is a failure with instructions, never a silent skip.
+ * One headless Chromium per test process, started on first use: starting a browser costs
+ * seconds of CPU, a context milliseconds. A missing or broken browser is a failure with
+ * instructions, never a silent skip.
  */
-export async function openBrowser(options: BrowserOptions = {}): Promise<TestBrowser> {
+function sharedBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
+    return Promise.reject(new Error(
       `Chromium was not found at ${CHROMIUM_PATH}. The end-to-end browser tests need Debian's Chromium: `
       + 'run `apt-get install -y chromium` (as root), or set CHROMIUM_PATH to a Chromium binary.',
-    );
+    ));
   }
-  const userDataDir = mkdtempSync(join(tmpdir(), 'civic-idp-chromium-'));
-  let context: BrowserContext;
-  try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: options.viewport ?? { width: 1280, height: 800 },
-      ...(options.deviceScaleFactor ? { deviceScaleFactor: options.deviceScaleFactor } : {}),
-      ...(options.isMobile ? { isMobile: true, hasTouch: true } : {}),
-    });
-  } catch (error) {
-    rmSync(userDataDir, { recursive: true, force: true });
+  shared ??= chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS }).catch((error: Error) => {
+    shared = undefined;
     throw new Error(
-      `Chromium at ${CHROMIUM_PATH} could not be started (${(error as Error).message.split('\n')[0]}). `
+      `Chromium at ${CHROMIUM_PATH} could not be started (${error.message.split('\n')[0]}). `
       + 'Reinstall it with `apt-get install -y chromium`, or set CHROMIUM_PATH to a working Chromium binary.',
       { cause: error },
     );
+  });
+  return shared;
+}
+
+/**
+ * A fresh browser context (its own cookies, storage and cache, like a new profile) in the
+ * process's Chromium: one per test, so cookies (the interaction cookies, the language
+ * choice) never leak between tests running in parallel.
+ */
+export async function openBrowser(options: BrowserOptions = {}): Promise<TestBrowser> {
+  openContexts += 1;
+  let browser: Browser;
+  try {
+    browser = await sharedBrowser();
+  } catch (error) {
+    openContexts -= 1;
+    throw error;
   }
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    ...(options.deviceScaleFactor ? { deviceScaleFactor: options.deviceScaleFactor } : {}),
+    ...(options.isMobile ? { isMobile: true, hasTouch: true } : {}),
+  });
   return {
     context,
     async close() {
       await context.close().catch(() => {});
-      rmSync(userDataDir, { recursive: true, force: true });
+      // The last context closes the browser, so the test process can exit when its tests are done.
+      openContexts -= 1;
+      if (openContexts === 0 && shared) {
+        const closing = shared;
+        shared = undefined;
+        await (await closing).close().catch(() => {});
+      }
     },
   };
 }
