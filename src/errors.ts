@@ -58,6 +58,8 @@ export type ErrorCode =
   | 'qr_denied'
   | 'qr_scope_missing'
   | 'qr_client_not_allowed'
+  | 'account_scope_missing'
+  | 'account_client_not_allowed'
   | 'invalid_uscc'
   | 'assurance_too_low'
   | 'enterprise_not_in_registry'
@@ -171,6 +173,8 @@ const STATUS: Record<ErrorCode, number> = {
   qr_denied: 400,
   qr_scope_missing: 403,
   qr_client_not_allowed: 403,
+  account_scope_missing: 403,
+  account_client_not_allowed: 403,
   invalid_uscc: 400,
   assurance_too_low: 403,
   enterprise_not_in_registry: 400,

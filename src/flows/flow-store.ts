@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FieldCipher } from '../crypto/field-cipher.js';
 import { AppError } from '../errors.js';
 import type { Cache } from '../store/cache.js';
@@ -18,9 +18,44 @@ export interface Flow<State extends string, Data> {
   state: State;
   expiresAt: number;
   data: Data;
+  /**
+   * SHA-256 of the secret its starter holds (see FlowRef.holder). A flow id alone is not a
+   * key: it appears in URLs, in browser history and in whatever a person copies and sends.
+   */
+  holderDigest?: string;
 }
 
+/**
+ * Which flow, on which channel, and the proof of being the one who started it: the
+ * browser's binding cookie for pages, the flow token handed out at the start for the API.
+ * Flows started by a signed-in person or a staff member are bound to them instead (their
+ * steps check the owner), and carry no holder secret.
+ */
+export interface FlowRef {
+  id: string;
+  channel: FlowChannel;
+  holder?: string;
+}
+
+/** Who starts an anonymous flow: a browser (bound to its binding cookie) or an API client (given a flow token). */
+export type FlowStarter = { channel: 'browser'; bind: { holder: string } } | { channel: 'api'; bind: 'new' };
+
+/** A newly started flow, with the holder secret it was bound to (shown to its starter once). */
+export type StartedFlow<State extends string, Data> = Flow<State, Data> & { holder?: string };
+
 const LOCK_SECONDS = 30;
+
+function holderDigest(secret: string): string {
+  return createHash('sha256').update(`flow-holder\0${secret}`).digest('base64url');
+}
+
+function holds(flow: Flow<string, unknown>, presented: string | undefined): boolean {
+  if (!flow.holderDigest) return true;
+  if (!presented) return false;
+  const expected = Buffer.from(flow.holderDigest);
+  const actual = Buffer.from(holderDigest(presented));
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
 
 /** Flows carry personal data (ID numbers, names, phones): they are stored encrypted. */
 export class FlowStore {
@@ -34,7 +69,14 @@ export class FlowStore {
     await this.cache.set(this.key(flow.type, flow.id), this.cipher.encrypt(JSON.stringify(flow), `flow:${flow.type}:${flow.id}`), ttlSeconds);
   }
 
-  async create<State extends string, Data>(type: FlowType, channel: FlowChannel, state: State, data: Data, ttlSeconds: number): Promise<Flow<State, Data>> {
+  /**
+   * Starts a flow. `bind` ties it to its starter: a browser passes its binding cookie's
+   * value; 'new' makes a fresh secret, returned once as `holder` (the API's flow token).
+   */
+  async create<State extends string, Data>(
+    type: FlowType, channel: FlowChannel, state: State, data: Data, ttlSeconds: number, bind?: { holder: string } | 'new',
+  ): Promise<StartedFlow<State, Data>> {
+    const holder = bind === 'new' ? randomBytes(24).toString('base64url') : bind?.holder;
     const flow: Flow<State, Data> = {
       id: randomBytes(18).toString('base64url'),
       type,
@@ -42,17 +84,23 @@ export class FlowStore {
       state,
       expiresAt: Math.floor(Date.now() / 1000) + ttlSeconds,
       data,
+      ...(holder ? { holderDigest: holderDigest(holder) } : {}),
     };
     await this.put(flow, ttlSeconds);
-    return flow;
+    return holder ? { ...flow, holder } : flow;
   }
 
-  /** A flow continues only on the channel it began on: browser flows need their CSRF token, API flows have none. */
-  async get<State extends string, Data>(type: FlowType, id: string, channel: FlowChannel): Promise<Flow<State, Data>> {
+  /**
+   * A flow continues only on the channel it began on (browser flows need their CSRF token,
+   * API flows have none) and only for its holder. Anything else is the answer an unknown
+   * flow gets, so a stranger learns nothing from an id they found.
+   */
+  async get<State extends string, Data>(type: FlowType, at: FlowRef): Promise<Flow<State, Data>> {
+    const { id } = at;
     const raw = /^[A-Za-z0-9_-]{16,64}$/.test(id) ? await this.cache.get(this.key(type, id)) : null;
     if (!raw) throw new AppError('flow_expired');
     const flow = JSON.parse(this.cipher.decrypt(raw, `flow:${type}:${id}`)) as Flow<State, Data>;
-    if (flow.channel !== channel) throw new AppError('flow_expired');
+    if (flow.channel !== at.channel || !holds(flow, at.holder)) throw new AppError('flow_expired');
     return flow;
   }
 
@@ -63,15 +111,16 @@ export class FlowStore {
    */
   async step<State extends string, Data, Result>(
     type: FlowType,
-    id: string,
-    channel: FlowChannel,
+    at: FlowRef,
     allowed: readonly State[],
     run: (flow: Flow<State, Data>) => Promise<{ flow?: Flow<State, Data>; result: Result }>,
   ): Promise<Result> {
-    const lock = `${this.key(type, id)}:lock`;
+    // Checked before the lock too, so that a stranger's request cannot hold the holder's step off.
+    await this.get<State, Data>(type, at);
+    const lock = `${this.key(type, at.id)}:lock`;
     if (!await this.cache.setIfAbsent(lock, '1', LOCK_SECONDS)) throw new AppError('flow_busy');
     try {
-      const flow = await this.get<State, Data>(type, id, channel);
+      const flow = await this.get<State, Data>(type, at);
       if (!allowed.includes(flow.state)) throw new AppError('flow_step_invalid');
       const outcome = await run(flow);
       const remaining = flow.expiresAt - Math.floor(Date.now() / 1000);

@@ -13,10 +13,9 @@ import { noticeMessage, type SmsGateway, type SmsMessage } from '../ports/sms/in
 import type { FactorKind } from '../store/schema.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import { verifyDocumentFactor, type DocumentFactorInput } from './factor-checks.js';
-import type { Flow, FlowChannel, FlowStore } from './flow-store.js';
+import type { Flow, FlowChannel, FlowRef, FlowStore } from './flow-store.js';
 import { sameName } from '../identity/person-name.js';
 import { REQUIRED_FACTORS } from './registration.js';
-import type { FlowRef } from './registration.js';
 
 /** `old_phone`: the old phone still receives texts. `identity`: it is lost, the person proves who they are again. */
 export type RebindPath = 'old_phone' | 'identity';
@@ -111,13 +110,13 @@ export class PhoneRebinding {
   }
 
   async get(at: FlowRef, accountId: string): Promise<RebindView> {
-    const flow = await this.deps.flows.get<RebindState, RebindData>('rebind', at.id, at.channel);
+    const flow = await this.deps.flows.get<RebindState, RebindData>('rebind', at);
     if (flow.data.accountId !== accountId) throw new AppError('flow_expired');
     return this.view(flow);
   }
 
   private step<T>(at: FlowRef, accountId: string, allowed: RebindState[], run: (flow: RebindFlow) => Promise<{ flow?: RebindFlow; result: T }>) {
-    return this.deps.flows.step<RebindState, RebindData, T>('rebind', at.id, at.channel, allowed, async (flow) => {
+    return this.deps.flows.step<RebindState, RebindData, T>('rebind', at, allowed, async (flow) => {
       if (flow.data.accountId !== accountId) throw new AppError('flow_expired');
       return run(flow);
     });

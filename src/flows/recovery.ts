@@ -10,9 +10,8 @@ import { noticeMessage, type SmsGateway } from '../ports/sms/index.js';
 import type { Cache } from '../store/cache.js';
 import type { LoginThrottle } from '../verification/login-throttle.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
-import type { Flow, FlowChannel, FlowStore } from './flow-store.js';
+import type { Flow, FlowChannel, FlowRef, FlowStarter, FlowStore, StartedFlow } from './flow-store.js';
 import { sameName } from '../identity/person-name.js';
-import type { FlowRef } from './registration.js';
 
 export type RecoveryState = 'identity' | 'code_sent' | 'password' | 'complete';
 
@@ -31,6 +30,8 @@ type RecoveryFlow = Flow<RecoveryState, RecoveryData>;
 /** Deliberately nothing about the account: the view is the same whether or not anything matched. */
 export interface RecoveryView {
   flow_id: string;
+  /** API only, in the answer that starts the flow: send it as X-Flow-Token with every later call. */
+  flow_token?: string;
   channel: FlowChannel;
   state: RecoveryState;
   expires_at: number;
@@ -66,20 +67,24 @@ const FLOW_TTL_SECONDS = 15 * 60;
 export class Recovery {
   constructor(private readonly deps: RecoveryDependencies) {}
 
-  view(flow: RecoveryFlow): RecoveryView {
-    return { flow_id: flow.id, channel: flow.channel, state: flow.state, expires_at: flow.expiresAt };
+  view(flow: RecoveryFlow | StartedFlow<RecoveryState, RecoveryData>): RecoveryView {
+    return {
+      flow_id: flow.id,
+      ...('holder' in flow && flow.channel === 'api' ? { flow_token: flow.holder } : {}),
+      channel: flow.channel, state: flow.state, expires_at: flow.expiresAt,
+    };
   }
 
-  async start(channel: FlowChannel): Promise<RecoveryView> {
-    return this.view(await this.deps.flows.create<RecoveryState, RecoveryData>('recovery', channel, 'identity', {}, FLOW_TTL_SECONDS));
+  async start(starter: FlowStarter): Promise<RecoveryView> {
+    return this.view(await this.deps.flows.create<RecoveryState, RecoveryData>('recovery', starter.channel, 'identity', {}, FLOW_TTL_SECONDS, starter.bind));
   }
 
-  async get(flowId: string, channel: FlowChannel): Promise<RecoveryView> {
-    return this.view(await this.deps.flows.get<RecoveryState, RecoveryData>('recovery', flowId, channel));
+  async get(at: FlowRef): Promise<RecoveryView> {
+    return this.view(await this.deps.flows.get<RecoveryState, RecoveryData>('recovery', at));
   }
 
   private step<T>(at: FlowRef, allowed: RecoveryState[], run: (flow: RecoveryFlow) => Promise<{ flow?: RecoveryFlow; result: T }>) {
-    return this.deps.flows.step<RecoveryState, RecoveryData, T>('recovery', at.id, at.channel, allowed, run);
+    return this.deps.flows.step<RecoveryState, RecoveryData, T>('recovery', at, allowed, run);
   }
 
   async submitIdentity(at: FlowRef, input: { name: string; idNumber: string; captcha?: Captcha }, meta: RequestMeta): Promise<RecoveryView> {

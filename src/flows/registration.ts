@@ -10,7 +10,7 @@ import type { Registries } from '../ports/registries/index.js';
 import type { FactorKind } from '../store/schema.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import { consultRegistry, verifyDocumentFactor, type DocumentFactorKind } from './factor-checks.js';
-import type { Flow, FlowChannel, FlowStore } from './flow-store.js';
+import type { Flow, FlowChannel, FlowRef, FlowStarter, FlowStore, StartedFlow } from './flow-store.js';
 
 export type RegistrationState = 'identity' | 'factors' | 'complete';
 
@@ -24,16 +24,14 @@ interface RegistrationData {
 
 type RegistrationFlow = Flow<RegistrationState, RegistrationData>;
 
-/** Which flow, and the channel the caller is on. */
-export interface FlowRef {
-  id: string;
-  channel: FlowChannel;
-}
+export type { FlowRef };
 
 export type { DocumentFactorKind };
 
 export interface RegistrationView {
   flow_id: string;
+  /** API only, in the answer that starts the flow: send it as X-Flow-Token with every later call. */
+  flow_token?: string;
   channel: FlowChannel;
   state: RegistrationState;
   expires_at: number;
@@ -64,10 +62,11 @@ export class Registration {
     private readonly agreementVersion: string,
   ) {}
 
-  view(flow: RegistrationFlow): RegistrationView {
+  view(flow: RegistrationFlow | StartedFlow<RegistrationState, RegistrationData>): RegistrationView {
     const { data } = flow;
     return {
       flow_id: flow.id,
+      ...('holder' in flow && flow.channel === 'api' ? { flow_token: flow.holder } : {}),
       channel: flow.channel,
       state: flow.state,
       expires_at: flow.expiresAt,
@@ -80,12 +79,12 @@ export class Registration {
     };
   }
 
-  async start(channel: FlowChannel): Promise<RegistrationView> {
-    return this.view(await this.flows.create<RegistrationState, RegistrationData>('registration', channel, 'identity', { factors: [] }, FLOW_TTL_SECONDS));
+  async start(starter: FlowStarter): Promise<RegistrationView> {
+    return this.view(await this.flows.create<RegistrationState, RegistrationData>('registration', starter.channel, 'identity', { factors: [] }, FLOW_TTL_SECONDS, starter.bind));
   }
 
-  async get(flowId: string, channel: FlowChannel): Promise<RegistrationView> {
-    return this.view(await this.flows.get<RegistrationState, RegistrationData>('registration', flowId, channel));
+  async get(at: FlowRef): Promise<RegistrationView> {
+    return this.view(await this.flows.get<RegistrationState, RegistrationData>('registration', at));
   }
 
   private consult<T>(call: () => Promise<T>): Promise<T> {
@@ -93,7 +92,7 @@ export class Registration {
   }
 
   private step<T>(at: FlowRef, allowed: RegistrationState[], run: (flow: RegistrationFlow) => Promise<{ flow?: RegistrationFlow; result: T }>) {
-    return this.flows.step<RegistrationState, RegistrationData, T>('registration', at.id, at.channel, allowed, run);
+    return this.flows.step<RegistrationState, RegistrationData, T>('registration', at, allowed, run);
   }
 
   async submitIdentity(at: FlowRef, input: { name: string; idNumber: string }): Promise<RegistrationView> {

@@ -396,6 +396,8 @@ export const en: Catalogue = {
   'errors.qr_denied': 'This QR code sign-in was refused on the phone.',
   'errors.qr_scope_missing': 'This access token may not confirm QR code sign-ins (the qr_login scope is needed).',
   'errors.qr_client_not_allowed': 'This application cannot confirm QR code sign-ins. Please use the provincial services app.',
+  'errors.account_scope_missing': 'This access token may not manage the account (the account scope is needed).',
+  'errors.account_client_not_allowed': 'This application cannot manage your account. Please use the provincial services app or the account centre.',
   'errors.invalid_uscc': 'The unified social credit code is not valid (format or check character). Please check it and try again.',
   'errors.assurance_too_low': 'This needs a real-name account of level {level} or higher. Please raise your account level first.',
   'errors.enterprise_not_in_registry': 'The register has no entry for this unified social credit code.',

@@ -395,6 +395,8 @@ export const zhCN = {
   'errors.qr_denied': '此次扫码登录已在手机上被拒绝。',
   'errors.qr_scope_missing': '此访问令牌没有扫码登录权限（需要 qr_login 授权范围）。',
   'errors.qr_client_not_allowed': '该应用不能确认扫码登录，请使用省政务服务 App。',
+  'errors.account_scope_missing': '此访问令牌不能管理账号（需要 account 授权范围）。',
+  'errors.account_client_not_allowed': '该应用不能管理您的账号，请使用省政务服务 App 或个人中心。',
   'errors.invalid_uscc': '统一社会信用代码格式或校验位不正确，请核对后重新输入。',
   'errors.assurance_too_low': '办理此业务需要 {level} 级及以上实名账号，请先提升实名等级。',
   'errors.enterprise_not_in_registry': '登记机关的名录中查不到该统一社会信用代码。',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { KeyedDigest } from '../crypto/digest.js';
 import type { Cache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
+import { DEFAULT_CLIENT_SCOPE } from './configuration/claims.js';
 import { accessPolicySchema, REFUSE_EVERYONE, storedPolicy, type AccessPolicy } from './access-policy.js';
 
 const CLIENT_SECRET_PURPOSE = 'client-secret';
@@ -131,6 +132,7 @@ export class ClientRegistry {
       .executeTakeFirst();
     if (!row) return undefined;
     return {
+      scope: DEFAULT_CLIENT_SCOPE,
       ...row.metadata,
       client_id: clientId,
       ...(row.secret_digest ? { client_secret: row.secret_digest } : {}),

@@ -112,7 +112,7 @@ export class CounterEnterpriseRegistration {
 
   /** The pending registration, for the agent who started it. */
   async get(actor: StaffActor, flowId: string): Promise<CounterEnterpriseView> {
-    const flow = await this.flows.get<FlowState, FlowData>('counter-enterprise', flowId, 'browser');
+    const flow = await this.flows.get<FlowState, FlowData>('counter-enterprise', { id: flowId, channel: 'browser' });
     if (flow.data.staffId !== actor.id) throw new AppError('flow_expired');
     return { mode: 'power_of_attorney', state: flow.state, uscc: flow.data.uscc, name: flow.data.name, flow_id: flow.id, ...(flow.data.enterpriseId ? { enterprise_id: flow.data.enterpriseId } : {}) };
   }
@@ -120,7 +120,7 @@ export class CounterEnterpriseRegistration {
   /** The code the representative's phone received, read out to the agent: the registration completes. */
   async confirm(actor: StaffActor, flowId: string, code: string, meta: RequestMeta): Promise<CounterEnterpriseView> {
     await authorize(this.audit, actor, ['agent'], ACTION, meta);
-    return this.flows.step<FlowState, FlowData, CounterEnterpriseView>('counter-enterprise', flowId, 'browser', ['code_sent'], async (flow) => {
+    return this.flows.step<FlowState, FlowData, CounterEnterpriseView>('counter-enterprise', { id: flowId, channel: 'browser' }, ['code_sent'], async (flow) => {
       const { representative, powerOfAttorney } = flow.data;
       if (!representative || !powerOfAttorney || flow.data.staffId !== actor.id) throw new AppError('flow_expired');
       const enterpriseId = await this.audited(actor, meta, flow.data.uscc, async () => {

@@ -59,13 +59,13 @@ export class CounterPhoneChange {
   }
 
   async get(actor: StaffActor, flowId: string): Promise<PhoneChangeView> {
-    const flow = await this.flows.get<PhoneChangeState, PhoneChangeData>('counter-phone', flowId, 'browser');
+    const flow = await this.flows.get<PhoneChangeState, PhoneChangeData>('counter-phone', { id: flowId, channel: 'browser' });
     if (flow.data.staffId !== actor.id) throw new AppError('flow_expired');
     return this.view(flow);
   }
 
   async confirm(actor: StaffActor, flowId: string, code: string, meta: RequestMeta): Promise<PhoneChangeView> {
-    return this.flows.step<PhoneChangeState, PhoneChangeData, PhoneChangeView>('counter-phone', flowId, 'browser', ['code_sent'], async (flow) => {
+    return this.flows.step<PhoneChangeState, PhoneChangeData, PhoneChangeView>('counter-phone', { id: flowId, channel: 'browser' }, ['code_sent'], async (flow) => {
       if (flow.data.staffId !== actor.id) throw new AppError('flow_expired');
       const { accountId, phone } = flow.data;
       const row = await this.accounts.row(accountId);

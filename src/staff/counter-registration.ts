@@ -91,7 +91,7 @@ export class CounterRegistration {
   }
 
   async get(actor: StaffActor, flowId: string): Promise<CounterRegistrationView> {
-    const flow = await this.flows.get<CounterState, CounterData>('counter', flowId, 'browser');
+    const flow = await this.flows.get<CounterState, CounterData>('counter', { id: flowId, channel: 'browser' });
     if (flow.data.staffId !== actor.id) throw new AppError('flow_expired');
     return this.view(flow);
   }
@@ -99,7 +99,7 @@ export class CounterRegistration {
   /** The code the applicant read from their phone; creates the account and returns the hand-over sheet. */
   async confirm(actor: StaffActor, flowId: string, code: string, meta: RequestMeta): Promise<CounterRegistrationDone> {
     await authorize(this.audit, actor, ['agent'], 'account.register.counter', meta);
-    return this.flows.step<CounterState, CounterData, CounterRegistrationDone>('counter', flowId, 'browser', ['code_sent'], async (flow) => {
+    return this.flows.step<CounterState, CounterData, CounterRegistrationDone>('counter', { id: flowId, channel: 'browser' }, ['code_sent'], async (flow) => {
       const identity = flow.data.identity;
       // Another agent's pending registration is not this agent's to finish.
       if (!identity || flow.data.staffId !== actor.id) throw new AppError('flow_expired');

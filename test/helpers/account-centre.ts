@@ -76,17 +76,17 @@ export async function accountLogin(server: TestServer, identifier: string, passw
 }
 
 /**
- * An access token (scope openid) for the app, by password login. With `offline`, the
+ * An access token (scopes openid and account) for the app, by password login. With `offline`, the
  * tokens (offline_access) outlive the SSO session, so only revoking their grant ends them.
  */
 export async function appToken(server: TestServer, identifier: string, password: string, options: { offline?: boolean } = {}) {
   if (!options.offline) {
     // The account centre is the person's own: a representative is not asked whom they act for.
-    const login = await passwordLogin(server.url, APP, identifier, password, { entity_type: 'natural' });
+    const login = await passwordLogin(server.url, APP, identifier, password, { entity_type: 'natural', scope: 'openid account' });
     if (login.tokens.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.tokens.body)}`);
     return { accessToken: login.tokens.body.access_token!, refreshToken: login.tokens.body.refresh_token!, browser: login.auth.browser };
   }
-  const auth = await beginAuthorization(server.url, APP, { scope: 'openid offline_access', prompt: 'consent', entity_type: 'natural' });
+  const auth = await beginAuthorization(server.url, APP, { scope: 'openid offline_access account', prompt: 'consent', entity_type: 'natural' });
   const done = await throughConsent(auth.browser, await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier, password }));
   const tokens = await exchangeCode(server.url, APP, codeFrom(done.url, auth.state), auth.verifier);
   if (tokens.status !== 200 || !tokens.body.scope?.includes('offline_access')) throw new Error(`offline login failed: ${JSON.stringify(tokens.body)}`);

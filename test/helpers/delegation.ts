@@ -49,7 +49,7 @@ export async function citizen(server: TestServer, person: Person = makePerson())
 }
 
 export async function apiToken(server: TestServer, identifier: string): Promise<string> {
-  const auth = await beginAuthorization(server.url, APP, { scope: 'openid', entity_type: 'natural' });
+  const auth = await beginAuthorization(server.url, APP, { scope: 'openid account', entity_type: 'natural' });
   const done = await throughConsent(auth.browser, await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier, password: PASSWORD }));
   const tokens = await exchangeCode(server.url, APP, codeFrom(done.url, auth.state), auth.verifier);
   if (tokens.status !== 200) throw new Error(`login failed: ${JSON.stringify(tokens.body)}`);

@@ -26,9 +26,9 @@ export async function appLogin(base: string, identifier: string, password: strin
   return tokens.body.access_token!;
 }
 
-/** The portal's token with the qr_login scope: a valid token, of a client not registered for QR login. */
+/** The portal's token: valid, of a client not registered for QR login (it cannot even ask for the qr_login scope). */
 export function portalLogin(base: string, identifier: string, password: string): Promise<string> {
-  return appLogin(base, identifier, password, 'openid qr_login', PORTAL);
+  return appLogin(base, identifier, password, 'openid', PORTAL);
 }
 
 /** One of the app's two QR calls, with its bearer token (or none). */

@@ -47,7 +47,7 @@ export async function wechatGrant(server: TestServer, code: string | undefined, 
 
 /** The one-time binding: a normal login of the mini-program (its web-view), then the ticket with that login's token. */
 export async function bindWithTicket(server: TestServer, ticket: string, identifier: string, password: string, client: { client_id: string; redirect_uri: string } = MINIPROGRAM): Promise<TokenAnswer> {
-  const login = await passwordLogin(server.url, client, identifier, password);
+  const login = await passwordLogin(server.url, client, identifier, password, { scope: 'openid profile account' });
   if (login.tokens.status !== 200) throw new Error(`web-view login failed: ${JSON.stringify(login.tokens.body)}`);
   return accountWechat(server, login.tokens.body.access_token!, 'POST', '', { binding_ticket: ticket });
 }

@@ -3,7 +3,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { AppError } from '../../errors.js';
 import { noStore } from '../middleware/security-headers.js';
 import { parseInput, requestMeta } from '../request-meta.js';
-import { bearerPrincipal, type AccountPrincipal } from './principal.js';
+import { ACCOUNT_API, bearerPrincipal, type AccountPrincipal } from './principal.js';
 import type { AccountCentreDependencies } from './routes.js';
 import { accountSchemas, captchaOf } from './schemas.js';
 import { totpSetupView } from './totp-pages.js';
@@ -17,10 +17,10 @@ export function principalOf(ctx: Context): AccountPrincipal {
   return (ctx.state as AccountApiState).principal;
 }
 
-/** Every account API route: a valid bearer token first, no-store always. */
+/** Every account API route: a valid bearer token with the `account` scope first, no-store always. */
 export function bearerGuard(deps: Pick<AccountCentreDependencies, 'providers' | 'accounts'>): Middleware {
   return async (ctx: Context, next: Next) => {
-    (ctx.state as AccountApiState).principal = await bearerPrincipal(deps.providers.current, deps.accounts, ctx);
+    (ctx.state as AccountApiState).principal = await bearerPrincipal(deps.providers.current, deps.accounts, ctx, ACCOUNT_API);
     await next();
   };
 }

@@ -1,8 +1,9 @@
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
-import { AppError } from '../../errors.js';
+import { AppError, type ErrorCode } from '../../errors.js';
 import type { Accounts } from '../../identity/accounts.js';
 import type { KeepSignedIn } from '../../oidc/account-sessions.js';
+import { ACCOUNT_SCOPE } from '../../oidc/configuration/claims.js';
 
 /** Who is using the account centre, and with what. */
 export interface AccountPrincipal {
@@ -49,12 +50,31 @@ export async function sessionPrincipal(provider: Provider, accounts: Accounts, c
 
 const BEARER = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)$/i;
 
+/** What a JSON API asks of a bearer token beyond being valid: its scope, and the codes it refuses with. */
+export interface BearerRequirement {
+  scope: string;
+  /** The token carries the scope, but its client is not (or no longer) registered for it. */
+  clientRefused: ErrorCode;
+  /** The client may have it, but this token was not issued with it. */
+  scopeMissing: ErrorCode;
+}
+
+/** The citizen's own account APIs: the first-party `account` scope. */
+export const ACCOUNT_API: BearerRequirement = {
+  scope: ACCOUNT_SCOPE, clientRefused: 'account_client_not_allowed', scopeMissing: 'account_scope_missing',
+};
+
 /**
- * An opaque access token our provider issued, to any of our clients, with scope openid,
- * still valid, whose grant still exists and whose account is active. Anything else is a
- * 401 with the same answer, so a caller learns nothing about a token it does not hold.
+ * An opaque access token our provider issued for our own APIs (not for a resource server:
+ * no audience), with scopes openid and the one the API needs, still valid, whose grant
+ * still exists, whose client is still registered for that scope and whose account is
+ * active. A token issued to a department's service never opens these APIs, whatever it
+ * carries: the scope is granted only to clients that list it (oidc/configuration/claims.ts)
+ * and checked again here, so a client's registration withdrawn later counts at once.
+ * An invalid token is a 401 with the same answer whatever is wrong with it, so a caller
+ * learns nothing about a token it does not hold; a valid one for the wrong API is a 403.
  */
-export async function bearerPrincipal(provider: Provider, accounts: Accounts, ctx: Context): Promise<AccountPrincipal> {
+export async function bearerPrincipal(provider: Provider, accounts: Accounts, ctx: Context, needs: BearerRequirement): Promise<AccountPrincipal> {
   const refuse = () => {
     ctx.set('WWW-Authenticate', 'Bearer realm="account"');
     return new AppError('unauthenticated');
@@ -62,22 +82,31 @@ export async function bearerPrincipal(provider: Provider, accounts: Accounts, ct
   const value = BEARER.exec(ctx.get('authorization'))?.[1];
   if (!value) throw refuse();
   const token = await provider.AccessToken.find(value);
-  if (!token || token.isExpired || !token.accountId || !token.grantId) throw refuse();
+  if (!token || token.isExpired || !token.accountId || !token.grantId || !token.clientId) throw refuse();
+  // A token with an audience was issued for a resource server's API, not for ours.
+  if (token.aud !== undefined) throw refuse();
   const scopes = String(token.scope ?? '').split(' ').filter(Boolean);
   if (!scopes.includes('openid')) throw refuse();
   if (!await provider.Grant.find(token.grantId)) throw refuse();
   // As /me does: a token without offline_access lives only as long as the session it was issued in.
   if (token.expiresWithSession) {
     const session = token.sessionUid ? await provider.Session.findByUid(token.sessionUid) : undefined;
-    if (!session || session.accountId !== token.accountId || session.grantIdFor(token.clientId!) !== token.grantId) throw refuse();
+    if (!session || session.accountId !== token.accountId || session.grantIdFor(token.clientId) !== token.grantId) throw refuse();
   }
   if (!await active(accounts, token.accountId)) throw refuse();
+  const client = await provider.Client.find(token.clientId);
+  if (!client) throw refuse();
+  if (!client.scope?.split(' ').includes(needs.scope)) throw new AppError(needs.clientRefused);
+  if (!scopes.includes(needs.scope)) {
+    ctx.set('WWW-Authenticate', `Bearer realm="account", error="insufficient_scope", scope="${needs.scope}"`);
+    throw new AppError(needs.scopeMissing);
+  }
   return {
     accountId: token.accountId,
     key: `grant:${token.grantId}`,
     keep: { grantIds: [token.grantId], ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}) },
     ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}),
-    token: { clientId: token.clientId!, scopes },
-    ...(token.clientId ? { clientId: token.clientId } : {}),
+    token: { clientId: token.clientId, scopes },
+    clientId: token.clientId,
   };
 }

@@ -10,6 +10,7 @@ import type { PageRenderer } from '../render.js';
 import { requestMeta } from '../request-meta.js';
 import { describeError, formAction } from '../form-action.js';
 import { chinaTime } from '../account/page-kit.js';
+import { routeLabel } from '../middleware/request-context.js';
 
 /** The console session cookie: HttpOnly, signed, SameSite=Strict, gone with the browser. */
 export const STAFF_COOKIE = 'civic_staff';
@@ -60,7 +61,7 @@ export function consoleKit(deps: ConsoleDependencies) {
     try {
       deps.csrf.verify(scope(who), presented);
     } catch (error) {
-      await deps.audit.append({ actor: { kind: 'staff', id: who.id }, action: 'staff.csrf', result: 'denied', details: { method: ctx.method, path: ctx.path }, meta: requestMeta(ctx) });
+      await deps.audit.append({ actor: { kind: 'staff', id: who.id }, action: 'staff.csrf', result: 'denied', details: { method: ctx.method, route: routeLabel(ctx.path, ctx._matchedRoute ? String(ctx._matchedRoute) : undefined) }, meta: requestMeta(ctx) });
       throw error;
     }
   }

@@ -64,7 +64,7 @@ export function openApiDocument(issuer: string, operations: ApiOperation[]): Rec
     components: {
       schemas: { Error: errorSchema },
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'an access token issued by this provider' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'an opaque access token this provider issued with the `account` scope (qr_login for /api/v1/qr-login) to a client registered for it: the app, the mini-program or the account centre; a department\'s token is refused (401 if invalid, 403 account_client_not_allowed or account_scope_missing)' },
         staffSession: { type: 'apiKey', in: 'cookie', name: 'civic_staff', description: 'the staff console session, from POST /api/v1/admin/login then /api/v1/admin/login/totp' },
         staffCsrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: 'the console session\'s CSRF token, from GET /api/v1/admin/session; required on every write' },
       },

@@ -13,7 +13,7 @@ const account = '/api/v1/account';
 const rebind = `${account}/phone-rebinding/:flowId`;
 
 const recoveryOperations: ApiOperation[] = [
-  { method: 'post', path: '/api/v1/recovery', tag: 'recovery', summary: 'Start a password recovery flow', returns: 'the flow', status: 201 },
+  { method: 'post', path: '/api/v1/recovery', tag: 'recovery', summary: 'Start a password recovery flow', returns: 'the flow, with its flow_token: send it as X-Flow-Token on every later call of the flow', status: 201 },
   { method: 'get', path: recovery, tag: 'recovery', summary: 'The flow as it stands', returns: 'the flow' },
   { method: 'post', path: `${recovery}/identity`, tag: 'recovery', summary: 'ID number and name; if they match an account, a code goes to its bound phone (the answer is the same either way)', body: recoverySchemas.identity, returns: 'the flow (state code_sent)' },
   { method: 'post', path: `${recovery}/code/resend`, tag: 'recovery', summary: 'Send the code again', body: recoverySchemas.resend, returns: 'the flow' },

@@ -3,14 +3,15 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import { z } from 'zod';
-import { AppError } from '../../errors.js';
 import type { QrApprover, QrLogins } from '../../flows/qr-login.js';
 import type { Accounts } from '../../identity/accounts.js';
 import { QR_LOGIN_SCOPE } from '../../oidc/configuration/claims.js';
-import { bearerPrincipal } from '../account/principal.js';
+import { bearerPrincipal, type BearerRequirement } from '../account/principal.js';
 import { noStore } from '../middleware/security-headers.js';
 import { parseInput, requestMeta } from '../request-meta.js';
 import type { ApiOperation } from './openapi.js';
+
+const QR_APPROVER: BearerRequirement = { scope: QR_LOGIN_SCOPE, clientRefused: 'qr_client_not_allowed', scopeMissing: 'qr_scope_missing' };
 
 export const qrLoginSchemas = {
   scan: z.object({ qr: z.string().min(1).max(200) }),
@@ -44,15 +45,8 @@ export interface QrLoginApiDependencies {
  * to a client registered with the qr_login scope, and carrying that scope.
  */
 async function approver(deps: QrLoginApiDependencies, ctx: Context): Promise<QrApprover> {
-  const who = await bearerPrincipal(deps.provider(), deps.accounts, ctx);
-  const token = who.token!;
-  const client = await deps.provider().Client.find(token.clientId);
-  if (!client?.scope?.split(' ').includes(QR_LOGIN_SCOPE)) throw new AppError('qr_client_not_allowed');
-  if (!token.scopes.includes(QR_LOGIN_SCOPE)) {
-    ctx.set('WWW-Authenticate', `Bearer realm="account", error="insufficient_scope", scope="${QR_LOGIN_SCOPE}"`);
-    throw new AppError('qr_scope_missing');
-  }
-  return { accountId: who.accountId, clientId: token.clientId };
+  const who = await bearerPrincipal(deps.provider(), deps.accounts, ctx, QR_APPROVER);
+  return { accountId: who.accountId, clientId: who.token!.clientId };
 }
 
 /**

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { Recovery } from '../../flows/recovery.js';
 import { parseInput, requestMeta } from '../request-meta.js';
+import { API_FLOW_STARTER, apiFlowRef } from './flow-ref.js';
 
 export const recoverySchemas = {
   identity: z.object({
@@ -17,43 +18,42 @@ export const recoverySchemas = {
 };
 
 /**
- * Password recovery as JSON, for the app and the mini-program. Like registration, the
- * flow id is the capability; the answers never say whether the identity matched.
+ * Password recovery as JSON, for the app and the mini-program. Like registration, the flow
+ * is bound to its flow token (X-Flow-Token); the answers never say whether the identity matched.
  */
 export function recoveryApi(recovery: Recovery): Router {
   const router = new Router({ prefix: '/api/v1/recovery' });
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
-  const flow = (id: string) => ({ id, channel: 'api' as const });
 
   router.post('/', async (ctx) => {
     ctx.status = 201;
-    ctx.body = await recovery.start('api');
+    ctx.body = await recovery.start(API_FLOW_STARTER);
   });
 
   router.get('/:flowId', async (ctx) => {
-    ctx.body = await recovery.get(ctx.params.flowId!, 'api');
+    ctx.body = await recovery.get(apiFlowRef(ctx));
   });
 
   router.post('/:flowId/identity', json, async (ctx) => {
     const input = parseInput(recoverySchemas.identity, ctx.request.body);
-    ctx.body = await recovery.submitIdentity(flow(ctx.params.flowId!), {
+    ctx.body = await recovery.submitIdentity(apiFlowRef(ctx), {
       name: input.name, idNumber: input.id_number, captcha: { id: input.captcha_id, answer: input.captcha_answer },
     }, requestMeta(ctx));
   });
 
   router.post('/:flowId/code/resend', json, async (ctx) => {
     const input = parseInput(recoverySchemas.resend, ctx.request.body);
-    ctx.body = await recovery.resendCode(flow(ctx.params.flowId!), { captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
+    ctx.body = await recovery.resendCode(apiFlowRef(ctx), { captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
   });
 
   router.post('/:flowId/code', json, async (ctx) => {
     const input = parseInput(recoverySchemas.code, ctx.request.body);
-    ctx.body = await recovery.verifyCode(flow(ctx.params.flowId!), { code: input.code });
+    ctx.body = await recovery.verifyCode(apiFlowRef(ctx), { code: input.code });
   });
 
   router.post('/:flowId/password', json, async (ctx) => {
     const input = parseInput(recoverySchemas.password, ctx.request.body);
-    ctx.body = await recovery.setPassword(flow(ctx.params.flowId!), { password: input.password }, requestMeta(ctx));
+    ctx.body = await recovery.setPassword(apiFlowRef(ctx), { password: input.password }, requestMeta(ctx));
   });
 
   return router;

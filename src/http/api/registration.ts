@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { Registration } from '../../flows/registration.js';
 import { parseInput, requestMeta } from '../request-meta.js';
+import { API_FLOW_STARTER, apiFlowRef } from './flow-ref.js';
 import type { ApiOperation } from './openapi.js';
 
 export const documentFactorKinds = ['social_security_card', 'bank_card', 'housing_fund', 'driving_licence'] as const;
@@ -19,7 +20,7 @@ const tag = 'registration';
 const flow = '/api/v1/registration/:flowId';
 
 export const registrationOperations: ApiOperation[] = [
-  { method: 'post', path: '/api/v1/registration', tag, summary: 'Start a registration flow', returns: 'the flow (state identity)', status: 201 },
+  { method: 'post', path: '/api/v1/registration', tag, summary: 'Start a registration flow', returns: 'the flow (state identity), with its flow_token: send it as X-Flow-Token on every later call of the flow', status: 201 },
   { method: 'get', path: flow, tag, summary: 'The flow as it stands (masked data)', returns: 'the flow' },
   { method: 'post', path: `${flow}/identity`, tag, summary: 'Name and citizen ID, checked against the population registry', body: registrationSchemas.identity, returns: 'the flow (state factors)' },
   { method: 'post', path: `${flow}/phone/code`, tag, summary: 'Send an SMS code to the phone to bind (a captcha may be required)', body: registrationSchemas.phoneCode, returns: '{ ttl_seconds }' },
@@ -29,47 +30,45 @@ export const registrationOperations: ApiOperation[] = [
 ];
 
 /**
- * The registration flow as JSON, for the app and the mini-program. The flow id is the
- * capability: whoever holds it continues the flow; it is random, short-lived and never
- * put in a URL a browser would share.
+ * The registration flow as JSON, for the app and the mini-program. The flow is bound to
+ * the flow token handed out when it starts (X-Flow-Token): its id alone continues nothing.
  */
 export function registrationApi(registration: Registration): Router {
   const router = new Router({ prefix: '/api/v1/registration' });
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
-  const flow = (id: string) => ({ id, channel: 'api' as const });
 
   router.post('/', async (ctx) => {
     ctx.status = 201;
-    ctx.body = await registration.start('api');
+    ctx.body = await registration.start(API_FLOW_STARTER);
   });
 
   router.get('/:flowId', async (ctx) => {
-    ctx.body = await registration.get(ctx.params.flowId!, 'api');
+    ctx.body = await registration.get(apiFlowRef(ctx));
   });
 
   router.post('/:flowId/identity', json, async (ctx) => {
     const input = parseInput(registrationSchemas.identity, ctx.request.body);
-    ctx.body = await registration.submitIdentity(flow(ctx.params.flowId!), { name: input.name, idNumber: input.id_number });
+    ctx.body = await registration.submitIdentity(apiFlowRef(ctx), { name: input.name, idNumber: input.id_number });
   });
 
   router.post('/:flowId/phone/code', json, async (ctx) => {
     const input = parseInput(registrationSchemas.phoneCode, ctx.request.body);
-    ctx.body = await registration.sendPhoneCode(flow(ctx.params.flowId!), { phone: input.phone, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
+    ctx.body = await registration.sendPhoneCode(apiFlowRef(ctx), { phone: input.phone, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
   });
 
   router.post('/:flowId/phone/verify', json, async (ctx) => {
     const input = parseInput(registrationSchemas.phoneVerify, ctx.request.body);
-    ctx.body = await registration.verifyPhone(flow(ctx.params.flowId!), { code: input.code });
+    ctx.body = await registration.verifyPhone(apiFlowRef(ctx), { code: input.code });
   });
 
   router.post('/:flowId/factors', json, async (ctx) => {
     const input = parseInput(registrationSchemas.factor, ctx.request.body);
-    ctx.body = await registration.verifyFactor(flow(ctx.params.flowId!), { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone });
+    ctx.body = await registration.verifyFactor(apiFlowRef(ctx), { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone });
   });
 
   router.post('/:flowId/complete', json, async (ctx) => {
     const input = parseInput(registrationSchemas.complete, ctx.request.body);
-    ctx.body = await registration.complete(flow(ctx.params.flowId!), { password: input.password, acceptAgreement: input.accept_agreement }, requestMeta(ctx));
+    ctx.body = await registration.complete(apiFlowRef(ctx), { password: input.password, acceptAgreement: input.accept_agreement }, requestMeta(ctx));
   });
 
   return router;

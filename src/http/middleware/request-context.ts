@@ -18,7 +18,11 @@ export function routeLabel(path: string, matched: string | undefined): string {
   return known.find((route) => path === route || path.startsWith(`${route}/`)) ?? 'other';
 }
 
-/** Request id, a child logger, one access-log line per request (path only: queries carry codes), metrics. */
+/**
+ * Request id, a child logger, one access-log line per request, metrics. The line names the
+ * route, never the path or query: paths carry flow ids, interaction uids and handles, which
+ * are keys to someone's step in progress, and queries carry codes.
+ */
 export function requestContext(logger: Logger, metrics: Metrics): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
@@ -41,7 +45,7 @@ export function requestContext(logger: Logger, metrics: Metrics): Middleware {
       const route = routeLabel(ctx.path, ctx._matchedRoute ? String(ctx._matchedRoute) : undefined);
       metrics.requests.inc({ route, method: ctx.method, status: `${Math.floor(ctx.status / 100)}xx` });
       metrics.latency.observe({ route, method: ctx.method }, seconds);
-      if (logger.isLevelEnabled('info')) ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
+      if (logger.isLevelEnabled('info')) ctx.state.log.info({ method: ctx.method, route, status: ctx.status, ms: Math.round(seconds * 1000) }, 'request');
     }
   };
 }

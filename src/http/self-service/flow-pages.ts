@@ -3,6 +3,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
+import type { FlowRef, FlowStarter } from '../../flows/flow-store.js';
 import { browserBinding, type CsrfTokens } from '../csrf.js';
 import { describeError, typedBack } from '../form-action.js';
 import { parseInput } from '../request-meta.js';
@@ -24,8 +25,9 @@ export class FlowPages {
 
   constructor(private readonly base: string, private readonly kind: string, private readonly csrf: CsrfTokens) {}
 
-  flowRef(ctx: Context) {
-    return { id: ctx.params.flowId!, channel: 'browser' as const };
+  /** The flow this page names, with the binding cookie of the browser asking. */
+  flowRef(ctx: Context): FlowRef {
+    return { id: ctx.params.flowId ?? '', channel: 'browser', holder: browserBinding(ctx) };
   }
 
   private scope(ctx: Context) {
@@ -43,11 +45,13 @@ export class FlowPages {
     };
   }
 
-  /** GET {base}: starts a flow and redirects to its page, keeping return_to. */
-  start(router: Router, begin: () => Promise<{ flow_id: string }>): void {
+  /**
+   * GET {base}: starts a flow bound to this browser and redirects to its page, keeping
+   * return_to. The flow id in the URL is then useless in any other browser.
+   */
+  start(router: Router, begin: (starter: FlowStarter) => Promise<{ flow_id: string }>): void {
     router.get('/', async (ctx) => {
-      const view = await begin();
-      browserBinding(ctx);
+      const view = await begin({ channel: 'browser', bind: { holder: browserBinding(ctx) } });
       const returnTo = safeReturnTo(ctx.query.return_to);
       ctx.status = 303;
       ctx.redirect(`${this.base}/${view.flow_id}${returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : ''}`);

@@ -35,7 +35,7 @@ export function recoveryPages(deps: RecoveryPageDependencies): Router {
   const kit = new FlowPages('/recovery', 'recovery', deps.csrf);
 
   async function render(ctx: Context, extra: Record<string, unknown> = {}, status = 200) {
-    const view = await deps.recovery.get(ctx.params.flowId!, 'browser');
+    const view = await deps.recovery.get(kit.flowRef(ctx));
     const sending = view.state === 'identity' || view.state === 'code_sent';
     deps.pages.render(ctx, 'recovery', ctx.state.locale as Locale, {
       view,
@@ -46,7 +46,7 @@ export function recoveryPages(deps: RecoveryPageDependencies): Router {
   }
 
   router.use(noStore);
-  kit.start(router, () => deps.recovery.start('browser'));
+  kit.start(router, (starter) => deps.recovery.start(starter));
 
   router.get('/:flowId', async (ctx) => {
     await render(ctx, { resent: ctx.query.sent === '1' });

@@ -37,7 +37,7 @@ export function registrationPages(deps: RegistrationPageDependencies): Router {
   const kit = new FlowPages('/register', 'registration', deps.csrf);
 
   async function render(ctx: Context, extra: Record<string, unknown> = {}, status = 200) {
-    const view = await deps.registration.get(ctx.params.flowId!, 'browser');
+    const view = await deps.registration.get(kit.flowRef(ctx));
     deps.pages.render(ctx, 'register', ctx.state.locale as Locale, {
       view,
       ...kit.common(ctx, view.flow_id),
@@ -49,7 +49,7 @@ export function registrationPages(deps: RegistrationPageDependencies): Router {
   }
 
   router.use(noStore);
-  kit.start(router, () => deps.registration.start('browser'));
+  kit.start(router, (starter) => deps.registration.start(starter));
 
   router.get('/:flowId', async (ctx) => {
     await render(ctx, { codeSent: ctx.query.sent === '1' });

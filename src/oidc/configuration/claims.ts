@@ -20,6 +20,23 @@ export const claims: NonNullable<Configuration['claims']> = {
  */
 export const QR_LOGIN_SCOPE = 'qr_login';
 
-export const scopes = ['openid', 'offline_access', 'profile', 'phone', 'realname', 'id_number', QR_LOGIN_SCOPE];
+/**
+ * Opens the person's own account through the JSON APIs (/api/v1/account, enterprises,
+ * delegations, re-binding, WeChat bindings). It releases no claims; like qr_login it is
+ * granted only to a client that lists it in its registered `scope` (the province's app,
+ * mini-program or account centre), never to a department's service.
+ */
+export const ACCOUNT_SCOPE = 'account';
+
+/** Scopes a client gets only by listing them in its registered `scope`. */
+export const FIRST_PARTY_SCOPES: readonly string[] = [ACCOUNT_SCOPE, QR_LOGIN_SCOPE];
+
+export const scopes = ['openid', 'offline_access', 'profile', 'phone', 'realname', 'id_number', ACCOUNT_SCOPE, QR_LOGIN_SCOPE];
+
+/**
+ * The `scope` of a client registered without one: every scope but the first-party ones, so
+ * that oidc-provider itself refuses a department's request for them (invalid_scope).
+ */
+export const DEFAULT_CLIENT_SCOPE = scopes.filter((scope) => !FIRST_PARTY_SCOPES.includes(scope)).join(' ');
 
 export const ACR_VALUES = ['urn:civic-idp:loa:2', 'urn:civic-idp:loa:3'] as const;

@@ -69,11 +69,11 @@ test.serial('without a valid bearer token every call is 401 unauthenticated', as
 
 test.serial('an access token without the openid scope is refused', async (t) => {
   const { refreshToken } = await seeded();
-  // A refresh may ask for less: this access token carries `phone` only.
-  const narrowed = await fetch(`${server.url}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: APP.client_id, scope: 'phone' }) });
+  // A refresh may ask for less: this access token carries `account` only.
+  const narrowed = await fetch(`${server.url}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: APP.client_id, scope: 'account' }) });
   const body = await narrowed.json() as Record<string, string>;
   t.is(narrowed.status, 200, JSON.stringify(body));
-  t.is(body.scope, 'phone');
+  t.is(body.scope, 'account');
   const answer = await api(body.access_token, 'GET', '/');
   t.is(answer.status, 401);
   t.is(answer.body.error, 'unauthenticated');

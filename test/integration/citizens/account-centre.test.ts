@@ -430,11 +430,14 @@ test.serial('deregistration: after the SMS code everything is revoked, personal 
   t.is(errorCode((await accountLogin(server, LIN_JIANHUA.phone, PASSWORD)).body), 'login_failed');
 
   // The same person registers again, with the same ID number and phone.
+  let flowToken = '';
   const api = async (path: string, body?: unknown) => {
-    const response = await fetch(`${server.url}/api/v1/registration${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    const response = await fetch(`${server.url}/api/v1/registration${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-flow-token': flowToken }, body: JSON.stringify(body ?? {}) });
     return { status: response.status, body: await response.json() as Record<string, any> };
   };
-  const flow = (await api('/')).body.flow_id as string;
+  const started = (await api('/')).body;
+  const flow = started.flow_id as string;
+  flowToken = started.flow_token as string;
   t.is((await api(`/${flow}/identity`, { name: LIN_JIANHUA.name, id_number: LIN_JIANHUA.idNumber })).status, 200);
   t.is((await api(`/${flow}/factors`, { kind: 'bank_card', number: '6228480402564890018', reserved_phone: '13799887766' })).status, 200);
   t.is((await api(`/${flow}/factors`, { kind: 'driving_licence', number: '350100456789' })).status, 200);

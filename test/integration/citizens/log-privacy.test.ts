@@ -6,18 +6,21 @@ import { startServer } from '../../helpers/server.js';
 
 const BANK_CARD = '6222020200112233445';
 
-test('no personal datum, password or code appears in the logs of registration and login', async (t) => {
+test('no personal datum, password, code, flow id or interaction uid appears in the logs of registration and login', async (t) => {
   const lines: string[] = [];
   const server = await startServer({ LOG_LEVEL: 'trace', SMS_LIMIT_PER_MINUTE: '10' }, { logSink: { write: (line) => { lines.push(line); } } });
   try {
     const outbox = server.deps.config.sms.kind === 'outbox' ? server.deps.config.sms.file : '';
+    let flowToken = '';
     const api = async (path: string, body?: unknown) => {
       const response = await fetch(`${server.url}/api/v1/registration${path}`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-flow-token': flowToken }, body: body === undefined ? undefined : JSON.stringify(body),
       });
       return await response.json() as Record<string, unknown>;
     };
-    const flow = (await api('/')).flow_id as string;
+    const started = await api('/');
+    const flow = started.flow_id as string;
+    flowToken = started.flow_token as string;
     await api(`/${flow}/identity`, { name: ZHANG_SAN.name, id_number: ZHANG_SAN.idNumber });
     await api(`/${flow}/phone/code`, { phone: ZHANG_SAN.phone });
     const registrationCode = await latestOutboxCode(outbox, ZHANG_SAN.phone, 'register');
@@ -38,7 +41,8 @@ test('no personal datum, password or code appears in the logs of registration an
 
     const log = lines.join('');
     t.true(lines.length > 10, 'the flows were logged');
-    const secrets = [ZHANG_SAN.idNumber, ZHANG_SAN.idNumber.toLowerCase(), ZHANG_SAN.phone, ZHANG_SAN.name, BANK_CARD, PASSWORD, 'Wrong-Password-1', registrationCode!, loginCode!, tokens.body.access_token!, tokens.body.id_token!];
+    // Flow ids, flow tokens and interaction uids are keys to a step in progress: never logged either.
+    const secrets = [flow, flowToken, wrong.uid, sms.uid, ZHANG_SAN.idNumber, ZHANG_SAN.idNumber.toLowerCase(), ZHANG_SAN.phone, ZHANG_SAN.name, BANK_CARD, PASSWORD, 'Wrong-Password-1', registrationCode!, loginCode!, tokens.body.access_token!, tokens.body.id_token!];
     t.true(secrets.every((secret) => typeof secret === "string" && secret.length > 0), JSON.stringify(secrets.map((s) => typeof s)));
     for (const secret of secrets) t.false(log.includes(secret), `the log contains ${secret.slice(0, 4)}…`);
   } finally {

@@ -40,22 +40,23 @@ function person(): Person {
   return { idNumber: first17 + idNumberCheckCharacter(first17), name: NAMES[n % NAMES.length]!, phone: `139${String(70_000_000 + n).padStart(8, '0')}` };
 }
 
-function call(target: TestServer, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
-  return jsonApi(target, '/api/v1/recovery')(method, path, body);
+function call(target: TestServer, method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer> {
+  return jsonApi(target, '/api/v1/recovery')(method, path, body, headers);
 }
 
 function flowOn(target: TestServer) {
   return async () => {
     const started = await call(target, 'POST', '/');
     const id = started.body.flow_id as string;
+    const holder = { 'x-flow-token': started.body.flow_token as string };
     return {
       id,
       started,
-      get: () => call(target, 'GET', `/${id}`),
-      identity: (name: string, idNumber: string, captcha: Record<string, string> = {}) => call(target, 'POST', `/${id}/identity`, { name, id_number: idNumber, ...captcha }),
-      resend: () => call(target, 'POST', `/${id}/code/resend`, {}),
-      code: (code: string) => call(target, 'POST', `/${id}/code`, { code }),
-      password: (password: string) => call(target, 'POST', `/${id}/password`, { password }),
+      get: () => call(target, 'GET', `/${id}`, undefined, holder),
+      identity: (name: string, idNumber: string, captcha: Record<string, string> = {}) => call(target, 'POST', `/${id}/identity`, { name, id_number: idNumber, ...captcha }, holder),
+      resend: () => call(target, 'POST', `/${id}/code/resend`, {}, holder),
+      code: (code: string) => call(target, 'POST', `/${id}/code`, { code }, holder),
+      password: (password: string) => call(target, 'POST', `/${id}/password`, { password }, holder),
     };
   };
 }
@@ -525,17 +526,19 @@ test.serial('even a right guess of the never-delivered code leads a non-match no
   const recovery = recoveryWith({ verify: async () => {} });
   const meta = { ip: '192.0.2.7' };
   const stranger = person();
-  const lost = await recovery.start('api');
-  await recovery.submitIdentity({ id: lost.flow_id, channel: 'api' }, { name: stranger.name, idNumber: stranger.idNumber }, meta);
-  const guessed = await t.throwsAsync(recovery.verifyCode({ id: lost.flow_id, channel: 'api' }, { code: '123456' }));
+  const lost = await recovery.start({ channel: 'api', bind: 'new' });
+  const lostAt = { id: lost.flow_id, channel: 'api' as const, holder: lost.flow_token! };
+  await recovery.submitIdentity(lostAt, { name: stranger.name, idNumber: stranger.idNumber }, meta);
+  const guessed = await t.throwsAsync(recovery.verifyCode(lostAt, { code: '123456' }));
   t.is((guessed as AppError).code, 'code_invalid');
-  t.is((await recovery.get(lost.flow_id, 'api')).state, 'code_sent');
+  t.is((await recovery.get(lostAt)).state, 'code_sent');
   // The same accepted code does open the password step for a real match.
   const p = person();
   await seedAccount(server.deps, p);
-  const found = await recovery.start('api');
-  await recovery.submitIdentity({ id: found.flow_id, channel: 'api' }, { name: p.name, idNumber: p.idNumber }, meta);
-  t.is((await recovery.verifyCode({ id: found.flow_id, channel: 'api' }, { code: '123456' })).state, 'password');
+  const found = await recovery.start({ channel: 'api', bind: 'new' });
+  const foundAt = { id: found.flow_id, channel: 'api' as const, holder: found.flow_token! };
+  await recovery.submitIdentity(foundAt, { name: p.name, idNumber: p.idNumber }, meta);
+  t.is((await recovery.verifyCode(foundAt, { code: '123456' })).state, 'password');
 });
 
 test.serial('a password notice the gateway cannot take is recorded, and the reset still completes', async (t) => {
@@ -543,8 +546,8 @@ test.serial('a password notice the gateway cannot take is recorded, and the rese
   const recovery = recoveryWith({ verify: async () => {}, sms: down });
   const p = person();
   const accountId = await seedAccount(server.deps, p);
-  const flow = await recovery.start('api');
-  const at = { id: flow.flow_id, channel: 'api' as const };
+  const flow = await recovery.start({ channel: 'api', bind: 'new' });
+  const at = { id: flow.flow_id, channel: 'api' as const, holder: flow.flow_token! };
   // The code goes out through the real gateway (SmsCodes); only the notice meets the broken one.
   await recovery.submitIdentity(at, { name: p.name, idNumber: p.idNumber }, {});
   await recovery.verifyCode(at, { code: '000000' });

@@ -33,8 +33,8 @@ test.before(async () => {
 test.after.always(async () => { await server?.close(); });
 
 
-function call(target: TestServer, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
-  return jsonApi(target, '/api/v1/registration')(method, path, body);
+function call(target: TestServer, method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer> {
+  return jsonApi(target, '/api/v1/registration')(method, path, body, headers);
 }
 
 /** One registration flow on a server, with its steps. */
@@ -42,14 +42,15 @@ function flowOn(target: TestServer) {
   return async () => {
     const started = await call(target, 'POST', '/');
     const id = started.body.flow_id as string;
+    const holder = { 'x-flow-token': started.body.flow_token as string };
     return {
       id,
-      get: () => call(target, 'GET', `/${id}`),
-      identity: (name: string, idNumber: string) => call(target, 'POST', `/${id}/identity`, { name, id_number: idNumber }),
-      sendCode: (phone: string) => call(target, 'POST', `/${id}/phone/code`, { phone }),
-      verifyCode: (code: string) => call(target, 'POST', `/${id}/phone/verify`, { code }),
-      factor: (factor: Record<string, string>) => call(target, 'POST', `/${id}/factors`, factor),
-      complete: (password: string, accept = true) => call(target, 'POST', `/${id}/complete`, { password, accept_agreement: accept }),
+      get: () => call(target, 'GET', `/${id}`, undefined, holder),
+      identity: (name: string, idNumber: string) => call(target, 'POST', `/${id}/identity`, { name, id_number: idNumber }, holder),
+      sendCode: (phone: string) => call(target, 'POST', `/${id}/phone/code`, { phone }, holder),
+      verifyCode: (code: string) => call(target, 'POST', `/${id}/phone/verify`, { code }, holder),
+      factor: (factor: Record<string, string>) => call(target, 'POST', `/${id}/factors`, factor, holder),
+      complete: (password: string, accept = true) => call(target, 'POST', `/${id}/complete`, { password, accept_agreement: accept }, holder),
     };
   };
 }

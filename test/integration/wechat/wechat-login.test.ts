@@ -87,8 +87,10 @@ test.serial('binding after a normal login, then the grant issues verifiable toke
   const again = await jwtVerify(renewed.id_token!, jwks, { issuer: server.url, audience: MINIPROGRAM.client_id });
   t.deepEqual(again.payload.amr, ['wechat']);
 
-  // The mini-program's token works for the account centre API too.
-  const listed = await accountWechat(server, answer.body.access_token, 'GET', '');
+  // Its token opens the account API only if asked for with the account scope.
+  t.is((await accountWechat(server, answer.body.access_token, 'GET', '')).body.error, 'account_scope_missing');
+  const withAccount = await wechatGrant(server, codeOf('p2'), { scope: 'openid account' });
+  const listed = await accountWechat(server, withAccount.body.access_token, 'GET', '');
   t.is(listed.status, 200);
   t.deepEqual(listed.body.bindings.map((b: { id: string }) => b.id), [binding.id]);
   t.true((await auditOf(id)).includes('login:success'));
@@ -197,12 +199,12 @@ async function makePersonWithAccount() {
 
 test.serial('unbinding through the API signs the mini-program out and the grant answers unbound again', async (t) => {
   const { id, binding } = await boundPerson('p10');
-  const tokens = await wechatGrant(server, codeOf('p10'));
+  const tokens = await wechatGrant(server, codeOf('p10'), { scope: 'openid account' });
   t.is(tokens.status, 200);
 
   // Someone else cannot unbind it; an unknown id is 404.
   const stranger = await makePersonWithAccount();
-  const strangerLogin = await passwordLogin(server.url, MINIPROGRAM, stranger.phone, PASSWORD);
+  const strangerLogin = await passwordLogin(server.url, MINIPROGRAM, stranger.phone, PASSWORD, { scope: 'openid account' });
   const foreign = await accountWechat(server, strangerLogin.tokens.body.access_token!, 'DELETE', `/${binding.id}`);
   t.is(foreign.status, 404);
   t.is(foreign.body.error, 'wechat_binding_not_found');
@@ -223,7 +225,7 @@ test.serial('unbinding through the API signs the mini-program out and the grant 
 
 test.serial('deregistering the account erases its binding, and the WeChat identity may bind a new account', async (t) => {
   const { person, id } = await boundPerson('p11');
-  const tokens = await wechatGrant(server, codeOf('p11'));
+  const tokens = await wechatGrant(server, codeOf('p11'), { scope: 'openid account' });
   t.is(tokens.status, 200);
   const account = (method: string, path: string, body?: unknown) => fetch(`${server.url}/api/v1/account${path}`, {
     method, headers: { authorization: `Bearer ${tokens.body.access_token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
