@@ -62,7 +62,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   });
   const enterpriseLogin = enterpriseLoginRoutes({
     provider: () => deps.providers.current, pages: deps.pages, csrf: deps.csrf, smsCodes: deps.smsCodes, captchas: deps.captchas,
-    enterpriseLogin: deps.enterpriseLogin, deploymentAllows: deps.config.enterpriseAccountLogin,
+    enterpriseLogin: deps.enterpriseLogin, pending: deps.pendingLogins, deploymentAllows: deps.config.enterpriseAccountLogin,
   });
   const federated = federationRoutes({
     provider: () => deps.providers.current, pages: deps.pages, csrf: deps.csrf, federation: deps.federation, pending: deps.pendingLogins, agreementVersion: deps.config.agreementVersion,

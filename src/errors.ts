@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'flow_step_invalid'
   | 'flow_busy'
   | 'login_failed'
+  | 'login_restart'
   | 'login_throttled'
   | 'account_locked'
   | 'account_banned'
@@ -148,6 +149,7 @@ const STATUS: Record<ErrorCode, number> = {
   flow_step_invalid: 400,
   flow_busy: 409,
   login_failed: 401,
+  login_restart: 409,
   login_throttled: 429,
   account_locked: 423,
   account_banned: 403,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import { AppError } from '../errors.js';
 import type { Accounts } from '../identity/accounts.js';
+import { credentialStamp, type FirstFactorResult } from '../identity/authentication.js';
 import { maskPhone } from '../identity/masking.js';
 import type { OwnerCodes } from '../identity/owner-codes.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../identity/password-hash.js';
@@ -31,10 +32,9 @@ interface PendingEnterpriseLogin {
   accountId: string;
 }
 
-export interface EnterpriseLoginResult {
+/** The representative's first factor (enterprise password + a code to their phone), for the enterprise. */
+export interface EnterpriseLoginResult extends FirstFactorResult {
   enterpriseId: string;
-  accountId: string;
-  assuranceLevel: number;
 }
 
 export class EnterpriseLogin {
@@ -138,7 +138,16 @@ export class EnterpriseLogin {
       actor: { kind: 'citizen', id: pending.accountId }, action: 'enterprise.login', target: { kind: 'enterprise', id: pending.enterpriseId }, result: 'success',
       details: { methods: ['pwd', 'sms'] }, meta,
     });
-    return { enterpriseId: pending.enterpriseId, accountId: pending.accountId, assuranceLevel: account.assurance_level };
+    // What follows is the representative's own second factor and forced change, as for any login.
+    return {
+      enterpriseId: pending.enterpriseId,
+      accountId: pending.accountId,
+      method: 'pwd',
+      assuranceLevel: account.assurance_level,
+      needsTotp: account.totp_enabled_at !== null,
+      mustChangePassword: account.password_must_change,
+      credentialStamp: credentialStamp(account),
+    };
   }
 
   private async representativePhone(accountId: string): Promise<string> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import type { FieldCipher } from '../crypto/field-cipher.js';
 import { AppError } from '../errors.js';
+import { credentialStamp, type FirstFactorResult } from '../identity/authentication.js';
 import { accountStore, isUniqueViolation } from '../identity/account-store.js';
 import type { Accounts } from '../identity/accounts.js';
 import { parseIdNumber } from '../identity/id-number.js';
@@ -32,7 +33,7 @@ interface PendingFirstLogin {
 }
 
 export type FederationOutcome =
-  | { kind: 'login'; accountId: string; assuranceLevel: 2 | 3 }
+  | ({ kind: 'login'; assuranceLevel: 2 | 3 } & FirstFactorResult)
   | { kind: 'first_login' };
 
 /** What the first-login page shows: who the upstream says the person is, masked. */
@@ -183,7 +184,11 @@ export class FederatedLogin {
       }
       await federatedIdentityStore.touch(this.deps.db, upstream.issuer, identity.subject);
       await this.deps.audit.append({ actor: { kind: 'citizen', id: account.id }, action: 'federation.login', target: { kind: 'account', id: account.id }, result: 'success', details: { upstream: upstream.id, assurance_level: assuranceLevel }, meta });
-      return { kind: 'login', accountId: account.id, assuranceLevel };
+      // The account's own second factor and forced change still follow, as for every way in.
+      return {
+        kind: 'login', accountId: account.id, method: 'fed', assuranceLevel,
+        needsTotp: account.totp_enabled_at !== null, mustChangePassword: account.password_must_change, credentialStamp: credentialStamp(account),
+      };
     }
     // A link to an erased account is stale: the person starts afresh.
     if (link) await federatedIdentityStore.remove(this.deps.db, upstream.issuer, identity.subject);

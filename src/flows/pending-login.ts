@@ -9,6 +9,11 @@ import type { FirstFactorResult } from '../identity/authentication.js';
 export interface PendingLogin extends FirstFactorResult {
   amr: string[];
   totpDone: boolean;
+  /**
+   * Enterprise-account login: the representative's own login, acting for this enterprise
+   * once it completes. It passes the same second factor and forced change as any other.
+   */
+  actAs?: { enterpriseId: string };
 }
 
 export class PendingLogins {

@@ -1,6 +1,7 @@
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import type { SmsPolicy } from '../config/load.js';
 import { AppError } from '../errors.js';
+import { credentialStamp } from '../identity/authentication.js';
 import type { Accounts } from '../identity/accounts.js';
 import { parseIdNumber } from '../identity/id-number.js';
 import type { Passwords } from '../identity/passwords.js';
@@ -22,7 +23,7 @@ interface RecoveryData {
    * Where the code went: the bound phone of the matching account or, when nothing matched,
    * a stand-in no message is ever delivered to, so that every later step does the same work.
    */
-  target?: { phone: string; accountId?: string };
+  target?: { phone: string; accountId?: string; credentialStamp?: string };
 }
 
 type RecoveryFlow = Flow<RecoveryState, RecoveryData>;
@@ -131,9 +132,12 @@ export class Recovery {
     return this.step(at, ['password'], async (flow) => {
       const accountId = flow.data.target?.accountId;
       if (!accountId) throw new AppError('flow_step_invalid');
+      // The account as the code found it: not banned, its password not reset by staff and its
+      // phone not changed at a counter since (a code to a phone given up proves nothing now).
       const row = await this.deps.accounts.row(accountId);
       if (row?.status === 'banned') throw new AppError('account_banned');
-      await this.deps.passwords.set(accountId, input.password, { reason: 'recovery' }, meta);
+      if (!row || this.deps.accounts.profileOf(row).phone !== flow.data.target!.phone) throw new AppError('login_restart');
+      await this.deps.passwords.set(accountId, input.password, { reason: 'recovery', ...(flow.data.target!.credentialStamp ? { expectStamp: flow.data.target!.credentialStamp } : {}) }, meta);
       await this.deps.accountSessions.revokeAll(accountId);
       // The subject Authentication counts an account's failed sign-ins under.
       await this.deps.throttle.succeed(`account:${accountId}`);
@@ -145,10 +149,10 @@ export class Recovery {
     });
   }
 
-  private async match(idNumber: string, name: string, limitKey: string): Promise<{ phone: string; accountId?: string }> {
+  private async match(idNumber: string, name: string, limitKey: string): Promise<NonNullable<RecoveryData['target']>> {
     const row = await this.deps.accounts.byIdNumber(idNumber);
     const profile = row?.status === 'active' ? this.deps.accounts.profileOf(row) : undefined;
-    if (profile?.phone && sameName(profile.name, name)) return { phone: profile.phone, accountId: profile.id };
+    if (profile?.phone && sameName(profile.name, name)) return { phone: profile.phone, accountId: profile.id, credentialStamp: credentialStamp(row!) };
     return { phone: `unmatched:${limitKey}` };
   }
 

@@ -139,6 +139,7 @@ export const en: Catalogue = {
   'errors.flow_step_invalid': 'This step is out of order or was already submitted. Please follow the page.',
   'errors.flow_busy': 'The previous submission is still being processed. Please wait.',
   'errors.login_failed': 'The account or password is not right.',
+  'errors.login_restart': 'Your account changed while this was in progress (for example, its password was reset or its phone changed). Please start again.',
   'errors.login_throttled': 'Too many attempts. Please try again in {seconds} seconds.',
   'errors.account_locked': 'Too many failed sign-ins: the account is locked for {minutes} minutes. Try later or recover your password.',
   'errors.account_banned': 'This account is disabled. Please visit a service hall with your ID card or call the 12345 hotline.',

@@ -138,6 +138,7 @@ export const zhCN = {
   'errors.flow_step_invalid': '操作顺序不正确或已提交过，请按页面提示继续。',
   'errors.flow_busy': '上一次提交仍在处理中，请稍候。',
   'errors.login_failed': '账号或密码不正确。',
+  'errors.login_restart': '您的账号在此过程中发生了变更（如密码已被重置、手机号已变更），请重新开始。',
   'errors.login_throttled': '尝试次数过多，请 {seconds} 秒后再试。',
   'errors.account_locked': '登录失败次数过多，账号已暂时锁定，请 {minutes} 分钟后再试或找回密码。',
   'errors.account_banned': '该账号已被禁用。如有疑问，请携带身份证到政务服务大厅咨询，或拨打 12345 政务服务热线。',

@@ -16,11 +16,28 @@ export type AuthenticationMethod = 'pwd' | 'sms' | 'otp';
 /** The first factor passed; what the account still needs before the login is complete. */
 export interface FirstFactorResult {
   accountId: string;
-  /** `qr`: confirmed in the app, which the account signed in to (flows/qr-login.ts). */
-  method: 'pwd' | 'sms' | 'qr';
+  /**
+   * `qr`: confirmed in the app, which the account signed in to (flows/qr-login.ts);
+   * `fed`: another province's identity provider (federation/federated-login.ts).
+   */
+  method: 'pwd' | 'sms' | 'qr' | 'fed';
   needsTotp: boolean;
   mustChangePassword: boolean;
   assuranceLevel: number;
+  /**
+   * The account's credentials as the first factor found them (see credentialStamp). A login
+   * that pauses (second factor, forced change) completes only while they are unchanged;
+   * absent where the first factor completes the login at once (QR).
+   */
+  credentialStamp?: string;
+}
+
+/**
+ * What a reset, a recovery or any password change alters: a login begun before it must not
+ * complete after it, nor set a password over the one staff have just handed out.
+ */
+export function credentialStamp(row: Pick<AccountRow, 'password_changed_at'>): string {
+  return String(row.password_changed_at?.getTime() ?? 0);
 }
 
 type Identifier = { kind: 'id_number'; value: string } | { kind: 'phone'; value: string } | { kind: 'unknown'; value: string };
@@ -89,7 +106,27 @@ export class Authentication {
       needsTotp: row.totp_enabled_at !== null,
       mustChangePassword: row.password_must_change,
       assuranceLevel: row.assurance_level,
+      credentialStamp: credentialStamp(row),
     };
+  }
+
+  /**
+   * The account as it is now, for a login in progress: banned (account_banned), gone, or
+   * with credentials changed since the first factor (login_restart) ends the login, with an
+   * audit record of the refusal. Every step that completes a login or sets its password asks.
+   */
+  async recheck(result: FirstFactorResult, meta: RequestMeta): Promise<void> {
+    const row = await this.accounts.row(result.accountId);
+    const reason = !row || row.status === 'deregistered' ? 'account_gone'
+      : row.status === 'banned' ? 'banned'
+        : result.credentialStamp !== undefined && credentialStamp(row) !== result.credentialStamp ? 'credentials_changed'
+          : undefined;
+    if (!reason) return;
+    await this.audit.append({
+      actor: { kind: 'citizen', id: result.accountId }, action: 'login', target: { kind: 'account', id: result.accountId },
+      result: 'denied', details: { method: result.method, reason, step: 'in_progress' }, meta,
+    });
+    throw new AppError(reason === 'banned' ? 'account_banned' : 'login_restart');
   }
 
   async withPassword(input: { identifier: string; password: string }, meta: RequestMeta): Promise<FirstFactorResult> {

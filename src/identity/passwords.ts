@@ -1,6 +1,7 @@
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import { AppError } from '../errors.js';
 import type { Accounts } from './accounts.js';
+import { credentialStamp } from './authentication.js';
 import { hashPassword, verifyPassword } from './password-hash.js';
 import { checkPassword } from './password-policy.js';
 
@@ -8,7 +9,17 @@ import { checkPassword } from './password-policy.js';
 export class Passwords {
   constructor(private readonly accounts: Accounts, private readonly audit: AuditLog) {}
 
-  async set(accountId: string, password: string, options: { current?: string; reason: 'change' | 'forced_change' | 'recovery' }, meta: RequestMeta): Promise<void> {
+  /**
+   * `expectStamp`: the credentials the caller saw (a login paused at the forced change). The
+   * new password is written only if they are still those, checked on the locked row, so a
+   * reset or ban that lands meanwhile wins (login_restart, account_banned).
+   */
+  async set(
+    accountId: string,
+    password: string,
+    options: { current?: string; reason: 'change' | 'forced_change' | 'recovery'; expectStamp?: string },
+    meta: RequestMeta,
+  ): Promise<{ credentialStamp: string }> {
     const row = await this.accounts.row(accountId);
     if (!row || row.status === 'deregistered') throw new AppError('account_not_found');
     if (options.current !== undefined) {
@@ -23,9 +34,16 @@ export class Passwords {
     const policy = checkPassword(password, { idNumber: profile.idNumber, phone: profile.phone });
     if (!policy.ok) throw new AppError('weak_password', { reason: policy.reason });
     const hash = await hashPassword(policy.normalised);
+    const changedAt = new Date();
     await this.accounts.transaction(async (trx) => {
-      await this.accounts.update(accountId, { password_hash: hash, password_must_change: false, password_changed_at: new Date() }, trx);
+      if (options.expectStamp !== undefined) {
+        const locked = await this.accounts.rowForUpdate(accountId, trx);
+        if (locked?.status === 'banned') throw new AppError('account_banned');
+        if (!locked || locked.status !== 'active' || credentialStamp(locked) !== options.expectStamp) throw new AppError('login_restart');
+      }
+      await this.accounts.update(accountId, { password_hash: hash, password_must_change: false, password_changed_at: changedAt }, trx);
       await this.audit.append({ actor: { kind: 'citizen', id: accountId }, action: options.reason === 'recovery' ? 'password.recover' : 'password.change', target: { kind: 'account', id: accountId }, result: 'success', details: { reason: options.reason }, meta }, trx);
     });
+    return { credentialStamp: credentialStamp({ password_changed_at: changedAt }) };
   }
 }

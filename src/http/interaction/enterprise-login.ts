@@ -5,6 +5,7 @@ import type { Provider } from 'oidc-provider';
 import { z } from 'zod';
 import { enterpriseLoginAllowed, type EnterpriseLogin } from '../../enterprises/enterprise-login.js';
 import { AppError } from '../../errors.js';
+import { nextStep, type PendingLogin, type PendingLogins } from '../../flows/pending-login.js';
 import type { Locale } from '../../i18n/messages.js';
 import { acrFor } from '../../oidc/account-claims.js';
 import { actAsEnterprise } from '../../oidc/acting-identity.js';
@@ -24,6 +25,7 @@ export interface EnterpriseLoginDependencies {
   smsCodes: SmsCodes;
   captchas: Captchas;
   enterpriseLogin: EnterpriseLogin;
+  pending: PendingLogins;
   /** ENTERPRISE_ACCOUNT_LOGIN=on */
   deploymentAllows: boolean;
 }
@@ -95,12 +97,20 @@ export function enterpriseLoginRoutes(deps: EnterpriseLoginDependencies): Router
     const input = parseInput(codeForm, ctx.request.body);
     deps.csrf.verify(details.uid, input.csrf);
     await onPage(ctx, details.uid, {}, async () => {
-      const done = await deps.enterpriseLogin.withCode(details.uid, input.code, requestMeta(ctx));
-      await finishInteraction(deps.provider(), ctx, {
-        login: { accountId: done.accountId, acr: acrFor(done.assuranceLevel), amr: ['pwd', 'sms'], remember: false },
-        // The identity choice is made by this login: the tokens act for the enterprise (oidc/acting-identity.ts).
-        ...actAsEnterprise(done.enterpriseId),
-      });
+      const { enterpriseId, ...first } = await deps.enterpriseLogin.withCode(details.uid, input.code, requestMeta(ctx));
+      // The identity choice is made by this login: the tokens act for the enterprise (oidc/acting-identity.ts).
+      const pending: PendingLogin = { ...first, amr: ['pwd', 'sms'], totpDone: false, actAs: { enterpriseId } };
+      if (nextStep(pending) === 'done') {
+        await finishInteraction(deps.provider(), ctx, {
+          login: { accountId: pending.accountId, acr: acrFor(pending.assuranceLevel), amr: pending.amr, remember: false },
+          ...actAsEnterprise(enterpriseId),
+        });
+        return;
+      }
+      // The representative's TOTP or forced password change: the login pages' own steps (routes.ts).
+      await deps.pending.save(details.uid, pending);
+      ctx.status = 303;
+      ctx.redirect(`/interaction/${details.uid}`);
     });
   });
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { RequestMeta } from '../../audit/audit-log.js';
 import { AppError } from '../../errors.js';
 import type { FederatedLogin } from '../../federation/federated-login.js';
-import type { PendingLogins } from '../../flows/pending-login.js';
+import { nextStep, type PendingLogin, type PendingLogins } from '../../flows/pending-login.js';
 import type { Locale } from '../../i18n/messages.js';
 import { acrFor } from '../../oidc/account-claims.js';
 import type { CsrfTokens } from '../csrf.js';
@@ -98,7 +98,16 @@ export function federationRoutes(deps: FederationRouteDependencies): Router {
   router.get('/interaction/:uid/federation/:upstream/return', async (ctx) => {
     const details = await load(ctx);
     const outcome = await deps.federation.finish(details.uid, String(ctx.params.upstream), ctx.querystring, requestMeta(ctx));
-    if (outcome.kind === 'login') return login(ctx, details.uid, outcome.accountId, outcome.assuranceLevel);
+    if (outcome.kind === 'login') {
+      const { kind: _kind, ...first } = outcome;
+      const pending: PendingLogin = { ...first, amr: ['fed'], totpDone: false };
+      if (nextStep(pending) === 'done') return login(ctx, details.uid, outcome.accountId, outcome.assuranceLevel);
+      // The account's TOTP or forced password change: the login pages' own steps (routes.ts).
+      await deps.pending.save(details.uid, pending);
+      ctx.status = 303;
+      ctx.redirect(`/interaction/${details.uid}`);
+      return;
+    }
     ctx.status = 303;
     ctx.redirect(`/interaction/${details.uid}/federation`);
   });

@@ -10,6 +10,7 @@ import type { Authentication, FirstFactorResult } from '../../identity/authentic
 import type { Passwords } from '../../identity/passwords.js';
 import { isMessageKey, type Locale } from '../../i18n/messages.js';
 import { acrFor } from '../../oidc/account-claims.js';
+import { actAsEnterprise } from '../../oidc/acting-identity.js';
 import type { Captchas } from '../../verification/captcha.js';
 import type { SmsCodes } from '../../verification/sms-codes.js';
 import { captchaImage } from '../captcha-image.js';
@@ -94,13 +95,35 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   /** Step errors stay on the page that caused them; anything else goes to the error page. */
   const onPage = (ctx: Context, page: (error: { code: string; message: string }, status: number) => Promise<void>, work: () => Promise<void>) => keepOnPage(ctx, page, work);
 
-  /** Every factor done: hand the account to the provider with how it was proven. */
+  /**
+   * A login paused after its first factor continues only while the account is as that
+   * factor found it. A ban, reset or deregistration since ends it: the paused step is
+   * forgotten and the login page says why.
+   */
+  async function stillAdmitted(ctx: Context, details: Details, pending: PendingLogin): Promise<boolean> {
+    try {
+      await deps.authentication.recheck(pending, requestMeta(ctx));
+      return true;
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      await deps.pending.clear(details.uid);
+      await renderLogin(ctx, details, { error: { code: error.code, message: error.messageIn(ctx.state.locale as Locale) } }, error.status);
+      return false;
+    }
+  }
+
+  /** Every factor done: hand the account to the provider with how it was proven, if it still may. */
   async function complete(ctx: Context, details: Details, pending: PendingLogin): Promise<void> {
-    await deps.federation?.afterLocalLogin(details.uid, pending.accountId, requestMeta(ctx));
     await deps.pending.clear(details.uid);
+    await deps.authentication.recheck(pending, requestMeta(ctx));
+    await deps.federation?.afterLocalLogin(details.uid, pending.accountId, requestMeta(ctx));
     const amr = pending.amr.includes('otp') ? [...pending.amr, 'mfa'] : pending.amr;
     await deps.authentication.recordSuccess(pending, amr, String(details.params.client_id), requestMeta(ctx));
-    await finish(ctx, { login: { accountId: pending.accountId, acr: acrFor(pending.assuranceLevel), amr, remember: true } });
+    await finish(ctx, {
+      // An enterprise-account login is not remembered beyond the browser session.
+      login: { accountId: pending.accountId, acr: acrFor(pending.assuranceLevel), amr, remember: !pending.actAs },
+      ...(pending.actAs ? actAsEnterprise(pending.actAs.enterpriseId) : {}),
+    });
   }
 
   async function advance(ctx: Context, details: Details, pending: PendingLogin): Promise<void> {
@@ -180,6 +203,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     deps.csrf.verify(details.uid, input.csrf);
     const pending = await deps.pending.get(details.uid);
     if (!pending || nextStep(pending) !== 'totp') throw new AppError('wrong_step');
+    if (!await stillAdmitted(ctx, details, pending)) return;
     const page = async (error?: { code: string; message: string }, status?: number) => deps.pages.render(ctx, 'login-totp', ctx.state.locale as Locale, {
       uid: details.uid, csrf: deps.csrf.issue(details.uid), clientName: await clientName(details), error,
     }, status);
@@ -195,13 +219,22 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     deps.csrf.verify(details.uid, input.csrf);
     const pending = await deps.pending.get(details.uid);
     if (!pending || nextStep(pending) !== 'password_change') throw new AppError('wrong_step');
+    if (!await stillAdmitted(ctx, details, pending)) return;
     const page = async (error?: { code: string; message: string }, status?: number) => deps.pages.render(ctx, 'login-password-change', ctx.state.locale as Locale, {
       uid: details.uid, csrf: deps.csrf.issue(details.uid), clientName: await clientName(details), error,
     }, status);
     await onPage(ctx, page, async () => {
       if (input.password !== input.confirm) throw new AppError('invalid_input', { field: 'confirm' });
-      await deps.passwords.set(pending.accountId, input.password, { reason: 'forced_change' }, requestMeta(ctx));
-      await complete(ctx, details, { ...pending, mustChangePassword: false });
+      let changed: { credentialStamp: string };
+      try {
+        changed = await deps.passwords.set(pending.accountId, input.password, { reason: 'forced_change', ...(pending.credentialStamp ? { expectStamp: pending.credentialStamp } : {}) }, requestMeta(ctx));
+      } catch (error) {
+        // Banned or reset while this page was open: the login ends, as at any other step.
+        if (error instanceof AppError && (error.code === 'login_restart' || error.code === 'account_banned') && !await stillAdmitted(ctx, details, pending)) return;
+        throw error;
+      }
+      // The change itself moved the stamp; nothing else may have since.
+      await complete(ctx, details, { ...pending, mustChangePassword: false, credentialStamp: changed.credentialStamp });
     });
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { GENEROUS_SMS, latestCode, otherCode } from '../../helpers/account-centre.js';
+import { GENEROUS_SMS, latestCode, otherCode, totpCode } from '../../helpers/account-centre.js';
 import { ENTERPRISES, PERSONS, auditOf, citizen, registerAsRepresentative, type Api } from '../../helpers/enterprises.js';
 import { errorCode, hidden } from '../../helpers/http-browser.js';
 import { APP, PORTAL, beginAuthorization, codeFrom, exchangeCode } from '../../helpers/oidc.js';
@@ -122,6 +122,53 @@ test.serial('the code step cannot be reached without the password step', async (
   const page = await auth.browser.get(`/interaction/${auth.uid}/enterprise`);
   const skip = await auth.browser.post(`/interaction/${auth.uid}/enterprise/code`, { csrf: hidden(page.body, 'csrf'), code: '123456' });
   t.is(errorCode(skip.body), 'login_state_invalid');
+});
+
+/** Enterprise password and the code to the representative's phone, in a new portal login. */
+async function enterpriseFirstFactor() {
+  const auth = await beginAuthorization(server.url, PORTAL);
+  const page = await auth.browser.get(`/interaction/${auth.uid}/enterprise`);
+  const csrf = hidden(page.body, 'csrf');
+  await auth.browser.post(`/interaction/${auth.uid}/enterprise/password`, { csrf, uscc: ENTERPRISES.fuzhouTech.uscc, password: ENTERPRISE_PASSWORD });
+  const next = await auth.browser.post(`/interaction/${auth.uid}/enterprise/code`, { csrf, code: await latestCode(server, PERSONS.zhangSan.phone, 'login') });
+  return { auth, next };
+}
+
+test.serial('the representative\'s own second factor follows the enterprise password and code, then the login acts for the enterprise', async (t) => {
+  const enrol = await zhang.api('POST', '/account/totp');
+  const secret = enrol.body.secret as string;
+  t.is((await zhang.api('POST', '/account/totp/confirm', { code: await totpCode(secret) })).status, 200);
+  try {
+    const { auth, next } = await enterpriseFirstFactor();
+    t.false(next.url.startsWith(PORTAL.redirect_uri), 'no code before the second factor');
+    t.true(next.body.includes(`/interaction/${auth.uid}/login/totp`));
+    const done = await auth.browser.post(`/interaction/${auth.uid}/login/totp`, { csrf: hidden(next.body, 'csrf'), code: await totpCode(secret, 1) });
+    const tokens = await exchangeCode(server.url, PORTAL, codeFrom(done.url, auth.state), auth.verifier);
+    t.is(tokens.status, 200);
+    const claims = JSON.parse(Buffer.from(tokens.body.id_token!.split('.')[1]!, 'base64url').toString()) as Record<string, any>;
+    t.deepEqual(claims.amr, ['pwd', 'sms', 'otp', 'mfa']);
+    t.is(claims.entity_type, 'legal');
+    t.like(claims.org, { uscc: ENTERPRISES.fuzhouTech.uscc });
+  } finally {
+    await server.deps.database.db.updateTable('accounts').set({ totp_enabled_at: null, totp_secret_enc: null }).where('id', '=', zhang.id).execute();
+  }
+});
+
+test.serial('a representative whose password staff reset must change it before an enterprise login completes', async (t) => {
+  await server.deps.database.db.updateTable('accounts').set({ password_must_change: true }).where('id', '=', zhang.id).execute();
+  try {
+    const { auth, next } = await enterpriseFirstFactor();
+    t.false(next.url.startsWith(PORTAL.redirect_uri));
+    t.true(next.body.includes(`/interaction/${auth.uid}/login/password-change`));
+    const password = 'Harbour-Kettle-Meadow-91';
+    const done = await auth.browser.post(`/interaction/${auth.uid}/login/password-change`, { csrf: hidden(next.body, 'csrf'), password, confirm: password });
+    t.true(done.url.startsWith(PORTAL.redirect_uri), done.url);
+    const tokens = await exchangeCode(server.url, PORTAL, codeFrom(done.url, auth.state), auth.verifier);
+    const claims = JSON.parse(Buffer.from(tokens.body.id_token!.split('.')[1]!, 'base64url').toString()) as Record<string, any>;
+    t.is(claims.entity_type, 'legal');
+  } finally {
+    await server.deps.database.db.updateTable('accounts').set({ password_must_change: false }).where('id', '=', zhang.id).execute();
+  }
 });
 
 test('with ENTERPRISE_ACCOUNT_LOGIN off (the default) no client offers it', async (t) => {

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { PASSWORD, ZHANG_SAN, seedAccount } from '../../helpers/accounts.js';
+import { totpCode } from '../../helpers/account-centre.js';
 import { HttpBrowser, errorCode, hidden } from '../../helpers/http-browser.js';
 import { atUpstream, chooseUpstream, portalTokens, startProvinces, UPSTREAM_ID, type Provinces } from './provinces.js';
 
@@ -134,6 +135,24 @@ test.serial('a local account of another person cannot be linked to an upstream i
   t.is((await links(downstream)).filter((link) => link.account_id === otherId).length, 0);
   const audit = await downstream.deps.database.db.selectFrom('audit_log').select(['action', 'result']).where('target_id', '=', otherId).where('action', '=', 'federation.link').execute();
   t.deepEqual(audit, [{ action: 'federation.link', result: 'denied' }]);
+});
+
+test.serial('an account with two-step verification asks for its TOTP code after the upstream login, as every way in does', async (t) => {
+  const { downstream } = provinces;
+  const link = (await links(downstream)).find((row) => row.linked_by === 'created')!;
+  const started = await downstream.deps.totpEnrolment.start(link.account_id);
+  await downstream.deps.totpEnrolment.confirm(link.account_id, { code: await totpCode(started.secret) }, {});
+  try {
+    const { auth, upstreamUrl } = await chooseUpstream(downstream.url);
+    const landed = await auth.browser.get(await atUpstream(new HttpBrowser(provinces.upstream.url), upstreamUrl, { identifier: LI_NA.idNumber, password: PASSWORD }));
+    t.true(landed.body.includes(`/interaction/${auth.uid}/login/totp`), 'no code before the second factor');
+    const done = await auth.browser.post(`/interaction/${auth.uid}/login/totp`, { csrf: hidden(landed.body, 'csrf'), code: await totpCode(started.secret, 1) });
+    const tokens = await portalTokens(downstream.url, auth, done.url);
+    t.is(tokens.claims.sub, link.account_id);
+    t.deepEqual(tokens.claims.amr, ['fed', 'otp', 'mfa']);
+  } finally {
+    await downstream.deps.database.db.updateTable('accounts').set({ totp_enabled_at: null, totp_secret_enc: null }).where('id', '=', link.account_id).execute();
+  }
 });
 
 test.serial('a banned account stays banned when reached through federation', async (t) => {
