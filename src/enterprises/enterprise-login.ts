@@ -87,18 +87,18 @@ export class EnterpriseLogin {
     const parsed = parseUscc(input.uscc);
     if (!parsed.ok) throw new AppError('invalid_uscc', { reason: parsed.reason });
     const subject = `enterprise:${parsed.value}`;
-    await this.throttle.check(subject, request.ip);
+    const attempt = await this.throttle.begin(subject, request.ip);
     const enterprise = await enterpriseStore.byUscc(this.db, parsed.value);
     const ok = await verifyPassword(enterprise?.password_hash ?? await DUMMY_HASH, input.password);
     if (!enterprise || !enterprise.password_hash || !ok) {
-      await this.throttle.fail(subject, request.ip);
+      await attempt.failed();
       await this.audit.append({
         actor: { kind: 'anonymous' }, action: 'enterprise.login', target: { kind: 'enterprise', id: enterprise?.id ?? parsed.value }, result: 'failure',
         details: { reason: 'password' }, meta,
       });
       throw new AppError('enterprise_login_failed');
     }
-    await this.throttle.succeed(subject);
+    await attempt.succeeded();
     // Checked at login: the register may have named another representative since.
     const { enterprise: current } = await this.enterprises.refreshFromRegistry(enterprise.id, meta);
     if (!current.representative_account_id) throw new AppError('enterprise_representative_vacant');

@@ -1,7 +1,7 @@
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import { AppError } from '../errors.js';
 import type { AccountProfile, Accounts } from '../identity/accounts.js';
-import type { AttemptLimit } from '../identity/attempt-limit.js';
+import { errorIs, type AttemptLimit } from '../identity/attempt-limit.js';
 import { factorStore } from '../identity/factor-store.js';
 import { parseIdNumber } from '../identity/id-number.js';
 import { maskPhone } from '../identity/masking.js';
@@ -148,15 +148,12 @@ export class PhoneRebinding {
   /** The ID number and name must be the account's own; wrong answers are limited per account. */
   async submitIdentity(at: FlowRef, accountId: string, input: { name: string; idNumber: string }): Promise<RebindView> {
     return this.step(at, accountId, ['identity'], async (flow) => {
-      const subject = `rebind:${accountId}`;
-      await this.deps.attempts.check(subject);
       const parsed = parseIdNumber(input.idNumber);
       if (!parsed.ok) throw new AppError('invalid_id_number', { field: 'id_number' });
       const profile = await this.profile(accountId);
-      if (parsed.value !== profile.idNumber || !sameName(input.name, profile.name)) {
-        await this.deps.attempts.fail(subject);
-        throw new AppError('identity_mismatch');
-      }
+      await this.deps.attempts.guard(`rebind:${accountId}`, async () => {
+        if (parsed.value !== profile.idNumber || !sameName(input.name, profile.name)) throw new AppError('identity_mismatch');
+      }, errorIs('identity_mismatch'), { forgetOnSuccess: false });
       const next: RebindFlow = { ...flow, state: 'factors' };
       return { flow: next, result: this.view(next) };
     });
@@ -164,17 +161,14 @@ export class PhoneRebinding {
 
   async verifyFactor(at: FlowRef, accountId: string, input: DocumentFactorInput): Promise<RebindView> {
     return this.step(at, accountId, ['factors'], async (flow) => {
-      const subject = `rebind:${accountId}`;
-      await this.deps.attempts.check(subject);
       if (flow.data.factors.some((f) => f.kind === input.kind)) throw new AppError('factor_duplicate');
       const profile = await this.profile(accountId);
-      let factor;
-      try {
-        factor = await verifyDocumentFactor(this.deps.registries, { idNumber: profile.idNumber, name: profile.name }, input);
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'factor_mismatch') await this.deps.attempts.fail(subject);
-        throw error;
-      }
+      const factor = await this.deps.attempts.guard(
+        `rebind:${accountId}`,
+        () => verifyDocumentFactor(this.deps.registries, { idNumber: profile.idNumber, name: profile.name }, input),
+        errorIs('factor_mismatch'),
+        { forgetOnSuccess: false },
+      );
       const factors = [...flow.data.factors, { kind: factor.kind, masked: factor.masked }];
       const next: RebindFlow = { ...flow, state: factors.length >= REQUIRED_FACTORS ? 'new_code' : 'factors', data: { ...flow.data, factors } };
       return { flow: next, result: this.view(next) };

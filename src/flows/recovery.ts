@@ -140,7 +140,7 @@ export class Recovery {
       await this.deps.passwords.set(accountId, input.password, { reason: 'recovery', ...(flow.data.target!.credentialStamp ? { expectStamp: flow.data.target!.credentialStamp } : {}) }, meta);
       await this.deps.accountSessions.revokeAll(accountId);
       // The subject Authentication counts an account's failed sign-ins under.
-      await this.deps.throttle.succeed(`account:${accountId}`);
+      await this.deps.throttle.clear(`account:${accountId}`);
       const phone = (row ? this.deps.accounts.profileOf(row).phone : undefined) ?? flow.data.target!.phone;
       await this.notify(accountId, phone, meta);
       // The flow keeps nothing about the account once it is done.
@@ -159,8 +159,8 @@ export class Recovery {
   /**
    * Counts sends per ID number as well as SmsCodes counts them per phone and address:
    * otherwise a second try with another name would be limited for a stranger's ID (the
-   * stand-in's count) and not for a match (the phone's), telling the two apart. The count
-   * is checked before and raised after the send, so a missing captcha costs no turn.
+   * stand-in's count) and not for a match (the phone's), telling the two apart. Places are
+   * taken before the send and given back if it is refused, so a missing captcha costs no turn.
    */
   private async sendCode(flowId: string, limitKey: string, target: { phone: string; accountId?: string }, captcha: Captcha | undefined, meta: RequestMeta): Promise<number> {
     const { perMinute, perHour, perDay, codeTtlSeconds } = this.deps.smsPolicy;
@@ -169,17 +169,25 @@ export class Recovery {
       [`recovery-id:${limitKey}:h`, 3600, perHour],
       [`recovery-id:${limitKey}:d`, 86_400, perDay],
     ];
-    for (const [key, , limit] of windows) {
-      if (Number(await this.deps.cache.get(key) ?? 0) >= limit) throw new AppError('sms_rate_limited');
+    const taken: string[] = [];
+    const giveBack = () => Promise.all(taken.map((key) => this.deps.cache.release(key)));
+    for (const [key, seconds, limit] of windows) {
+      if (!await this.deps.cache.reserve(key, limit, seconds)) {
+        await giveBack();
+        throw new AppError('sms_rate_limited');
+      }
+      taken.push(key);
     }
     try {
       await this.deps.smsCodes.send({ purpose: 'reset', phone: target.phone, flowId, ip: meta.ip ?? 'unknown', captcha, deliver: target.accountId !== undefined });
     } catch (error) {
       // Only real matches reach the gateway, so its outage must look like success: the person asks again.
-      if (!(error instanceof AppError && error.code === 'sms_unavailable')) throw error;
+      if (!(error instanceof AppError && error.code === 'sms_unavailable')) {
+        await giveBack();
+        throw error;
+      }
       await this.deps.audit.append({ actor: { kind: 'system' }, action: 'sms.send', ...(target.accountId ? { target: { kind: 'account', id: target.accountId } } : {}), result: 'failure', details: { purpose: 'reset' }, meta });
     }
-    for (const [key, seconds] of windows) await this.deps.cache.increment(key, seconds);
     return codeTtlSeconds;
   }
 

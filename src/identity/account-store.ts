@@ -60,6 +60,16 @@ export const accountStore = {
     await db.updateTable('accounts').set({ ...patch, updated_at: new Date() }).where('id', '=', id).execute();
   },
 
+  /** Records an authenticator step as used, only if no later or equal one was: of two racing uses of one code, one wins. */
+  async useTotpStep(db: Executor, id: string, step: number): Promise<boolean> {
+    forgetInRequest(claimsSourceKey(id));
+    const result = await db.updateTable('accounts').set({ totp_last_step: step, updated_at: new Date() })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  },
+
   factors(db: Executor, accountId: string): Promise<FactorRow[]> {
     return db.selectFrom('account_factors').selectAll().where('account_id', '=', accountId).orderBy('kind').execute();
   },

@@ -179,6 +179,11 @@ export class Accounts {
     await accountStore.update(trx ?? this.db, id, patch);
   }
 
+  /** See accountStore.useTotpStep: false when the step (or a later one) was already used. */
+  useTotpStep(id: string, step: number): Promise<boolean> {
+    return accountStore.useTotpStep(this.db, id, step);
+  }
+
   /** Seals and indexes a new bound phone; fails when another account holds it. */
   async bindPhone(id: string, phone: string, trx?: Transaction<Database>): Promise<void> {
     try {

@@ -5,6 +5,10 @@ import type { Cache } from '../store/cache.js';
  * Wrong answers to a secret a signed-in person is asked again (the current password, an
  * authenticator or recovery code, real-name factors) are limited per account: whoever
  * holds a stolen session must not be able to guess them at leisure.
+ *
+ * Each try takes its place under the limit before the answer is judged (Cache.reserve), so
+ * twenty answers sent at once are twenty tries, not twenty judged against one count. A
+ * wrong answer keeps its place; anything else gives it back.
  */
 export class AttemptLimit {
   constructor(private readonly cache: Cache, private readonly limit = 5, private readonly windowSeconds = 15 * 60) {}
@@ -13,20 +17,32 @@ export class AttemptLimit {
     return `attempts:${subject}`;
   }
 
-  /** Throws `attempts_exceeded` while the subject has used up its wrong answers. */
-  async check(subject: string): Promise<void> {
-    const count = Number(await this.cache.get(this.key(subject)) ?? 0);
-    if (count >= this.limit) {
-      const seconds = await this.cache.ttl(this.key(subject)) ?? this.windowSeconds;
+  /**
+   * Runs `work` as one try of `subject`. Throws attempts_exceeded, without running it,
+   * while the wrong answers are used up. An error `isWrong` recognises counts; success
+   * forgets the wrong answers so far (or, with `forgetOnSuccess: false`, only gives this
+   * try back, for steps where a right answer does not excuse the wrong ones).
+   */
+  async guard<T>(subject: string, work: () => Promise<T>, isWrong: (error: unknown) => boolean, options: { forgetOnSuccess?: boolean } = {}): Promise<T> {
+    const key = this.key(subject);
+    if (!await this.cache.reserve(key, this.limit, this.windowSeconds)) {
+      const seconds = await this.cache.ttl(key) ?? this.windowSeconds;
       throw new AppError('attempts_exceeded', { minutes: Math.max(1, Math.ceil(seconds / 60)) });
     }
+    let result: T;
+    try {
+      result = await work();
+    } catch (error) {
+      if (!isWrong(error)) await this.cache.release(key);
+      throw error;
+    }
+    if (options.forgetOnSuccess === false) await this.cache.release(key);
+    else await this.cache.delete(key);
+    return result;
   }
+}
 
-  async fail(subject: string): Promise<void> {
-    await this.cache.increment(this.key(subject), this.windowSeconds);
-  }
-
-  async reset(subject: string): Promise<void> {
-    await this.cache.delete(this.key(subject));
-  }
+/** An isWrong for `guard`: an AppError with one of these codes. */
+export function errorIs(...codes: string[]): (error: unknown) => boolean {
+  return (error) => error instanceof AppError && codes.includes(error.code);
 }

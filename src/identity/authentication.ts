@@ -1,7 +1,7 @@
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import type { KeyedDigest } from '../crypto/digest.js';
 import { AppError } from '../errors.js';
-import type { LoginThrottle } from '../verification/login-throttle.js';
+import type { LoginAttempt, LoginThrottle } from '../verification/login-throttle.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import type { AccountRow } from './account-store.js';
 import type { Accounts } from './accounts.js';
@@ -82,8 +82,8 @@ export class Authentication {
     return row ? `account:${row.id}` : `typed:${this.digest.digest('login-subject', identifier.value)}`;
   }
 
-  private async refuse(identifier: Identifier, row: AccountRow | undefined, method: 'pwd' | 'sms', meta: RequestMeta): Promise<never> {
-    const locked = await this.throttle.fail(this.subject(identifier, row), meta.ip ?? 'unknown');
+  private async refuse(attempt: LoginAttempt, identifier: Identifier, row: AccountRow | undefined, method: 'pwd' | 'sms', meta: RequestMeta): Promise<never> {
+    const locked = await attempt.failed();
     await this.audit.append({
       actor: { kind: 'anonymous' },
       action: 'login',
@@ -132,16 +132,16 @@ export class Authentication {
   async withPassword(input: { identifier: string; password: string }, meta: RequestMeta): Promise<FirstFactorResult> {
     const identifier = classify(input.identifier);
     const row = await this.find(identifier);
-    await this.throttle.check(this.subject(identifier, row), meta.ip ?? 'unknown');
+    const attempt = await this.throttle.begin(this.subject(identifier, row), meta.ip ?? 'unknown');
     // Unknown accounts are checked against a dummy hash: same work, same answer.
     const matches = await verifyPassword(row?.password_hash ?? await DUMMY_HASH, input.password.normalize('NFKC'));
     const valid = matches && Boolean(row?.password_hash);
-    if (!row || !valid) return this.refuse(identifier, row, 'pwd', meta);
+    if (!row || !valid) return this.refuse(attempt, identifier, row, 'pwd', meta);
     if (row.status === 'banned') {
       await this.audit.append({ actor: { kind: 'citizen', id: row.id }, action: 'login', target: { kind: 'account', id: row.id }, result: 'denied', details: { method: 'pwd', reason: 'banned' }, meta });
     }
     const result = this.admit(row, 'pwd');
-    await this.throttle.succeed(this.subject(identifier, row));
+    await attempt.succeeded();
     if (needsRehash(row.password_hash!)) await this.accounts.update(row.id, { password_hash: await hashPassword(input.password.normalize('NFKC')) });
     return result;
   }
@@ -159,12 +159,12 @@ export class Authentication {
     if (!phone) throw new AppError('invalid_phone');
     const identifier: Identifier = { kind: 'phone', value: phone };
     const row = await this.find(identifier);
-    await this.throttle.check(this.subject(identifier, row), meta.ip ?? 'unknown');
+    const attempt = await this.throttle.begin(this.subject(identifier, row), meta.ip ?? 'unknown');
     try {
       await this.smsCodes.verify({ purpose: 'login', phone, flowId: input.flowId }, input.code.trim());
     } catch (error) {
       if (error instanceof AppError && (error.code === 'code_invalid' || error.code === 'code_attempts_exceeded')) {
-        await this.throttle.fail(this.subject(identifier, row), meta.ip ?? 'unknown');
+        await attempt.failed();
         await this.audit.append({ actor: { kind: 'anonymous' }, action: 'login', target: row ? { kind: 'account', id: row.id } : undefined, result: 'failure', details: { method: 'sms', identifier_masked: maskPhone(phone) }, meta });
       }
       throw error;
@@ -172,7 +172,7 @@ export class Authentication {
     // A code is only ever delivered to a registered phone, so a valid code implies an account.
     if (!row) throw new AppError('code_invalid');
     const result = this.admit(row, 'sms');
-    await this.throttle.succeed(this.subject(identifier, row));
+    await attempt.succeeded();
     return result;
   }
 
@@ -181,22 +181,21 @@ export class Authentication {
     const row = await this.accounts.row(accountId);
     const secret = row ? this.accounts.openTotpSecret(row) : undefined;
     if (!row || !secret) throw new AppError('totp_not_enabled');
-    const subject = `account:${row.id}:totp`;
-    await this.throttle.check(subject, meta.ip ?? 'unknown');
+    const attempt = await this.throttle.begin(`account:${row.id}:totp`, meta.ip ?? 'unknown');
     const code = input.code.replace(/\s/g, '');
     if (/^\d{6}$/.test(code)) {
       const verified = await verifyTotp({ secret, token: code, lastUsedStep: row.totp_last_step ?? undefined });
-      if (verified.ok) {
-        await this.accounts.update(row.id, { totp_last_step: verified.step });
-        await this.throttle.succeed(subject);
+      // Marked used only if no racing submission of the same code got there first.
+      if (verified.ok && await this.accounts.useTotpStep(row.id, verified.step)) {
+        await attempt.succeeded();
         return;
       }
     } else if (await this.accounts.useRecoveryCode(row.id, code)) {
       await this.audit.append({ actor: { kind: 'citizen', id: row.id }, action: 'mfa.recovery_code_used', target: { kind: 'account', id: row.id }, result: 'success', meta });
-      await this.throttle.succeed(subject);
+      await attempt.succeeded();
       return;
     }
-    await this.throttle.fail(subject, meta.ip ?? 'unknown');
+    await attempt.failed();
     await this.audit.append({ actor: { kind: 'citizen', id: row.id }, action: 'login.totp', target: { kind: 'account', id: row.id }, result: 'failure', meta });
     throw new AppError('totp_invalid');
   }

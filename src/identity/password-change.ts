@@ -1,7 +1,6 @@
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
-import { AppError } from '../errors.js';
 import type { KeepSignedIn, AccountSessions } from '../oidc/account-sessions.js';
-import type { AttemptLimit } from './attempt-limit.js';
+import { errorIs, type AttemptLimit } from './attempt-limit.js';
 import type { Passwords } from './passwords.js';
 
 /**
@@ -19,16 +18,12 @@ export class PasswordChange {
   ) {}
 
   async change(accountId: string, input: { current: string; next: string }, keep: KeepSignedIn, meta: RequestMeta): Promise<{ sessions: number; grants: number }> {
-    const subject = `current-password:${accountId}`;
-    await this.attempts.check(subject);
-    try {
-      // Policy, hash, and the audit record `password.change` (success or wrong current password).
-      await this.passwords.set(accountId, input.next, { current: input.current, reason: 'change' }, meta);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'password_incorrect') await this.attempts.fail(subject);
-      throw error;
-    }
-    await this.attempts.reset(subject);
+    // Policy, hash, and the audit record `password.change` (success or wrong current password).
+    await this.attempts.guard(
+      `current-password:${accountId}`,
+      () => this.passwords.set(accountId, input.next, { current: input.current, reason: 'change' }, meta),
+      errorIs('password_incorrect'),
+    );
     const revoked = await this.sessions.revokeOthers(accountId, keep);
     await this.audit.append({
       actor: { kind: 'citizen', id: accountId },

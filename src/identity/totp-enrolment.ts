@@ -4,7 +4,7 @@ import { AppError } from '../errors.js';
 import type { Cache } from '../store/cache.js';
 import type { AccountRow } from './account-store.js';
 import type { Accounts } from './accounts.js';
-import type { AttemptLimit } from './attempt-limit.js';
+import { errorIs, type AttemptLimit } from './attempt-limit.js';
 import type { OwnerCodes, Principal } from './owner-codes.js';
 import { createTotpSecret, generateRecoveryCodes, otpauthUri, verifyTotp } from './totp.js';
 
@@ -122,27 +122,23 @@ export class TotpEnrolment {
 
   /** A current, unspent code from the app, under the attempt limit; failures are audited as `action`. Returns its time step. */
   private async checkCurrentCode(row: AccountRow, secret: string, code: string, action: string, meta: RequestMeta): Promise<number> {
-    const subject = `totp:${row.id}`;
-    await this.attempts.check(subject);
-    // A code already used to sign in is spent here too.
-    const lastUsedStep = row.totp_last_step === null ? undefined : Number(row.totp_last_step);
-    const verified = await verifyTotp({ secret, token: code, lastUsedStep });
-    if (!verified.ok) {
-      await this.attempts.fail(subject);
-      await this.audit.append({ actor: { kind: 'citizen', id: row.id }, action, target: { kind: 'account', id: row.id }, result: 'failure', details: { method: 'totp' }, meta });
-      throw new AppError('totp_invalid');
-    }
-    await this.attempts.reset(subject);
-    return verified.step;
+    return this.attempts.guard(`totp:${row.id}`, async () => {
+      // A code already used to sign in is spent here too.
+      const lastUsedStep = row.totp_last_step === null ? undefined : Number(row.totp_last_step);
+      const verified = await verifyTotp({ secret, token: code, lastUsedStep });
+      if (!verified.ok) {
+        await this.audit.append({ actor: { kind: 'citizen', id: row.id }, action, target: { kind: 'account', id: row.id }, result: 'failure', details: { method: 'totp' }, meta });
+        throw new AppError('totp_invalid');
+      }
+      return verified.step;
+    }, errorIs('totp_invalid'));
   }
 
   async disable(accountId: string, proof: DisableProof, meta: RequestMeta): Promise<void> {
     const row = await this.activeRow(accountId);
     const secret = this.accounts.openTotpSecret(row);
     if (!row.totp_enabled_at || !secret) throw new AppError('totp_not_enabled');
-    const subject = `totp:${accountId}`;
     const refuse = async (code: 'recovery_code_invalid'): Promise<never> => {
-      await this.attempts.fail(subject);
       await this.audit.append({ actor: { kind: 'citizen', id: accountId }, action: 'mfa.disable', target: { kind: 'account', id: accountId }, result: 'failure', details: { method: proof.kind }, meta });
       throw new AppError(code);
     };
@@ -151,10 +147,10 @@ export class TotpEnrolment {
     } else {
       // The SMS code first: it is cheap to ask again, a recovery code is not.
       await this.codes.verify(accountId, 'totp_disable', proof.principal, proof.smsCode);
-      await this.attempts.check(subject);
-      if (!await this.accounts.useRecoveryCode(accountId, proof.recoveryCode)) await refuse('recovery_code_invalid');
+      await this.attempts.guard(`totp:${accountId}`, async () => {
+        if (!await this.accounts.useRecoveryCode(accountId, proof.recoveryCode)) await refuse('recovery_code_invalid');
+      }, errorIs('recovery_code_invalid'));
     }
-    await this.attempts.reset(subject);
     await this.accounts.transaction(async (trx) => {
       await this.accounts.update(accountId, { totp_secret_enc: null, totp_enabled_at: null, totp_last_step: null }, trx);
       await this.accounts.replaceRecoveryCodes(accountId, [], trx);

@@ -35,13 +35,22 @@ export class StaffLogin {
     return `staff-login-fail:${subject}`;
   }
 
-  private async checkLock(subject: string): Promise<void> {
-    const failures = Number(await this.cache.get(this.failuresKey(subject)) ?? 0);
-    if (failures >= STAFF_LOCK_THRESHOLD) throw new AppError('account_locked', { minutes: STAFF_LOCK_MINUTES });
+  /**
+   * Takes this attempt's place under the lock before anything is judged, so that a burst of
+   * guesses gets no more than the threshold judged; a failure keeps its place. A refused
+   * attempt is audited like any other refusal. Returns the attempt's count.
+   */
+  private async reserve(subject: string, staffId: string | undefined, action: string, meta: RequestMeta): Promise<number> {
+    const count = await this.cache.reserve(this.failuresKey(subject), STAFF_LOCK_THRESHOLD, STAFF_LOCK_MINUTES * 60);
+    if (count) return count;
+    await this.audit.append({
+      actor: staffId ? { kind: 'staff', id: staffId } : { kind: 'anonymous' }, action, ...(staffId ? { target: { kind: 'staff', id: staffId } } : {}),
+      result: 'denied', details: { reason: 'locked' }, meta,
+    });
+    throw new AppError('account_locked', { minutes: STAFF_LOCK_MINUTES });
   }
 
-  private async fail(subject: string, staffId: string | undefined, action: string, details: Record<string, unknown>, meta: RequestMeta): Promise<void> {
-    const failures = await this.cache.increment(this.failuresKey(subject), STAFF_LOCK_MINUTES * 60);
+  private async fail(failures: number, staffId: string | undefined, action: string, details: Record<string, unknown>, meta: RequestMeta): Promise<void> {
     const target = staffId ? { target: { kind: 'staff', id: staffId } } : {};
     await this.audit.append({ actor: staffId ? { kind: 'staff', id: staffId } : { kind: 'anonymous' }, action, ...target, result: 'failure', details, meta });
     if (failures === STAFF_LOCK_THRESHOLD) {
@@ -54,14 +63,16 @@ export class StaffLogin {
     const username = normaliseUsername(input.username).slice(0, 64);
     const row = await this.staff.byUsername(username);
     const subject = row ? `staff:${row.id}` : `typed:${this.digest.digest('staff-login-subject', username)}`;
-    await this.checkLock(subject);
+    const failures = await this.reserve(subject, row?.id, 'staff.login', meta);
     const matches = await verifyPassword(row?.password_hash ?? await DUMMY_HASH, input.password);
     if (!row || !matches || row.status !== 'active') {
       // What was typed is recorded only when it names a staff member: a password typed into
       // the username field must not end up in the log.
-      await this.fail(subject, row?.id, 'staff.login', { step: 'password', ...(row ? { username } : { unknown_username: true }) }, meta);
+      await this.fail(failures, row?.id, 'staff.login', { step: 'password', ...(row ? { username } : { unknown_username: true }) }, meta);
       throw new AppError('login_failed');
     }
+    // A right password is no failure; the failures so far stand until the second step succeeds.
+    await this.cache.release(this.failuresKey(subject));
     if (needsRehash(row.password_hash)) await this.staff.updatePasswordHash(row.id, await hashPassword(input.password));
     const pending = randomBytes(24).toString('base64url');
     await this.cache.set(`staff-pending:${this.digest.digest('staff-pending', pending)}`, row.id, PENDING_SECONDS);
@@ -77,12 +88,15 @@ export class StaffLogin {
     const staffId = key ? await this.cache.get(key) : null;
     if (!key || !staffId) throw new AppError('login_state_invalid');
     const subject = `staff:${staffId}`;
-    await this.checkLock(subject);
+    const failures = await this.reserve(subject, staffId, 'staff.login.totp', meta);
     const row = await this.staff.row(staffId);
-    if (!row || row.status !== 'active') throw new AppError('login_state_invalid');
+    if (!row || row.status !== 'active') {
+      await this.cache.release(this.failuresKey(subject));
+      throw new AppError('login_state_invalid');
+    }
     const verified = await verifyTotp({ secret: this.staff.openTotpSecret(row), token: code, lastUsedStep: row.totp_last_step === null ? undefined : Number(row.totp_last_step) });
     if (!verified.ok || !await this.staff.useTotpStep(row.id, verified.step)) {
-      await this.fail(subject, row.id, 'staff.login.totp', { step: 'totp', missing: code.trim() === '' }, meta);
+      await this.fail(failures, row.id, 'staff.login.totp', { step: 'totp', missing: code.trim() === '' }, meta);
       throw new AppError('totp_invalid');
     }
     await this.cache.delete(key);

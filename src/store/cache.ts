@@ -28,6 +28,15 @@ export interface Cache {
   take(key: string): Promise<string | null>;
   /** Adds one to a counter; the first increment starts its ttlSeconds window. */
   increment(key: string, ttlSeconds: number): Promise<number>;
+  /**
+   * Takes one place under a limit before the work it guards: adds one only while the count
+   * is below `limit` (the first place starts its ttlSeconds window). Returns the count with
+   * this place, or 0 when the limit is reached and nothing was taken. Of many concurrent
+   * callers exactly `limit` get a place, which a read-then-increment cannot promise.
+   */
+  reserve(key: string, limit: number, ttlSeconds: number): Promise<number>;
+  /** Gives back a place taken by `reserve` for work that did not count after all. */
+  release(key: string): Promise<void>;
   /** Seconds until the key expires, or null when it does not exist. */
   ttl(key: string): Promise<number | null>;
 

@@ -80,6 +80,24 @@ export class MemoryCache implements Cache {
     return next;
   }
 
+  async reserve(key: string, limit: number, ttlSeconds: number) {
+    const entry = this.live(key);
+    const count = entry ? Number(entry.value) : 0;
+    if (count >= limit) return 0;
+    if (!entry) {
+      this.store(key, '1', ttlSeconds);
+      return 1;
+    }
+    entry.value = String(count + 1);
+    return count + 1;
+  }
+
+  async release(key: string) {
+    const entry = this.live(key);
+    const count = entry ? Number(entry.value) : 0;
+    if (entry && count > 0) entry.value = String(count - 1);
+  }
+
   async ttl(key: string) {
     const entry = this.live(key);
     return entry ? Math.ceil((entry.expiresAt - Date.now()) / 1000) : null;

@@ -15,6 +15,20 @@ return 2`,
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n`,
   },
+  reserve: {
+    numberOfKeys: 1,
+    lua: `local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[1]) then return 0 end
+n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return n`,
+  },
+  release: {
+    numberOfKeys: 1,
+    lua: `local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then return redis.call('DECR', KEYS[1]) end
+return 0`,
+  },
   addToExtendingSet: {
     numberOfKeys: 1,
     lua: `redis.call('SADD', KEYS[1], ARGV[1])
@@ -26,6 +40,8 @@ return 1`,
 type ScriptedRedis = Redis & {
   consumeRecord(key: string, at: number): Promise<number>;
   incrementWindow(key: string, ttlSeconds: number): Promise<number>;
+  reserve(key: string, limit: number, ttlSeconds: number): Promise<number>;
+  release(key: string): Promise<number>;
   addToExtendingSet(key: string, member: string, ttlSeconds: number): Promise<number>;
 };
 
@@ -80,6 +96,14 @@ export class RedisCache implements Cache {
 
   async increment(key: string, ttlSeconds: number) {
     return this.redis.incrementWindow(key, ttlSeconds);
+  }
+
+  async reserve(key: string, limit: number, ttlSeconds: number) {
+    return this.redis.reserve(key, limit, ttlSeconds);
+  }
+
+  async release(key: string) {
+    await this.redis.release(key);
   }
 
   async ttl(key: string) {

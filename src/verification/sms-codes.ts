@@ -54,42 +54,64 @@ export class SmsCodes {
     return this.digest.digest('sms-code', `${binding.purpose}\0${binding.flowId}\0${binding.phone}\0${code}`);
   }
 
+  private captchaFreeKey(ip: string) {
+    return `sms-ip-free:${ip}:h`;
+  }
+
   /** Whether the next send from this address needs a captcha (the page shows one ahead of time). */
   async captchaRequired(ip: string): Promise<boolean> {
-    const sent = Number(await this.cache.get(`sms-ip:${ip}:h`) ?? 0);
+    const sent = Number(await this.cache.get(this.captchaFreeKey(ip)) ?? 0);
     return sent >= this.policy.captchaAfterSendsPerIp;
   }
 
+  /**
+   * Every limit takes its place before the code is made (Cache.reserve): of fifty sends at
+   * once, no more than a limit allows get through, and no more than the captcha-free
+   * allowance skip the captcha. A send that is refused, or that the gateway does not take,
+   * gives its places back: the counters count sent codes, nothing else.
+   */
   async send(request: SendRequest): Promise<{ ttlSeconds: number }> {
-    if (!request.staffPresent && await this.captchaRequired(request.ip)) await this.captchas.verify(request.captcha?.id, request.captcha?.answer);
-
-    const phone = this.phoneKey(request.phone);
-    const windows: Array<[string, number, number]> = [
-      [`sms-ip:${request.ip}:h`, 3600, this.policy.perIpPerHour],
-      [`sms-phone:${phone}:m`, 60, this.policy.perMinute],
-      [`sms-phone:${phone}:h`, 3600, this.policy.perHour],
-      [`sms-phone:${phone}:d`, 86_400, this.policy.perDay],
-    ];
-    // Counting first and comparing after makes concurrent sends unable to slip past a limit.
-    for (const [key, seconds, limit] of windows) {
-      if (await this.cache.increment(key, seconds) > limit) throw new AppError('sms_rate_limited');
-    }
-
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    const stored: StoredCode = { digest: this.codeDigest(request, code) };
-    const key = this.codeKey(request);
-    await this.cache.set(key, JSON.stringify(stored), this.policy.codeTtlSeconds);
-    await this.cache.delete(`${key}:tries`);
-    if (request.deliver !== false) {
-      try {
-        await this.gateway.send(codeMessage(request.phone, request.purpose, code, Math.round(this.policy.codeTtlSeconds / 60)));
-      } catch (error) {
-        await this.cache.delete(key);
-        if (isUpstreamUnavailable(error)) throw new AppError('sms_unavailable', {}, { cause: error });
-        throw error;
+    const taken: string[] = [];
+    const giveBack = () => Promise.all(taken.map((key) => this.cache.release(key)));
+    const take = async (key: string, limit: number, seconds: number) => {
+      const count = await this.cache.reserve(key, limit, seconds);
+      if (count) taken.push(key);
+      return count > 0;
+    };
+    try {
+      if (!request.staffPresent && !await take(this.captchaFreeKey(request.ip), this.policy.captchaAfterSendsPerIp, 3600)) {
+        await this.captchas.verify(request.captcha?.id, request.captcha?.answer);
       }
+      const phone = this.phoneKey(request.phone);
+      const windows: Array<[string, number, number]> = [
+        [`sms-ip:${request.ip}:h`, 3600, this.policy.perIpPerHour],
+        [`sms-phone:${phone}:m`, 60, this.policy.perMinute],
+        [`sms-phone:${phone}:h`, 3600, this.policy.perHour],
+        [`sms-phone:${phone}:d`, 86_400, this.policy.perDay],
+      ];
+      for (const [key, seconds, limit] of windows) {
+        if (!await take(key, limit, seconds)) throw new AppError('sms_rate_limited');
+      }
+
+      const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+      const stored: StoredCode = { digest: this.codeDigest(request, code) };
+      const key = this.codeKey(request);
+      await this.cache.set(key, JSON.stringify(stored), this.policy.codeTtlSeconds);
+      await this.cache.delete(`${key}:tries`);
+      if (request.deliver !== false) {
+        try {
+          await this.gateway.send(codeMessage(request.phone, request.purpose, code, Math.round(this.policy.codeTtlSeconds / 60)));
+        } catch (error) {
+          await this.cache.delete(key);
+          if (isUpstreamUnavailable(error)) throw new AppError('sms_unavailable', {}, { cause: error });
+          throw error;
+        }
+      }
+      return { ttlSeconds: this.policy.codeTtlSeconds };
+    } catch (error) {
+      await giveBack();
+      throw error;
     }
-    return { ttlSeconds: this.policy.codeTtlSeconds };
   }
 
   /** Accepts the right code once; throws code_invalid or code_attempts_exceeded otherwise. */

@@ -113,6 +113,24 @@ function cacheContract(implementation: CacheImplementation) {
     t.is(await cache.increment('hits', 1), 1);
   });
 
+  it('reserve takes places up to the limit, and only then; release gives one back', async (t, cache) => {
+    t.is(await cache.reserve('places', 2, 60), 1);
+    t.is(await cache.reserve('places', 2, 60), 2);
+    t.is(await cache.reserve('places', 2, 60), 0, 'full: nothing taken');
+    t.is(await cache.get('places'), '2');
+    await cache.release('places');
+    t.is(await cache.reserve('places', 2, 60), 2);
+    await cache.release('nothing-here');
+    t.is(await cache.get('nothing-here'), null, 'releasing a missing key makes nothing');
+  });
+
+  it('fifty concurrent reservations against a limit of ten: exactly ten places', async (t, cache) => {
+    const results = await Promise.all(Array.from({ length: 50 }, () => cache.reserve('burst', 10, 60)));
+    t.is(results.filter((n) => n > 0).length, 10);
+    t.deepEqual(results.filter((n) => n > 0).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    t.is(await cache.get('burst'), '10');
+  });
+
   it('concurrent increments lose no count', async (t, cache) => {
     const results = await Promise.all(Array.from({ length: 20 }, () => cache.increment('hits', 60)));
     t.deepEqual([...results].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));

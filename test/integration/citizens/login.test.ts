@@ -104,7 +104,7 @@ test.serial('the account is locked after repeated failures, for known and unknow
     let last = '';
     for (let i = 0; i < threshold + 1; i += 1) {
       // Waiting out the growing delays would be slow: clear only the delay marker, keep the count.
-      await server.deps.cache.delete(`login-fail:${await subjectFor(identifier)}:last`);
+      await server.deps.cache.delete(`login-slot:${await subjectFor(identifier)}`);
       const auth = await beginAuthorization(server.url, PORTAL);
       last = errorCode((await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier, password: 'wrong-password' })).body) ?? '';
     }
