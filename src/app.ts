@@ -36,7 +36,9 @@ export interface AppState {
 
 /** Builds the Koa app; it does not listen (tests use app.callback()). */
 export async function buildApp(deps: Dependencies, state: AppState = { draining: false }): Promise<Koa> {
-  const app = new Koa({ proxy: deps.config.trustProxy, keys: deps.config.secrets.cookieKeys });
+  // Behind proxies, only the entries they appended are believed: a client's own
+  // X-Forwarded-For entries (to the left) must not choose the address limits and audit see.
+  const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: deps.config.trustProxyHops, keys: deps.config.secrets.cookieKeys });
 
   const ops = opsRoutes({
     probes: [

@@ -208,6 +208,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const providers = await ProviderHost.start((jwks) => createProvider({
       issuer: config.issuer,
       trustProxy: config.trustProxy,
+      trustProxyHops: config.trustProxyHops,
       cookieKeys: config.secrets.cookieKeys,
       jwks,
       adapter,

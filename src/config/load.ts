@@ -62,6 +62,8 @@ export interface Config {
   port: number;
   issuer: string;
   trustProxy: boolean;
+  /** Right-most X-Forwarded-For entries believed when trustProxy is on (one per proxy hop). */
+  trustProxyHops: number;
   workers: number;
   logLevel: Environment['LOG_LEVEL'];
   /** Page templates read and compiled at every render: for editing them on a laptop. */
@@ -231,6 +233,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
     port: env.PORT,
     issuer,
     trustProxy: env.TRUST_PROXY,
+    trustProxyHops: env.TRUST_PROXY_HOPS,
     workers: env.WORKERS,
     logLevel: env.LOG_LEVEL,
     templateReload: (env.TEMPLATE_RELOAD ?? (env.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',

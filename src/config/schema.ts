@@ -30,6 +30,8 @@ export const environmentSchema = z.object({
     .refine((value) => !/[?#]/.test(value), 'must have no query or fragment')
     .optional(),
   TRUST_PROXY: boolish.default(false),
+  /** With TRUST_PROXY: how many proxies in front append to X-Forwarded-For; only that many right-most entries are believed. */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   WORKERS: positiveInt.max(64).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Read page templates again at every render (see load.ts for the default). */

@@ -28,6 +28,7 @@ import type { WechatLogin } from '../wechat/wechat-login.js';
 export interface ProviderOptions extends FeatureDependencies {
   issuer: string;
   trustProxy: boolean;
+  trustProxyHops: number;
   cookieKeys: string[];
   jwks: PrivateJwk[];
   adapter: NonNullable<Configuration['adapter']>;
@@ -103,6 +104,7 @@ export function createProvider(options: ProviderOptions): Provider {
   if (options.acting) applyActingIdentity(configuration, options.acting);
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
+  provider.maxIpsCount = options.trustProxyHops;
   compareSecretsByDigest(provider, options.clients);
   pairwiseBySector(provider, SUBJECT_SECTOR);
   keepStrongestAuthentication(provider, strongerAcr);
