@@ -215,6 +215,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       clients,
       resourceServers,
       logger,
+      audit,
       metrics,
       session: config.session,
       backchannelLogout,

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import Provider, { type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../http/metrics.js';
@@ -22,6 +23,7 @@ import type { KeyedDigest } from '../crypto/digest.js';
 import { sessionTtl, type SessionLifetimes } from './configuration/session.js';
 import { outboundFetch } from './configuration/outbound.js';
 import type { PrivateJwk } from './signing-keys.js';
+import { auditRefreshReuse } from './refresh-reuse-audit.js';
 import { registerWechatGrant } from './wechat-grant.js';
 import type { WechatLogin } from '../wechat/wechat-login.js';
 
@@ -36,6 +38,7 @@ export interface ProviderOptions extends FeatureDependencies {
   findAccount: FindAccount;
   renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): Promise<void>;
   logger: Logger;
+  audit: AuditLog;
   metrics: Metrics;
   /** Each client's access policy, enforced at every authorization (configuration/policy.ts). */
   clientAccess: ClientAccess;
@@ -110,6 +113,7 @@ export function createProvider(options: ProviderOptions): Provider {
   keepStrongestAuthentication(provider, strongerAcr);
   options.backchannelLogout?.attach(provider);
   registerWechatGrant(provider, { login: options.wechatLogin, findAccount: options.findAccount });
+  auditRefreshReuse(provider, options.audit, options.logger);
 
   provider.on('grant.success', (ctx) => {
     const grantType = String(ctx.oidc.params?.grant_type ?? 'unknown');

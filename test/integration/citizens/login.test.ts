@@ -96,6 +96,10 @@ test.serial('a rotated refresh token used twice revokes the whole family', async
   t.is(reused.body.error, 'invalid_grant');
   const successor = await refresh(rotated.body.refresh_token!);
   t.is(successor.body.error, 'invalid_grant');
+  // The replay is in the security record, with the account and the client.
+  const account = await server.deps.accounts.byIdNumber(ZHANG_SAN.idNumber);
+  const records = await server.deps.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'token.refresh_reuse').where('target_id', '=', account!.id).execute();
+  t.true(records.some((r) => r.result === 'denied' && r.details.client_id === 'app' && r.details.grant_revoked === true), JSON.stringify(records));
 });
 
 test.serial('the account is locked after repeated failures, for known and unknown accounts alike', async (t) => {
