@@ -216,6 +216,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       resourceServers,
       logger,
       audit,
+      revokeGrants: (grantIds) => accountSessions.revokeGrants(grantIds),
       metrics,
       session: config.session,
       backchannelLogout,

@@ -23,6 +23,7 @@ import type { KeyedDigest } from '../crypto/digest.js';
 import { sessionTtl, type SessionLifetimes } from './configuration/session.js';
 import { outboundFetch } from './configuration/outbound.js';
 import type { PrivateJwk } from './signing-keys.js';
+import { revokeGrantsAtLogout } from './logout-revocation.js';
 import { auditRefreshReuse } from './refresh-reuse-audit.js';
 import { registerWechatGrant } from './wechat-grant.js';
 import type { WechatLogin } from '../wechat/wechat-login.js';
@@ -39,6 +40,8 @@ export interface ProviderOptions extends FeatureDependencies {
   renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): Promise<void>;
   logger: Logger;
   audit: AuditLog;
+  /** Revokes grants and everything issued under them (oidc/account-sessions.ts). */
+  revokeGrants: (grantIds: string[]) => Promise<void>;
   metrics: Metrics;
   /** Each client's access policy, enforced at every authorization (configuration/policy.ts). */
   clientAccess: ClientAccess;
@@ -114,6 +117,7 @@ export function createProvider(options: ProviderOptions): Provider {
   options.backchannelLogout?.attach(provider);
   registerWechatGrant(provider, { login: options.wechatLogin, findAccount: options.findAccount });
   auditRefreshReuse(provider, options.audit, options.logger);
+  revokeGrantsAtLogout(provider, { revokeGrants: options.revokeGrants, audit: options.audit, logger: options.logger });
 
   provider.on('grant.success', (ctx) => {
     const grantType = String(ctx.oidc.params?.grant_type ?? 'unknown');

@@ -193,3 +193,27 @@ test('in a real browser: a good hint signs out without a click; without one, "é€
   t.false(await sessionCookie());
   t.deepEqual(cspViolations, []);
 });
+
+test('signing out everywhere at the portal ends the app\'s offline login from the same session too, and is audited', async (t) => {
+  const { browser, idToken } = await signedIn();
+  const app = await rpLogin(configs.app, browser, undefined, { scope: 'openid offline_access', prompt: 'consent' });
+  t.truthy(app.tokens.refresh_token);
+  const refreshed = await oidc.refreshTokenGrant(configs.app, app.tokens.refresh_token!);
+  const page = await browser.get(logoutUrl({ id_token_hint: idToken, post_logout_redirect_uri: RP, state: 'st-9' }));
+  const done = await browser.post('/session/end/confirm', { xsrf: hidden(page.body, 'xsrf'), logout: 'yes' });
+  t.is(done.url, `${RP}?state=st-9`);
+  const refused = await oidc.refreshTokenGrant(configs.app, refreshed.refresh_token!).catch((e: unknown) => e);
+  t.is((refused as oidc.ResponseBodyError).error, 'invalid_grant', 'the offline grant died with the session');
+  const accountId = decodeJwt(idToken).sub!;
+  const records = await server.deps.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'session.logout').where('target_id', '=', accountId).execute();
+  t.true(records.some((r) => r.details.scope === 'all' && r.details.client_id === 'portal' && Number(r.details.grants) >= 2), JSON.stringify(records.map((r) => r.details)));
+});
+
+test('"stay signed in" ends only the asking client\'s grant: the app\'s offline login stays', async (t) => {
+  const { browser, idToken } = await signedIn();
+  const app = await rpLogin(configs.app, browser, undefined, { scope: 'openid offline_access', prompt: 'consent' });
+  const page = await browser.get(logoutUrl({ id_token_hint: idToken, post_logout_redirect_uri: RP, state: 'st-10' }));
+  await browser.post('/session/end/confirm', { xsrf: hidden(page.body, 'xsrf') });
+  const refreshed = await oidc.refreshTokenGrant(configs.app, app.tokens.refresh_token!);
+  t.truthy(refreshed.access_token);
+});
