@@ -61,3 +61,15 @@ export function keepStrongestAuthentication(provider: Provider, stronger: (a: st
     loginAccount.call(this, details);
   };
 }
+
+/**
+ * `sid` in the ID token of every client, not only those registered for back-channel logout
+ * with sessions required: a relying party keys its session by it, and RP-initiated logout
+ * recognises a hint from this browser's session by it (and then confirms by itself).
+ */
+export function sidForEveryClient(provider: Provider): void {
+  const prototype = provider.Client.prototype as unknown as { includeSid(): boolean };
+  prototype.includeSid = function includeSid() {
+    return true;
+  };
+}

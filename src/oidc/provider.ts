@@ -15,7 +15,7 @@ import { interactions } from './configuration/interactions.js';
 import { clientAuthMethods, enabledJWA } from './configuration/jwa.js';
 import { pkce } from './configuration/pkce.js';
 import { ttl } from './configuration/ttl.js';
-import { compareSecretsByDigest, keepStrongestAuthentication, pairwiseBySector } from './internals.js';
+import { compareSecretsByDigest, keepStrongestAuthentication, pairwiseBySector, sidForEveryClient } from './internals.js';
 import { interactionPolicyFor } from './configuration/policy.js';
 import { pairwiseIdentifier, SUBJECT_SECTOR, validateSubjectSector } from './pairwise.js';
 import { strongerAcr, type ClientAccess } from './policy-check.js';
@@ -114,6 +114,7 @@ export function createProvider(options: ProviderOptions): Provider {
   compareSecretsByDigest(provider, options.clients);
   pairwiseBySector(provider, SUBJECT_SECTOR);
   keepStrongestAuthentication(provider, strongerAcr);
+  sidForEveryClient(provider);
   options.backchannelLogout?.attach(provider);
   registerWechatGrant(provider, { login: options.wechatLogin, findAccount: options.findAccount });
   auditRefreshReuse(provider, options.audit, options.logger);
