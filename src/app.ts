@@ -12,6 +12,7 @@ import { opsRoutes } from './http/ops/routes.js';
 import { openApiRoute } from './http/api/openapi.js';
 import { apiOperations } from './http/api/operations.js';
 import { registrationApi } from './http/api/registration.js';
+import { captchaApi } from './http/api/captchas.js';
 import { registrationPages } from './http/self-service/registration-pages.js';
 import { recoveryApi } from './http/api/recovery.js';
 import { recoveryPages } from './http/self-service/recovery-pages.js';
@@ -112,6 +113,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(registerApi.routes());
   app.use(recoverPages.routes());
   app.use(recoverApi.routes());
+  app.use(captchaApi(deps.captchas, deps.cache).routes());
   app.use(agreement.routes());
   app.use(openApiRoute(deps.config.issuer, apiOperations).routes());
   app.use(accountCentre(deps));

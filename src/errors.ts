@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'sms_rate_limited'
   | 'captcha_required'
   | 'captcha_invalid'
+  | 'captcha_rate_limited'
   | 'weak_password'
   | 'agreement_required'
   | 'already_registered'
@@ -141,6 +142,7 @@ const STATUS: Record<ErrorCode, number> = {
   sms_rate_limited: 429,
   captcha_required: 400,
   captcha_invalid: 400,
+  captcha_rate_limited: 429,
   weak_password: 400,
   agreement_required: 400,
   already_registered: 409,

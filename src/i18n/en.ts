@@ -131,6 +131,7 @@ export const en: Catalogue = {
   'errors.sms_rate_limited': 'Too many codes were sent. Please wait and try again.',
   'errors.captcha_required': 'Please enter the characters in the image first.',
   'errors.captcha_invalid': 'The characters from the image are not right. Please try again.',
+  'errors.captcha_rate_limited': 'Too many captchas asked for. Please try again in a minute.',
   'errors.weak_password': 'The password does not meet the rules: {reason}',
   'errors.agreement_required': 'Please read and accept the service agreement.',
   'errors.already_registered': 'This ID number is already registered. You can sign in, or recover the account with Forgot password.',

@@ -130,6 +130,7 @@ export const zhCN = {
   'errors.sms_rate_limited': '验证码发送过于频繁，请稍后再试。',
   'errors.captcha_required': '请先输入图形验证码。',
   'errors.captcha_invalid': '图形验证码不正确，请重新输入。',
+  'errors.captcha_rate_limited': '获取图形验证码过于频繁，请稍后再试。',
   'errors.weak_password': '密码不符合要求：{reason}',
   'errors.agreement_required': '请阅读并同意服务协议。',
   'errors.already_registered': '该身份证号码已注册。您可以直接登录，或通过“忘记密码”找回账号。',

@@ -7,6 +7,7 @@ import { enterpriseOperations } from './enterprises.js';
 import { delegationOperations } from '../delegation/operations.js';
 import { adminOperations } from '../admin/operations.js';
 import { wechatSchemas } from '../account/wechat.js';
+import { captchaOperations } from './captchas.js';
 
 const recovery = '/api/v1/recovery/:flowId';
 const account = '/api/v1/account';
@@ -54,5 +55,5 @@ const wechatOperations: ApiOperation[] = [
 
 /** Every /api/v1 operation, for the OpenAPI document. */
 export function apiOperations(): ApiOperation[] {
-  return [...registrationOperations, ...recoveryOperations, ...accountOperations, ...qrLoginOperations, ...enterpriseOperations, ...delegationOperations, ...adminOperations, ...wechatOperations];
+  return [...registrationOperations, ...recoveryOperations, ...captchaOperations, ...accountOperations, ...qrLoginOperations, ...enterpriseOperations, ...delegationOperations, ...adminOperations, ...wechatOperations];
 }
