@@ -150,7 +150,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const captchas = new Captchas(cache);
     const smsCodes = new SmsCodes(cache, sms, digest, captchas, config.smsPolicy);
     const accounts = new Accounts(database.db, new PersonalData(cipher, digest), audit);
-    const authentication = new Authentication(accounts, new LoginThrottle(cache, config.loginPolicy), smsCodes, audit, digest);
+    const authentication = new Authentication(accounts, new LoginThrottle(cache, config.loginPolicy), smsCodes, audit, digest, captchas);
     const flows = new FlowStore(cache, cipher);
     const registration = new Registration(flows, accounts, registries, smsCodes, config.agreementVersion);
     const passwords = new Passwords(accounts, audit);

@@ -53,6 +53,8 @@ export interface SmsPolicy {
 
 export interface LoginPolicy {
   lockThreshold: number;
+  /** Failures after which a password sign-in needs a captcha first. */
+  captchaAfterFailures: number;
   lockMinutes: number;
   ipLimitPerHour: number;
 }
@@ -262,6 +264,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
     },
     loginPolicy: {
       lockThreshold: env.LOGIN_LOCK_THRESHOLD,
+      captchaAfterFailures: env.LOGIN_CAPTCHA_AFTER_FAILURES,
       lockMinutes: env.LOGIN_LOCK_MINUTES,
       ipLimitPerHour: env.LOGIN_IP_LIMIT_PER_HOUR,
     },

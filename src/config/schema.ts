@@ -76,6 +76,8 @@ export const environmentSchema = z.object({
   CAPTCHA_AFTER_SENDS_PER_IP: z.coerce.number().int().min(0).default(3),
 
   LOGIN_LOCK_THRESHOLD: positiveInt.max(1000).default(10),
+  /** Failed sign-ins of one account (or one typed identifier) after which the password form needs an image captcha: before the lock. */
+  LOGIN_CAPTCHA_AFTER_FAILURES: positiveInt.max(1000).default(5),
   LOGIN_LOCK_MINUTES: positiveInt.max(24 * 60).default(30),
   LOGIN_IP_LIMIT_PER_HOUR: positiveInt.default(200),
 

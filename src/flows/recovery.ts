@@ -140,7 +140,7 @@ export class Recovery {
       await this.deps.passwords.set(accountId, input.password, { reason: 'recovery', ...(flow.data.target!.credentialStamp ? { expectStamp: flow.data.target!.credentialStamp } : {}) }, meta);
       await this.deps.accountSessions.revokeAll(accountId);
       // The subject Authentication counts an account's failed sign-ins under.
-      await this.deps.throttle.clear(`account:${accountId}`);
+      await Promise.all([this.deps.throttle.clear(`account:${accountId}`), this.deps.throttle.clear(`account:${accountId}:sms`)]);
       const phone = (row ? this.deps.accounts.profileOf(row).phone : undefined) ?? flow.data.target!.phone;
       await this.notify(accountId, phone, meta);
       // The flow keeps nothing about the account once it is done.

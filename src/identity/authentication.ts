@@ -1,6 +1,7 @@
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import type { KeyedDigest } from '../crypto/digest.js';
 import { AppError } from '../errors.js';
+import type { Captchas } from '../verification/captcha.js';
 import type { LoginAttempt, LoginThrottle } from '../verification/login-throttle.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import type { AccountRow } from './account-store.js';
@@ -69,6 +70,7 @@ export class Authentication {
     private readonly smsCodes: SmsCodes,
     private readonly audit: AuditLog,
     private readonly digest: KeyedDigest,
+    private readonly captchas: Captchas,
   ) {}
 
   private async find(identifier: Identifier): Promise<AccountRow | undefined> {
@@ -129,9 +131,21 @@ export class Authentication {
     throw new AppError(reason === 'banned' ? 'account_banned' : 'login_restart');
   }
 
-  async withPassword(input: { identifier: string; password: string }, meta: RequestMeta): Promise<FirstFactorResult> {
+  /** Whether a password for what was typed must now come with a captcha (the form shows one). */
+  async captchaRequiredFor(typed: string): Promise<boolean> {
+    const identifier = classify(typed);
+    return this.throttle.captchaRequired(this.subject(identifier, await this.find(identifier)));
+  }
+
+  /**
+   * After LOGIN_CAPTCHA_AFTER_FAILURES failures a password comes with an image captcha
+   * (captcha_required, then captcha_invalid), checked before the password is judged and
+   * never counted as a failure: a stranger guessing meets the captcha long before the lock.
+   */
+  async withPassword(input: { identifier: string; password: string; captcha?: { id?: string; answer?: string } }, meta: RequestMeta): Promise<FirstFactorResult> {
     const identifier = classify(input.identifier);
     const row = await this.find(identifier);
+    if (await this.throttle.captchaRequired(this.subject(identifier, row))) await this.captchas.verify(input.captcha?.id, input.captcha?.answer);
     const attempt = await this.throttle.begin(this.subject(identifier, row), meta.ip ?? 'unknown');
     // Unknown accounts are checked against a dummy hash: same work, same answer.
     const matches = await verifyPassword(row?.password_hash ?? await DUMMY_HASH, input.password.normalize('NFKC'));
@@ -159,7 +173,8 @@ export class Authentication {
     if (!phone) throw new AppError('invalid_phone');
     const identifier: Identifier = { kind: 'phone', value: phone };
     const row = await this.find(identifier);
-    const attempt = await this.throttle.begin(this.subject(identifier, row), meta.ip ?? 'unknown');
+    // Counted apart from passwords: a stranger's wrong passwords never lock the way in that proves the phone.
+    const attempt = await this.throttle.begin(`${this.subject(identifier, row)}:sms`, meta.ip ?? 'unknown');
     try {
       await this.smsCodes.verify({ purpose: 'login', phone, flowId: input.flowId }, input.code.trim());
     } catch (error) {

@@ -95,6 +95,11 @@ export class LoginThrottle {
     };
   }
 
+  /** Whether the subject has failed often enough that a password must come with a captcha. */
+  async captchaRequired(subject: string): Promise<boolean> {
+    return Number(await this.cache.get(this.failedKey(subject)) ?? 0) >= this.policy.captchaAfterFailures;
+  }
+
   /** Forgets the subject's failures (a success, or a recovery that proved the phone). */
   async clear(subject: string): Promise<void> {
     await Promise.all([this.placesKey(subject), this.failedKey(subject), this.slotKey(subject)].map((key) => this.cache.delete(key)));

@@ -44,7 +44,10 @@ export interface InteractionDependencies {
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-const passwordForm = z.object({ csrf: z.string(), identifier: z.string().trim().min(1).max(64), password: z.string().min(1).max(256) });
+const passwordForm = z.object({
+  csrf: z.string(), identifier: z.string().trim().min(1).max(64), password: z.string().min(1).max(256),
+  captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional(),
+});
 const smsSendForm = z.object({ csrf: z.string(), phone: z.string().trim().min(1).max(20), captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional() });
 const smsLoginForm = z.object({ csrf: z.string(), phone: z.string().trim().min(1).max(20), code: z.string().trim().min(1).max(10) });
 const totpForm = z.object({ csrf: z.string(), code: z.string().trim().min(1).max(20) });
@@ -167,12 +170,22 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     throw new AppError('wrong_step');
   });
 
+  /** A captcha for the password form, when what was typed has failed often enough to need one. */
+  async function passwordCaptcha(identifier: string) {
+    return await deps.authentication.captchaRequiredFor(identifier) ? captchaImage(deps.captchas) : undefined;
+  }
+
   router.post('/:uid/login/password', form, async (ctx) => {
     const details = await load(ctx, 'login');
     const input = parseInput(passwordForm, ctx.request.body);
     deps.csrf.verify(details.uid, input.csrf);
-    await onPage(ctx, (error, status) => renderLogin(ctx, details, { error, identifier: input.identifier }, status), async () => {
-      const result = await deps.authentication.withPassword(input, requestMeta(ctx));
+    // After a few failures the password form asks for a captcha: the refusal shows one.
+    const page = async (error: { code: string; message: string }, status: number) => renderLogin(ctx, details, {
+      error, identifier: input.identifier,
+      ...(error.code === 'captcha_required' || error.code === 'captcha_invalid' || error.code === 'login_failed' ? { passwordCaptcha: await passwordCaptcha(input.identifier) } : {}),
+    }, status);
+    await onPage(ctx, page, async () => {
+      const result = await deps.authentication.withPassword({ ...input, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
       await advance(ctx, details, firstFactor(result));
     });
   });

@@ -14,7 +14,7 @@ import { auditOf, createStaff } from '../../helpers/staff.js';
 
 let server: TestServer;
 test.before(async () => {
-  server = await startServer({ CAPTCHA_AFTER_SENDS_PER_IP: '3', SMS_LIMIT_PER_IP_PER_HOUR: '1000', LOGIN_IP_LIMIT_PER_HOUR: '1000' });
+  server = await startServer({ CAPTCHA_AFTER_SENDS_PER_IP: '3', SMS_LIMIT_PER_IP_PER_HOUR: '1000', LOGIN_IP_LIMIT_PER_HOUR: '1000', LOGIN_CAPTCHA_AFTER_FAILURES: '1000' });
 });
 test.after.always(async () => { await server?.close(); });
 

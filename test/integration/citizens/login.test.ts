@@ -9,7 +9,7 @@ import { startServer, type TestServer } from '../../helpers/server.js';
 let server: TestServer;
 let accountId: string;
 test.before(async () => {
-  server = await startServer();
+  server = await startServer({ LOGIN_CAPTCHA_AFTER_FAILURES: '1000' });
   accountId = await seedAccount(server.deps, ZHANG_SAN);
 });
 test.after.always(async () => { await server?.close(); });
