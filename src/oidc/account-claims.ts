@@ -1,6 +1,6 @@
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Accounts } from '../identity/accounts.js';
-import { maskIdNumber } from '../identity/masking.js';
+import { maskIdNumber, maskPhone } from '../identity/masking.js';
 import { policyOfClient } from './access-policy.js';
 
 /** `+8613800138000`: OpenID Connect asks for E.164. */
@@ -11,6 +11,12 @@ function e164(phone: string): string {
 function releasesIdNumber(ctx: KoaContextWithOIDC | undefined): boolean {
   const client = ctx?.oidc?.client;
   return client !== undefined && policyOfClient(client).release_id_number;
+}
+
+/** The whole phone number goes only to a client whose access policy says so; the rest see it masked. */
+function releasesPhone(ctx: KoaContextWithOIDC | undefined): boolean {
+  const client = ctx?.oidc?.client;
+  return client !== undefined && policyOfClient(client).release_phone_number;
 }
 
 /**
@@ -35,7 +41,7 @@ export function findAccount(accounts: Accounts, readGrantWithAccount?: (grantId:
         return {
           sub: row.id,
           ...(name ? { name } : {}),
-          ...(phone ? { phone_number: e164(phone), phone_number_verified: true } : {}),
+          ...(phone ? { ...(releasesPhone(ctx) ? { phone_number: e164(phone) } : { phone_number_masked: maskPhone(phone) }), phone_number_verified: true } : {}),
           ...(idNumber ? { id_number_masked: maskIdNumber(idNumber) } : {}),
           assurance_level: row.assurance_level,
           entity_type: 'natural',

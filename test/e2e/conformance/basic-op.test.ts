@@ -60,11 +60,12 @@ test('userinfo by POST with the bearer header answers the same as by GET; a forg
   t.is((forged as oidc.WWWAuthenticateChallengeError).cause[0]?.parameters.error, 'invalid_token');
 });
 
-test('scopes profile and phone release name and phone; openid alone releases neither', async (t) => {
+test('scopes profile and phone release name and phone (masked, as the portal\'s policy has it); openid alone releases neither', async (t) => {
   const { tokens } = await rpLogin(configs.portal, new HttpBrowser(server.url), LOGIN, { scope: 'openid profile phone' });
   const info = await oidc.fetchUserInfo(configs.portal, tokens.access_token, accountId);
   t.is(info.name, ZHANG_SAN.name);
-  t.is(info.phone_number, '+8613800138000');
+  t.is(info.phone_number_masked, '138****8000');
+  t.is(info.phone_number, undefined);
   t.is(info.phone_number_verified, true);
 
   const bare = await rpLogin(configs.portal2, new HttpBrowser(server.url), LOGIN, { scope: 'openid' });

@@ -22,8 +22,21 @@ test.serial('ID number + password logs in to the portal; the ID token carries th
   t.is(claims.acr, 'urn:civic-idp:loa:2');
   t.deepEqual(claims.amr, ['pwd']);
   const userinfo = await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.body.access_token}` } })).json() as Record<string, unknown>;
-  t.like(userinfo, { sub: accountId, name: '张三', phone_number: '+8613800138000', id_number_masked: '110105********002X', entity_type: 'natural', assurance_level: 2 });
+  // The portal's policy releases neither the full ID number nor the full phone number.
+  t.like(userinfo, { sub: accountId, name: '张三', phone_number_masked: '138****8000', phone_number_verified: true, id_number_masked: '110105********002X', entity_type: 'natural', assurance_level: 2 });
   t.false('id_number' in userinfo);
+  t.false('phone_number' in userinfo);
+});
+
+test.serial('the full phone number goes only to a client whose access policy releases it (the app), even when asked for by name', async (t) => {
+  const app = await passwordLogin(server.url, APP, ZHANG_SAN.phone, PASSWORD, { scope: 'openid phone' });
+  const appInfo = await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${app.tokens.body.access_token}` } })).json() as Record<string, unknown>;
+  t.is(appInfo.phone_number, '+8613800138000');
+  const portal = await passwordLogin(server.url, PORTAL, ZHANG_SAN.phone, PASSWORD, { scope: 'openid phone', claims: JSON.stringify({ userinfo: { phone_number: { essential: true } }, id_token: { phone_number: null } }) });
+  const portalInfo = await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${portal.tokens.body.access_token}` } })).json() as Record<string, unknown>;
+  t.false('phone_number' in portalInfo);
+  t.is(portalInfo.phone_number_masked, '138****8000');
+  t.false('phone_number' in decodeJwt(portal.tokens.body.id_token!));
 });
 
 test.serial('phone + password logs in to the app with PKCE', async (t) => {
