@@ -38,6 +38,7 @@ export const en: Catalogue = {
   'login.send_code': 'Send code',
   'login.code_sent': 'If this number is registered, a code has been sent. It is valid for 5 minutes.',
   'login.captcha': 'Image code',
+  'login.attempts_left': '{count} more wrong tries and password sign-in is locked for {minutes} minutes (sign-in with an SMS code is not affected).',
   'login.captcha_hint': 'Type the characters in the image',
   'login.register': 'No account? Register',
   'login.forgot': 'Forgot password',

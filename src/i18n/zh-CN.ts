@@ -37,6 +37,7 @@ export const zhCN = {
   'login.send_code': '获取验证码',
   'login.code_sent': '验证码已发送（如该号码已注册），5 分钟内有效。',
   'login.captcha': '图形验证码',
+  'login.attempts_left': '再输错 {count} 次，密码登录将锁定 {minutes} 分钟（短信验证码登录不受影响）。',
   'login.captcha_hint': '请输入图中字符',
   'login.register': '没有账号？立即注册',
   'login.forgot': '忘记密码',

@@ -131,6 +131,12 @@ export class Authentication {
     throw new AppError(reason === 'banned' ? 'account_banned' : 'login_restart');
   }
 
+  /** How many more wrong passwords what was typed may have before the lock, for the page's warning. */
+  async attemptsLeftFor(typed: string): Promise<{ left: number; lockMinutes: number }> {
+    const identifier = classify(typed);
+    return this.throttle.attemptsLeft(this.subject(identifier, await this.find(identifier)));
+  }
+
   /** Whether a password for what was typed must now come with a captcha (the form shows one). */
   async captchaRequiredFor(typed: string): Promise<boolean> {
     const identifier = classify(typed);

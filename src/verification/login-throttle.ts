@@ -95,6 +95,12 @@ export class LoginThrottle {
     };
   }
 
+  /** Failures the subject may still make before the lock. */
+  async attemptsLeft(subject: string): Promise<{ left: number; lockMinutes: number }> {
+    const failures = Number(await this.cache.get(this.failedKey(subject)) ?? 0);
+    return { left: Math.max(0, this.policy.lockThreshold - failures), lockMinutes: this.policy.lockMinutes };
+  }
+
   /** Whether the subject has failed often enough that a password must come with a captcha. */
   async captchaRequired(subject: string): Promise<boolean> {
     return Number(await this.cache.get(this.failedKey(subject)) ?? 0) >= this.policy.captchaAfterFailures;

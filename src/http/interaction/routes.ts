@@ -44,6 +44,9 @@ export interface InteractionDependencies {
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
+/** Remaining tries from which a refused password warns of the lock. */
+const ATTEMPTS_WARNING_FROM = 5;
+
 const passwordForm = z.object({
   csrf: z.string(), identifier: z.string().trim().min(1).max(64), password: z.string().min(1).max(256),
   captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional(),
@@ -170,6 +173,12 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     throw new AppError('wrong_step');
   });
 
+  /** The warning under a refused password once few tries remain before the lock. */
+  async function attemptsWarning(identifier: string): Promise<{ attemptsLeft?: number; lockMinutes?: number }> {
+    const { left, lockMinutes } = await deps.authentication.attemptsLeftFor(identifier);
+    return left > 0 && left <= ATTEMPTS_WARNING_FROM ? { attemptsLeft: left, lockMinutes } : {};
+  }
+
   /** A captcha for the password form, when what was typed has failed often enough to need one. */
   async function passwordCaptcha(identifier: string) {
     return await deps.authentication.captchaRequiredFor(identifier) ? captchaImage(deps.captchas) : undefined;
@@ -183,6 +192,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const page = async (error: { code: string; message: string }, status: number) => renderLogin(ctx, details, {
       error, identifier: input.identifier,
       ...(error.code === 'captcha_required' || error.code === 'captcha_invalid' || error.code === 'login_failed' ? { passwordCaptcha: await passwordCaptcha(input.identifier) } : {}),
+      // Unknown identifiers are counted alike, so the warning tells nothing about whether an account exists.
+      ...(error.code === 'login_failed' ? await attemptsWarning(input.identifier) : {}),
     }, status);
     await onPage(ctx, page, async () => {
       const result = await deps.authentication.withPassword({ ...input, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));

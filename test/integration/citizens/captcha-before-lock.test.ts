@@ -31,7 +31,11 @@ async function solved(body: string) {
 test.serial('after two failures the password needs a captcha: asked, then checked, never counted as a failure; a solved one lets the right password in', async (t) => {
   const person = makePerson();
   const id = await seedAccount(server.deps, person);
-  t.is(errorCode((await tryPassword(person.phone, 'Wrong-Password-1')).body), 'login_failed');
+  const first = await tryPassword(person.phone, 'Wrong-Password-1');
+  t.is(errorCode(first.body), 'login_failed');
+  t.regex(first.body, /data-attempts-left="2"[^>]*>再输错 2 次，密码登录将锁定 30 分钟/, 'the page says how many tries remain before the lock');
+  const stranger = await tryPassword('13900009999', 'Wrong-Password-1');
+  t.regex(stranger.body, /data-attempts-left="2"/, 'an unknown number is warned alike');
   const second = await tryPassword(person.phone, 'Wrong-Password-1');
   t.is(errorCode(second.body), 'login_failed');
   t.regex(second.body, /name="captcha_answer"/, 'the refusal already shows the captcha');
