@@ -56,6 +56,9 @@ export class PageRenderer {
   }
 }
 
+/** Query parameters that carry a token or personal data, never repeated in a rendered link. */
+const UNLINKABLE_PARAMS = ['id_token_hint', 'login_hint', 'logout_hint', 'code', 'token', 'access_token', 'refresh_token', 'request', 'request_uri', 'client_assertion'];
+
 /**
  * This page's address with one reader preference switched. A page shown in answer to a
  * form post links to the nearest enclosing address its router serves by GET (the form's
@@ -64,6 +67,8 @@ export class PageRenderer {
 function switchHref(ctx: Context, name: string, value: string): string {
   const url = new URL(ctx.href);
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') url.pathname = readablePath(ctx, url.pathname);
+  // A link is copied, bookmarked and logged: tokens and personal hints stay out of it.
+  for (const secret of UNLINKABLE_PARAMS) url.searchParams.delete(secret);
   url.searchParams.set(name, value);
   return `${url.pathname}${url.search}`;
 }

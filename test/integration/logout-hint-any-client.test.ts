@@ -29,4 +29,6 @@ test('the app (no back-channel registration) gets sid, and its same-session hint
   t.is(page.response.status, 200);
   t.regex(page.body, /data-auto-logout/);
   t.truthy(hidden(page.body, 'xsrf'));
+  t.false(page.body.includes(idToken), 'the ID token is in no link of the page (the language switch included)');
+  t.regex(page.body, /href="\/session\/end\?[^"]*lang=en"/);
 });
