@@ -131,16 +131,10 @@ export class Authentication {
     throw new AppError(reason === 'banned' ? 'account_banned' : 'login_restart');
   }
 
-  /** How many more wrong passwords what was typed may have before the lock, for the page's warning. */
-  async attemptsLeftFor(typed: string): Promise<{ left: number; lockMinutes: number }> {
+  /** Where what was typed stands, for the password form: a captcha needed, tries left before the lock. */
+  async passwordStanding(typed: string): Promise<{ captchaRequired: boolean; attemptsLeft: number; lockMinutes: number }> {
     const identifier = classify(typed);
-    return this.throttle.attemptsLeft(this.subject(identifier, await this.find(identifier)));
-  }
-
-  /** Whether a password for what was typed must now come with a captcha (the form shows one). */
-  async captchaRequiredFor(typed: string): Promise<boolean> {
-    const identifier = classify(typed);
-    return this.throttle.captchaRequired(this.subject(identifier, await this.find(identifier)));
+    return this.throttle.standing(this.subject(identifier, await this.find(identifier)));
   }
 
   /**
@@ -151,8 +145,9 @@ export class Authentication {
   async withPassword(input: { identifier: string; password: string; captcha?: { id?: string; answer?: string } }, meta: RequestMeta): Promise<FirstFactorResult> {
     const identifier = classify(input.identifier);
     const row = await this.find(identifier);
-    if (await this.throttle.captchaRequired(this.subject(identifier, row))) await this.captchas.verify(input.captcha?.id, input.captcha?.answer);
-    const attempt = await this.throttle.begin(this.subject(identifier, row), meta.ip ?? 'unknown');
+    const subject = this.subject(identifier, row);
+    if ((await this.throttle.standing(subject)).captchaRequired) await this.captchas.verify(input.captcha?.id, input.captcha?.answer);
+    const attempt = await this.throttle.begin(subject, meta.ip ?? 'unknown');
     // Unknown accounts are checked against a dummy hash: same work, same answer.
     const matches = await verifyPassword(row?.password_hash ?? await DUMMY_HASH, input.password.normalize('NFKC'));
     const valid = matches && Boolean(row?.password_hash);

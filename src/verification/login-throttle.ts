@@ -95,15 +95,17 @@ export class LoginThrottle {
     };
   }
 
-  /** Failures the subject may still make before the lock. */
-  async attemptsLeft(subject: string): Promise<{ left: number; lockMinutes: number }> {
+  /**
+   * Where the subject stands, from one read: whether a password must come with a captcha,
+   * and how many failures remain before the lock.
+   */
+  async standing(subject: string): Promise<{ captchaRequired: boolean; attemptsLeft: number; lockMinutes: number }> {
     const failures = Number(await this.cache.get(this.failedKey(subject)) ?? 0);
-    return { left: Math.max(0, this.policy.lockThreshold - failures), lockMinutes: this.policy.lockMinutes };
-  }
-
-  /** Whether the subject has failed often enough that a password must come with a captcha. */
-  async captchaRequired(subject: string): Promise<boolean> {
-    return Number(await this.cache.get(this.failedKey(subject)) ?? 0) >= this.policy.captchaAfterFailures;
+    return {
+      captchaRequired: failures >= this.policy.captchaAfterFailures,
+      attemptsLeft: Math.max(0, this.policy.lockThreshold - failures),
+      lockMinutes: this.policy.lockMinutes,
+    };
   }
 
   /** Forgets the subject's failures (a success, or a recovery that proved the phone). */

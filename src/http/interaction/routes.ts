@@ -173,15 +173,19 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     throw new AppError('wrong_step');
   });
 
-  /** The warning under a refused password once few tries remain before the lock. */
-  async function attemptsWarning(identifier: string): Promise<{ attemptsLeft?: number; lockMinutes?: number }> {
-    const { left, lockMinutes } = await deps.authentication.attemptsLeftFor(identifier);
-    return left > 0 && left <= ATTEMPTS_WARNING_FROM ? { attemptsLeft: left, lockMinutes } : {};
-  }
-
-  /** A captcha for the password form, when what was typed has failed often enough to need one. */
-  async function passwordCaptcha(identifier: string) {
-    return await deps.authentication.captchaRequiredFor(identifier) ? captchaImage(deps.captchas) : undefined;
+  /**
+   * What the password form shows after a refusal, from one lookup of what was typed: its
+   * captcha once one is needed, and a warning once few tries remain before the lock.
+   * Unknown identifiers are counted alike, so neither tells whether an account exists.
+   */
+  async function passwordFormAfter(identifier: string, code: string): Promise<Record<string, unknown>> {
+    if (code !== 'login_failed' && code !== 'captcha_required' && code !== 'captcha_invalid') return {};
+    const standing = await deps.authentication.passwordStanding(identifier);
+    return {
+      ...(standing.captchaRequired ? { passwordCaptcha: await captchaImage(deps.captchas) } : {}),
+      ...(code === 'login_failed' && standing.attemptsLeft > 0 && standing.attemptsLeft <= ATTEMPTS_WARNING_FROM
+        ? { attemptsLeft: standing.attemptsLeft, lockMinutes: standing.lockMinutes } : {}),
+    };
   }
 
   router.post('/:uid/login/password', form, async (ctx) => {
@@ -190,10 +194,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     deps.csrf.verify(details.uid, input.csrf);
     // After a few failures the password form asks for a captcha: the refusal shows one.
     const page = async (error: { code: string; message: string }, status: number) => renderLogin(ctx, details, {
-      error, identifier: input.identifier,
-      ...(error.code === 'captcha_required' || error.code === 'captcha_invalid' || error.code === 'login_failed' ? { passwordCaptcha: await passwordCaptcha(input.identifier) } : {}),
-      // Unknown identifiers are counted alike, so the warning tells nothing about whether an account exists.
-      ...(error.code === 'login_failed' ? await attemptsWarning(input.identifier) : {}),
+      error, identifier: input.identifier, ...await passwordFormAfter(input.identifier, error.code),
     }, status);
     await onPage(ctx, page, async () => {
       const result = await deps.authentication.withPassword({ ...input, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
