@@ -1,7 +1,7 @@
 import test from 'ava';
 import { PASSWORD, seedAccount } from '../../helpers/accounts.js';
-import { appToken, makePerson } from '../../helpers/account-centre.js';
-import { errorCode } from '../../helpers/http-browser.js';
+import { appToken, makePerson, totpCode } from '../../helpers/account-centre.js';
+import { errorCode, hidden } from '../../helpers/http-browser.js';
 import { PORTAL, beginAuthorization } from '../../helpers/oidc.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { auditOf, createStaff } from '../../helpers/staff.js';
@@ -87,4 +87,24 @@ test('twenty wrong staff passwords at once: no more than the staff lock threshol
   t.true(judged <= 5, `${judged} judged`);
   t.is(answers.filter((code) => code === 'account_locked').length, 20 - judged);
   t.is((await auditOf(server.deps, 'staff.login')).filter((r) => r.target_id === staff.id && r.result === 'denied').length, 20 - judged, 'every refusal is audited');
+});
+
+test('one TOTP code sent by twenty paused logins at once completes exactly one of them', async (t) => {
+  const person = makePerson();
+  await seedAccount(server.deps, person);
+  const { accessToken } = await appToken(server, person.phone, PASSWORD);
+  const call = (path: string, body?: unknown) => fetch(`${server.url}/api/v1/account${path}`, {
+    method: 'POST', headers: { authorization: `Bearer ${accessToken}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+  }).then(async (response) => await response.json() as Record<string, string>);
+  const secret = (await call('/totp')).secret!;
+  await call('/totp/confirm', { code: await totpCode(secret) });
+  const paused = await Promise.all(Array.from({ length: 20 }, async () => {
+    const auth = await beginAuthorization(server.url, PORTAL);
+    const page = await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier: person.phone, password: PASSWORD });
+    return { auth, csrf: hidden(page.body, 'csrf') };
+  }));
+  const code = await totpCode(secret, 1);
+  const answers = await Promise.all(paused.map(({ auth, csrf }) => auth.browser.post(`/interaction/${auth.uid}/login/totp`, { csrf, code })));
+  t.is(answers.filter((answer) => answer.url.startsWith(PORTAL.redirect_uri)).length, 1, answers.map((a) => errorCode(a.body)).join());
+  t.true(answers.every((answer) => answer.url.startsWith(PORTAL.redirect_uri) || ['totp_invalid', 'login_throttled'].includes(errorCode(answer.body) ?? '')));
 });
