@@ -5,7 +5,7 @@ import type { Provider } from 'oidc-provider';
 import { z } from 'zod';
 import { enterpriseLoginAllowed, type EnterpriseLogin } from '../../enterprises/enterprise-login.js';
 import { AppError } from '../../errors.js';
-import { nextStep, type PendingLogin, type PendingLogins } from '../../flows/pending-login.js';
+import type { PendingLogin, PendingLogins } from '../../flows/pending-login.js';
 import type { Locale } from '../../i18n/messages.js';
 import { acrFor } from '../../oidc/account-claims.js';
 import { actAsEnterprise } from '../../oidc/acting-identity.js';
@@ -17,6 +17,7 @@ import { noStore } from '../middleware/security-headers.js';
 import type { PageRenderer } from '../render.js';
 import { parseInput, requestMeta } from '../request-meta.js';
 import { finishInteraction, keepOnPage, loadInteraction } from './details.js';
+import { continueLogin } from './pending-steps.js';
 
 export interface EnterpriseLoginDependencies {
   provider: () => Provider;
@@ -100,17 +101,10 @@ export function enterpriseLoginRoutes(deps: EnterpriseLoginDependencies): Router
       const { enterpriseId, ...first } = await deps.enterpriseLogin.withCode(details.uid, input.code, requestMeta(ctx));
       // The identity choice is made by this login: the tokens act for the enterprise (oidc/acting-identity.ts).
       const pending: PendingLogin = { ...first, amr: ['pwd', 'sms'], totpDone: false, actAs: { enterpriseId } };
-      if (nextStep(pending) === 'done') {
-        await finishInteraction(deps.provider(), ctx, {
-          login: { accountId: pending.accountId, acr: acrFor(pending.assuranceLevel), amr: pending.amr, remember: false },
-          ...actAsEnterprise(enterpriseId),
-        });
-        return;
-      }
-      // The representative's TOTP or forced password change: the login pages' own steps (routes.ts).
-      await deps.pending.save(details.uid, pending);
-      ctx.status = 303;
-      ctx.redirect(`/interaction/${details.uid}`);
+      await continueLogin(ctx, deps.pending, details.uid, pending, () => finishInteraction(deps.provider(), ctx, {
+        login: { accountId: pending.accountId, acr: acrFor(pending.assuranceLevel), amr: pending.amr, remember: false },
+        ...actAsEnterprise(enterpriseId),
+      }));
     });
   });
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { RequestMeta } from '../../audit/audit-log.js';
 import { AppError } from '../../errors.js';
 import type { FederatedLogin } from '../../federation/federated-login.js';
-import { nextStep, type PendingLogin, type PendingLogins } from '../../flows/pending-login.js';
+import type { PendingLogin, PendingLogins } from '../../flows/pending-login.js';
 import type { Locale } from '../../i18n/messages.js';
 import { acrFor } from '../../oidc/account-claims.js';
 import type { CsrfTokens } from '../csrf.js';
@@ -14,6 +14,7 @@ import { noStore } from '../middleware/security-headers.js';
 import type { PageRenderer } from '../render.js';
 import { parseInput, requestMeta } from '../request-meta.js';
 import { finishInteraction, loadInteraction } from './details.js';
+import { continueLogin } from './pending-steps.js';
 
 export interface FederationRouteDependencies {
   provider: () => Provider;
@@ -101,12 +102,7 @@ export function federationRoutes(deps: FederationRouteDependencies): Router {
     if (outcome.kind === 'login') {
       const { kind: _kind, ...first } = outcome;
       const pending: PendingLogin = { ...first, amr: ['fed'], totpDone: false };
-      if (nextStep(pending) === 'done') return login(ctx, details.uid, outcome.accountId, outcome.assuranceLevel);
-      // The account's TOTP or forced password change: the login pages' own steps (routes.ts).
-      await deps.pending.save(details.uid, pending);
-      ctx.status = 303;
-      ctx.redirect(`/interaction/${details.uid}`);
-      return;
+      return continueLogin(ctx, deps.pending, details.uid, pending, () => login(ctx, details.uid, outcome.accountId, outcome.assuranceLevel));
     }
     ctx.status = 303;
     ctx.redirect(`/interaction/${details.uid}/federation`);
