@@ -8,7 +8,7 @@ import type { Passwords } from '../identity/passwords.js';
 import type { AccountSessions } from '../oidc/account-sessions.js';
 import { isUpstreamUnavailable } from '../ports/errors.js';
 import { noticeMessage, type SmsGateway } from '../ports/sms/index.js';
-import type { Cache } from '../store/cache.js';
+import { reservations, type Cache } from '../store/cache.js';
 import type { LoginThrottle } from '../verification/login-throttle.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import type { Flow, FlowChannel, FlowRef, FlowStarter, FlowStore, StartedFlow } from './flow-store.js';
@@ -169,14 +169,12 @@ export class Recovery {
       [`recovery-id:${limitKey}:h`, 3600, perHour],
       [`recovery-id:${limitKey}:d`, 86_400, perDay],
     ];
-    const taken: string[] = [];
-    const giveBack = () => Promise.all(taken.map((key) => this.deps.cache.release(key)));
+    const { take, giveBack } = reservations(this.deps.cache);
     for (const [key, seconds, limit] of windows) {
-      if (!await this.deps.cache.reserve(key, limit, seconds)) {
+      if (!await take(key, limit, seconds)) {
         await giveBack();
         throw new AppError('sms_rate_limited');
       }
-      taken.push(key);
     }
     try {
       await this.deps.smsCodes.send({ purpose: 'reset', phone: target.phone, flowId, ip: meta.ip ?? 'unknown', captcha, deliver: target.accountId !== undefined });

@@ -67,6 +67,25 @@ export interface BroadcastListener {
   onGap(): void;
 }
 
+/**
+ * Places taken under several limits for one piece of work: `take` reserves one more (false
+ * when that limit is full), `giveBack` returns every place taken so far, for work that was
+ * refused or did not happen.
+ */
+export function reservations(cache: Cache): { take(key: string, limit: number, ttlSeconds: number): Promise<boolean>; giveBack(): Promise<void> } {
+  const taken: string[] = [];
+  return {
+    async take(key, limit, ttlSeconds) {
+      if (!await cache.reserve(key, limit, ttlSeconds)) return false;
+      taken.push(key);
+      return true;
+    },
+    async giveBack() {
+      await Promise.all(taken.splice(0).map((key) => cache.release(key)));
+    },
+  };
+}
+
 export async function openCache(config: CacheConfig): Promise<Cache> {
   if (config.kind === 'redis') {
     const { RedisCache } = await import('./redis-cache.js');

@@ -4,7 +4,7 @@ import type { KeyedDigest } from '../crypto/digest.js';
 import { AppError } from '../errors.js';
 import { codeMessage, type CodePurpose, type SmsGateway } from '../ports/sms/index.js';
 import { isUpstreamUnavailable } from '../ports/errors.js';
-import type { Cache } from '../store/cache.js';
+import { reservations, type Cache } from '../store/cache.js';
 import type { Captchas } from './captcha.js';
 
 export interface CodeBinding {
@@ -71,13 +71,7 @@ export class SmsCodes {
    * gives its places back: the counters count sent codes, nothing else.
    */
   async send(request: SendRequest): Promise<{ ttlSeconds: number }> {
-    const taken: string[] = [];
-    const giveBack = () => Promise.all(taken.map((key) => this.cache.release(key)));
-    const take = async (key: string, limit: number, seconds: number) => {
-      const count = await this.cache.reserve(key, limit, seconds);
-      if (count) taken.push(key);
-      return count > 0;
-    };
+    const { take, giveBack } = reservations(this.cache);
     try {
       if (!request.staffPresent && !await take(this.captchaFreeKey(request.ip), this.policy.captchaAfterSendsPerIp, 3600)) {
         await this.captchas.verify(request.captcha?.id, request.captcha?.answer);
