@@ -433,6 +433,19 @@ test.serial('pages: a forged form changes nothing, a bad return_to is dropped, E
   t.regex(invalid.body, /The citizen ID number is not valid/);
 });
 
+test.serial('twenty recovery starts at once for one ID number: the per-ID limit lets exactly one code out', async (t) => {
+  const strict = await startServer({ SMS_LIMIT_PER_MINUTE: '1', CAPTCHA_AFTER_SENDS_PER_IP: '100', SMS_LIMIT_PER_IP_PER_HOUR: '1000' });
+  t.teardown(() => strict.close());
+  const strictFlow = flowOn(strict);
+  const p = person();
+  await seedAccount(strict.deps, p);
+  const flows = await Promise.all(Array.from({ length: 20 }, () => strictFlow()));
+  const answers = await Promise.all(flows.map((flow) => flow.identity(p.name, p.idNumber)));
+  t.is(answers.filter((answer) => answer.status === 200).length, 1, answers.map((a) => a.status).join());
+  t.true(answers.filter((answer) => answer.status !== 200).every((answer) => answer.body.error === 'sms_rate_limited'));
+  t.is((await messagesTo(p.phone, strict)).length, 1);
+});
+
 test.serial('sends are limited per ID number alike for matching and non-matching names, so a limit reveals no match', async (t) => {
   const strict = await startServer({ SMS_LIMIT_PER_MINUTE: '1', CAPTCHA_AFTER_SENDS_PER_IP: '100' });
   t.teardown(() => strict.close());
