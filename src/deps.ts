@@ -36,6 +36,7 @@ import { LIFETIMES } from './oidc/configuration/ttl.js';
 import { createRegistries, type Registries } from './ports/registries/index.js';
 import { createSmsGateway, type SmsGateway } from './ports/sms/index.js';
 import { Captchas } from './verification/captcha.js';
+import { RealNameChecks } from './verification/real-name-checks.js';
 import { LoginThrottle } from './verification/login-throttle.js';
 import { SmsCodes } from './verification/sms-codes.js';
 import { adapterFactory } from './oidc/adapters/index.js';
@@ -152,7 +153,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const accounts = new Accounts(database.db, new PersonalData(cipher, digest), audit);
     const authentication = new Authentication(accounts, new LoginThrottle(cache, config.loginPolicy), smsCodes, audit, digest, captchas);
     const flows = new FlowStore(cache, cipher);
-    const registration = new Registration(flows, accounts, registries, smsCodes, config.agreementVersion);
+    const registration = new Registration(flows, accounts, registries, smsCodes, config.agreementVersion, new RealNameChecks(cache, captchas, audit, config.realNamePolicy));
     const passwords = new Passwords(accounts, audit);
     // Logout tokens are signed by the live provider, built further down; nothing sends one before that.
     const backchannelLogout = new BackchannelLogout({ provider: () => providers.current, logger, audit, ...config.backchannelLogout });

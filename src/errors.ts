@@ -51,6 +51,7 @@ export type ErrorCode =
   | 'recovery_code_invalid'
   | 'phone_unchanged'
   | 'attempts_exceeded'
+  | 'realname_checks_exceeded'
   | 'qr_expired'
   | 'qr_used'
   | 'qr_claimed'
@@ -168,6 +169,7 @@ const STATUS: Record<ErrorCode, number> = {
   recovery_code_invalid: 400,
   phone_unchanged: 400,
   attempts_exceeded: 429,
+  realname_checks_exceeded: 429,
   qr_expired: 400,
   qr_used: 409,
   qr_claimed: 409,

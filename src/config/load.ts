@@ -51,6 +51,17 @@ export interface SmsPolicy {
   captchaAfterSendsPerIp: number;
 }
 
+export interface RealNamePolicy {
+  /** Wrong answers one flow may give; then it must be started again. */
+  failuresPerFlow: number;
+  /** Wrong answers about one ID number, whoever gives them, per day. */
+  failuresPerIdNumberPerDay: number;
+  /** Wrong answers from one address per hour. */
+  failuresPerIpPerHour: number;
+  /** Wrong answers (from one address, or about one ID number) before every further check needs a captcha. */
+  captchaAfterFailures: number;
+}
+
 export interface LoginPolicy {
   lockThreshold: number;
   /** Failures after which a password sign-in needs a captcha first. */
@@ -82,6 +93,7 @@ export interface Config {
   sms: SmsConfig;
   smsPolicy: SmsPolicy;
   loginPolicy: LoginPolicy;
+  realNamePolicy: RealNamePolicy;
   agreementVersion: string;
   /** Who runs the site, its registration numbers and helpline, and where "home" is: shown on every citizen page. */
   site: SiteIdentity;
@@ -267,6 +279,12 @@ export function loadConfig(source: EnvSource = process.env): Config {
       captchaAfterFailures: env.LOGIN_CAPTCHA_AFTER_FAILURES,
       lockMinutes: env.LOGIN_LOCK_MINUTES,
       ipLimitPerHour: env.LOGIN_IP_LIMIT_PER_HOUR,
+    },
+    realNamePolicy: {
+      failuresPerFlow: env.REALNAME_FAILURES_PER_FLOW,
+      failuresPerIdNumberPerDay: env.REALNAME_FAILURES_PER_ID_PER_DAY,
+      failuresPerIpPerHour: env.REALNAME_FAILURES_PER_IP_PER_HOUR,
+      captchaAfterFailures: env.REALNAME_CAPTCHA_AFTER_FAILURES,
     },
     agreementVersion: env.SERVICE_AGREEMENT_VERSION,
     site: {

@@ -81,6 +81,13 @@ export const environmentSchema = z.object({
   LOGIN_LOCK_MINUTES: positiveInt.max(24 * 60).default(30),
   LOGIN_IP_LIMIT_PER_HOUR: positiveInt.default(200),
 
+  /** Real-name checks (name against ID number, a card against a person) that may fail: per flow, per ID number a day, per address an hour. */
+  REALNAME_FAILURES_PER_FLOW: positiveInt.max(100).default(5),
+  REALNAME_FAILURES_PER_ID_PER_DAY: positiveInt.max(1000).default(10),
+  REALNAME_FAILURES_PER_IP_PER_HOUR: positiveInt.default(20),
+  /** Failed real-name checks (from one address, or about one ID number) after which every further check needs an image captcha. */
+  REALNAME_CAPTCHA_AFTER_FAILURES: z.coerce.number().int().min(0).default(2),
+
   SERVICE_AGREEMENT_VERSION: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default('2026-01'),
   // The site's identity in every citizen page's footer, as government websites must show it.
   SITE_OPERATOR: z.string().trim().max(100).default(''),

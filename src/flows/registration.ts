@@ -8,6 +8,7 @@ import { checkPassword } from '../identity/password-policy.js';
 import { normalisePhone } from '../identity/phone.js';
 import type { Registries } from '../ports/registries/index.js';
 import type { FactorKind } from '../store/schema.js';
+import type { RealNameCheck, RealNameChecks } from '../verification/real-name-checks.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import { consultRegistry, verifyDocumentFactor, type DocumentFactorKind } from './factor-checks.js';
 import type { Flow, FlowChannel, FlowRef, FlowStarter, FlowStore, StartedFlow } from './flow-store.js';
@@ -23,6 +24,7 @@ interface RegistrationData {
 }
 
 type RegistrationFlow = Flow<RegistrationState, RegistrationData>;
+type Captcha = { id?: string; answer?: string };
 
 export type { FlowRef };
 
@@ -60,6 +62,7 @@ export class Registration {
     private readonly registries: Registries,
     private readonly smsCodes: SmsCodes,
     private readonly agreementVersion: string,
+    private readonly checks: RealNameChecks,
   ) {}
 
   view(flow: RegistrationFlow | StartedFlow<RegistrationState, RegistrationData>): RegistrationView {
@@ -91,19 +94,37 @@ export class Registration {
     return consultRegistry(call);
   }
 
+  private check(flow: RegistrationFlow, idNumber: string, what: Pick<RealNameCheck, 'check' | 'refusal'>, captcha: Captcha | undefined, meta: RequestMeta): RealNameCheck {
+    return { ...what, flowId: flow.id, channel: flow.channel, idNumber, idIndex: this.accounts.idNumberIndex(idNumber), captcha, meta };
+  }
+
+  /** Whether the flow's next real-name check from this address needs a captcha. */
+  async checkNeedsCaptcha(at: FlowRef, ip: string): Promise<boolean> {
+    const { data } = await this.flows.get<RegistrationState, RegistrationData>('registration', at);
+    return this.checks.captchaRequired(ip, data.identity ? this.accounts.idNumberIndex(data.identity.idNumber) : undefined);
+  }
+
   private step<T>(at: FlowRef, allowed: RegistrationState[], run: (flow: RegistrationFlow) => Promise<{ flow?: RegistrationFlow; result: T }>) {
     return this.flows.step<RegistrationState, RegistrationData, T>('registration', at, allowed, run);
   }
 
-  async submitIdentity(at: FlowRef, input: { name: string; idNumber: string }): Promise<RegistrationView> {
+  /**
+   * A stranger learns only "verified" or "not verified": whether the ID number exists,
+   * whether the name was wrong or the person is deceased is the registry's and the audit
+   * log's to know (the counter tells a person who comes in with their ID card).
+   */
+  async submitIdentity(at: FlowRef, input: { name: string; idNumber: string; captcha?: Captcha }, meta: RequestMeta): Promise<RegistrationView> {
     return this.step(at, ['identity'], async (flow) => {
       const parsed = parseIdNumber(input.idNumber);
       if (!parsed.ok) throw new AppError('invalid_id_number', { field: 'id_number' });
       const name = input.name.trim();
       if (name.length < 1 || name.length > 50) throw new AppError('invalid_input', { field: 'name' });
-      const person = await this.consult(() => this.registries.population.verifyPerson({ idNumber: parsed.value, name }));
-      if (!person.match) throw new AppError('identity_mismatch');
-      if (person.status !== 'normal') throw new AppError('person_not_eligible');
+      await this.checks.run(this.check(flow, parsed.value, { check: 'identity', refusal: 'identity_mismatch' }, input.captcha, meta), async () => {
+        const person = await this.consult(() => this.registries.population.verifyPerson({ idNumber: parsed.value, name }));
+        if (!person.match) return { match: false, reason: 'mismatch' };
+        if (person.status !== 'normal') return { match: false, reason: 'not_eligible' };
+        return { match: true, value: person };
+      });
       const next: RegistrationFlow = { ...flow, state: 'factors', data: { ...flow.data, identity: { idNumber: parsed.value, name, birthDate: parsed.birthDate } } };
       return { flow: next, result: this.view(next) };
     });
@@ -138,12 +159,19 @@ export class Registration {
     });
   }
 
-  async verifyFactor(at: FlowRef, input: { kind: DocumentFactorKind; number: string; reservedPhone?: string }): Promise<RegistrationView> {
+  async verifyFactor(at: FlowRef, input: { kind: DocumentFactorKind; number: string; reservedPhone?: string; captcha?: Captcha }, meta: RequestMeta): Promise<RegistrationView> {
     return this.step(at, ['factors'], async (flow) => {
       const { identity } = flow.data;
       if (!identity) throw new AppError('flow_step_invalid');
       if (flow.data.factors.some((f) => f.kind === input.kind)) throw new AppError('factor_duplicate');
-      const factor = await verifyDocumentFactor(this.registries, { idNumber: identity.idNumber, name: identity.name }, input);
+      const factor = await this.checks.run(this.check(flow, identity.idNumber, { check: input.kind, refusal: 'factor_mismatch' }, input.captcha, meta), async () => {
+        try {
+          return { match: true, value: await verifyDocumentFactor(this.registries, { idNumber: identity.idNumber, name: identity.name }, input) };
+        } catch (error) {
+          if (error instanceof AppError && error.code === 'factor_mismatch') return { match: false, reason: 'mismatch' };
+          throw error;
+        }
+      });
       const next: RegistrationFlow = { ...flow, data: { ...flow.data, factors: [...flow.data.factors, factor] } };
       return { flow: next, result: this.view(next) };
     });

@@ -8,13 +8,20 @@ import type { ApiOperation } from './openapi.js';
 
 export const documentFactorKinds = ['social_security_card', 'bank_card', 'housing_fund', 'driving_licence'] as const;
 
+/** A captcha answer (POST /api/v1/captchas gives one), asked for once a limit's captcha-free allowance is spent. */
+const captchaFields = { captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional() };
+
 export const registrationSchemas = {
-  identity: z.object({ name: z.string().trim().min(1).max(50), id_number: z.string().trim().min(1).max(32) }),
-  phoneCode: z.object({ phone: z.string().trim().min(1).max(20), captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional() }),
+  identity: z.object({ name: z.string().trim().min(1).max(50), id_number: z.string().trim().min(1).max(32), ...captchaFields }),
+  phoneCode: z.object({ phone: z.string().trim().min(1).max(20), ...captchaFields }),
   phoneVerify: z.object({ code: z.string().trim().min(1).max(10) }),
-  factor: z.object({ kind: z.enum(documentFactorKinds), number: z.string().trim().min(1).max(40), reserved_phone: z.string().trim().max(20).optional() }),
+  factor: z.object({ kind: z.enum(documentFactorKinds), number: z.string().trim().min(1).max(40), reserved_phone: z.string().trim().max(20).optional(), ...captchaFields }),
   complete: z.object({ password: z.string().min(1).max(256), accept_agreement: z.boolean() }),
 };
+
+export function captchaOf(input: { captcha_id?: string; captcha_answer?: string }): { id?: string; answer?: string } {
+  return { id: input.captcha_id, answer: input.captcha_answer };
+}
 
 const tag = 'registration';
 const flow = '/api/v1/registration/:flowId';
@@ -22,10 +29,10 @@ const flow = '/api/v1/registration/:flowId';
 export const registrationOperations: ApiOperation[] = [
   { method: 'post', path: '/api/v1/registration', tag, summary: 'Start a registration flow', returns: 'the flow (state identity), with its flow_token: send it as X-Flow-Token on every later call of the flow', status: 201 },
   { method: 'get', path: flow, tag, summary: 'The flow as it stands (masked data)', returns: 'the flow' },
-  { method: 'post', path: `${flow}/identity`, tag, summary: 'Name and citizen ID, checked against the population registry', body: registrationSchemas.identity, returns: 'the flow (state factors)' },
+  { method: 'post', path: `${flow}/identity`, tag, summary: 'Name and citizen ID, checked against the population registry (wrong answers are limited; a captcha may be required)', body: registrationSchemas.identity, returns: 'the flow (state factors)' },
   { method: 'post', path: `${flow}/phone/code`, tag, summary: 'Send an SMS code to the phone to bind (a captcha may be required)', body: registrationSchemas.phoneCode, returns: '{ ttl_seconds }' },
   { method: 'post', path: `${flow}/phone/verify`, tag, summary: 'Verify the SMS code; the carrier check decides whether the phone also counts as a factor', body: registrationSchemas.phoneVerify, returns: 'the flow' },
-  { method: 'post', path: `${flow}/factors`, tag, summary: 'Verify a further factor against its registry', body: registrationSchemas.factor, returns: 'the flow' },
+  { method: 'post', path: `${flow}/factors`, tag, summary: 'Verify a further factor against its registry (wrong answers are limited; a captcha may be required)', body: registrationSchemas.factor, returns: 'the flow' },
   { method: 'post', path: `${flow}/complete`, tag, summary: 'Password and service agreement; creates the account (assurance level 2)', body: registrationSchemas.complete, returns: 'the flow (state complete, account_id)' },
 ];
 
@@ -48,12 +55,12 @@ export function registrationApi(registration: Registration): Router {
 
   router.post('/:flowId/identity', json, async (ctx) => {
     const input = parseInput(registrationSchemas.identity, ctx.request.body);
-    ctx.body = await registration.submitIdentity(apiFlowRef(ctx), { name: input.name, idNumber: input.id_number });
+    ctx.body = await registration.submitIdentity(apiFlowRef(ctx), { name: input.name, idNumber: input.id_number, captcha: captchaOf(input) }, requestMeta(ctx));
   });
 
   router.post('/:flowId/phone/code', json, async (ctx) => {
     const input = parseInput(registrationSchemas.phoneCode, ctx.request.body);
-    ctx.body = await registration.sendPhoneCode(apiFlowRef(ctx), { phone: input.phone, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
+    ctx.body = await registration.sendPhoneCode(apiFlowRef(ctx), { phone: input.phone, captcha: captchaOf(input) }, requestMeta(ctx));
   });
 
   router.post('/:flowId/phone/verify', json, async (ctx) => {
@@ -63,7 +70,7 @@ export function registrationApi(registration: Registration): Router {
 
   router.post('/:flowId/factors', json, async (ctx) => {
     const input = parseInput(registrationSchemas.factor, ctx.request.body);
-    ctx.body = await registration.verifyFactor(apiFlowRef(ctx), { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone });
+    ctx.body = await registration.verifyFactor(apiFlowRef(ctx), { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone, captcha: captchaOf(input) }, requestMeta(ctx));
   });
 
   router.post('/:flowId/complete', json, async (ctx) => {

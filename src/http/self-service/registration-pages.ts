@@ -6,7 +6,7 @@ import type { Registration } from '../../flows/registration.js';
 import type { Locale } from '../../i18n/messages.js';
 import type { Captchas } from '../../verification/captcha.js';
 import type { SmsCodes } from '../../verification/sms-codes.js';
-import { documentFactorKinds, registrationSchemas } from '../api/registration.js';
+import { captchaOf, documentFactorKinds, registrationSchemas } from '../api/registration.js';
 import type { CsrfTokens } from '../csrf.js';
 import { captchaImage } from '../captcha-image.js';
 import { noStore } from '../middleware/security-headers.js';
@@ -22,6 +22,9 @@ export interface RegistrationPageDependencies {
   captchas: Captchas;
   agreementVersion: string;
 }
+
+const CAPTCHA_ERRORS = ['captcha_required', 'captcha_invalid'];
+const errorCode = (extra: Record<string, unknown>) => String((extra.error as { code?: unknown } | undefined)?.code ?? '');
 
 const forms = {
   identity: withCsrf(registrationSchemas.identity.shape),
@@ -43,6 +46,11 @@ export function registrationPages(deps: RegistrationPageDependencies): Router {
       ...kit.common(ctx, view.flow_id),
       kinds: documentFactorKinds.filter((kind) => !view.verified_factors.some((f) => f.kind === kind)),
       captcha: view.state === 'factors' && await deps.smsCodes.captchaRequired(ctx.ip) ? await captchaImage(deps.captchas) : undefined,
+      // A second captcha, for the identity or factor form, once real-name checks need one. Before
+      // the ID number is known only the address's count can tell; a refusal tells the rest.
+      checkCaptcha: view.state !== 'complete'
+        && ((view.state === 'identity' && CAPTCHA_ERRORS.includes(errorCode(extra))) || await deps.registration.checkNeedsCaptcha(kit.flowRef(ctx), ctx.ip))
+        ? await captchaImage(deps.captchas) : undefined,
       agreementVersion: deps.agreementVersion,
       ...extra,
     }, status);
@@ -56,11 +64,11 @@ export function registrationPages(deps: RegistrationPageDependencies): Router {
   });
 
   router.post('/:flowId/identity', kit.form, kit.step(forms.identity, render, async (ctx, input) => {
-    await deps.registration.submitIdentity(kit.flowRef(ctx), { name: input.name, idNumber: input.id_number });
+    await deps.registration.submitIdentity(kit.flowRef(ctx), { name: input.name, idNumber: input.id_number, captcha: captchaOf(input) }, requestMeta(ctx));
   }));
 
   router.post('/:flowId/phone/code', kit.form, kit.step(forms.phoneCode, render, async (ctx, input) => {
-    await deps.registration.sendPhoneCode(kit.flowRef(ctx), { phone: input.phone, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
+    await deps.registration.sendPhoneCode(kit.flowRef(ctx), { phone: input.phone, captcha: captchaOf(input) }, requestMeta(ctx));
     return { sent: '1' };
   }));
 
@@ -69,7 +77,7 @@ export function registrationPages(deps: RegistrationPageDependencies): Router {
   }));
 
   router.post('/:flowId/factors', kit.form, kit.step(forms.factor, render, async (ctx, input) => {
-    await deps.registration.verifyFactor(kit.flowRef(ctx), { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone || undefined });
+    await deps.registration.verifyFactor(kit.flowRef(ctx), { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone || undefined, captcha: captchaOf(input) }, requestMeta(ctx));
   }));
 
   router.post('/:flowId/complete', kit.form, kit.step(forms.complete, render, async (ctx, input) => {
