@@ -117,7 +117,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(agreement.routes());
   app.use(openApiRoute(deps.config.issuer, apiOperations).routes());
   app.use(accountCentre(deps));
-  app.use(qrLoginApi({ provider: () => deps.providers.current, accounts: deps.accounts, qrLogins: deps.qrLogins }).routes());
+  app.use(qrLoginApi({ provider: () => deps.providers.current, accounts: deps.accounts, acting: deps.acting, qrLogins: deps.qrLogins }).routes());
   app.use(delegationRoutes(deps));
   app.use(adminConsole(deps));
   app.use(oidc);

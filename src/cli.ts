@@ -107,7 +107,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'enterprises:sync',
     async run(deps) {
       const r = await deps.enterprises.syncAll();
-      return `enterprises checked: ${r.checked}; representative changed: ${r.representativeChanged}; register status changed: ${r.statusChanged}; not in the register: ${r.notInRegistry}; register unavailable: ${r.unavailable}`;
+      return `enterprises checked: ${r.checked}; representative changed: ${r.representativeChanged}; register status changed: ${r.statusChanged}; renamed: ${r.renamed}; not in the register: ${r.notInRegistry}; register unavailable: ${r.unavailable}`;
     },
   },
 };

@@ -177,7 +177,8 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const clientPolicies = new ClientPolicies(clients, audit);
     const qrLogins = new QrLogins(cache, accounts, audit);
     // Legal persons (法人): see enterprises/.
-    const enterprises = new Enterprises(database.db, accounts, registries, audit);
+    // When the register names a new representative, the old one's logins in the enterprise's name end.
+    const enterprises = new Enterprises(database.db, accounts, registries, audit, async (enterpriseId) => accountSessions.endLogins(await acting.rootLoginsFor(enterpriseId)));
     const enterpriseRegistration = new EnterpriseRegistration(database.db, accounts, enterprises, registries, smsCodes, audit);
     const enterpriseLogin = new EnterpriseLogin(
       database.db, accounts, enterprises, smsCodes, ownerCodes, new LoginThrottle(cache, config.loginPolicy), cache, audit, LIFETIMES.interaction,
@@ -194,12 +195,12 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     // Delegated authority for enterprises, and acting for them in tokens.
     const acting = new ActingAuthority(database.db, clientLegalPolicy(clients));
     const delegations = new Delegations(database.db, accounts, audit, serviceCatalogue(clients),
-      async (revoked) => accountSessions.revokeGrants(await acting.loginsUnder(revoked)));
+      async (revoked) => accountSessions.endLogins(await acting.loginsUnder(revoked)));
 
     // The mini-program's WeChat login (wechat/): the port, bindings and the login the grant uses.
     const wechat = config.wechat.kind === 'off' ? undefined : await createWechat(config.wechat, cache);
     const bindingTickets = new BindingTickets(cache, cipher);
-    const wechatBindings = new WechatBindings(new BindingStore(database.db), bindingTickets, digest, (ids) => accountSessions.revokeGrants(ids), audit);
+    const wechatBindings = new WechatBindings(new BindingStore(database.db), bindingTickets, digest, (ids) => accountSessions.endLogins(ids), audit);
     const wechatLogin = wechat ? new WechatLogin(wechat, wechatBindings, bindingTickets, accounts, audit) : undefined;
 
     const renderPage = (ctx: KoaContextWithOIDC, page: string, data: Record<string, unknown> = {}, status = 200) => {

@@ -72,6 +72,7 @@ export type ErrorCode =
   | 'enterprise_representative_not_registered'
   | 'enterprise_already_registered'
   | 'enterprise_application_pending'
+  | 'enterprise_application_rejected'
   | 'enterprise_application_not_found'
   | 'enterprise_not_found'
   | 'enterprise_not_representative'
@@ -190,6 +191,7 @@ const STATUS: Record<ErrorCode, number> = {
   enterprise_representative_not_registered: 400,
   enterprise_already_registered: 409,
   enterprise_application_pending: 409,
+  enterprise_application_rejected: 409,
   enterprise_application_not_found: 404,
   enterprise_not_found: 404,
   enterprise_not_representative: 403,

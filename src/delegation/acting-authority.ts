@@ -167,6 +167,13 @@ export class ActingAuthority {
     return rows.map((r) => r.oidc_grant_id);
   }
 
+  /** The oidc-provider Grants acting for the enterprise by root authority (its representative's logins). */
+  async rootLoginsFor(enterpriseId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('acting_identities').select('oidc_grant_id')
+      .where('enterprise_id', '=', enterpriseId).where('delegation_grant_id', 'is', null).execute();
+    return rows.map((r) => r.oidc_grant_id);
+  }
+
   async forget(oidcGrantIds: string[]): Promise<void> {
     if (oidcGrantIds.length === 0) return;
     await this.db.deleteFrom('acting_identities').where('oidc_grant_id', 'in', oidcGrantIds).execute();

@@ -61,6 +61,20 @@ export const enterpriseStore = {
       .where('uscc', '=', uscc).where('status', '=', 'pending').where('expires_at', '<=', now).execute();
   },
 
+  /** Ends the applications others started for the code that are still pending (the representative applies in person); returns them. */
+  supersedeApplications(db: Executor, uscc: string, representativeId: string, at: Date): Promise<ApplicationRow[]> {
+    return db.updateTable('enterprise_applications').set({ status: 'superseded', decided_by: representativeId, decided_at: at })
+      .where('uscc', '=', uscc).where('status', '=', 'pending').where('applicant_account_id', '<>', representativeId).returningAll().execute();
+  },
+
+  /** Whether the representative rejected an application of this applicant for the code since `since`. */
+  async rejectedSince(db: Executor, uscc: string, applicantId: string, since: Date): Promise<boolean> {
+    const row = await db.selectFrom('enterprise_applications').select('id')
+      .where('uscc', '=', uscc).where('applicant_account_id', '=', applicantId).where('status', '=', 'rejected').where('decided_at', '>', since)
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
   /** Moves a pending application to its outcome; false when it was no longer pending (another decision won). */
   async decideApplication(db: Executor, id: string, status: 'approved' | 'rejected' | 'withdrawn', by: string, at: Date): Promise<boolean> {
     const result = await db.updateTable('enterprise_applications')

@@ -18,12 +18,13 @@ export interface EnterpriseView extends EnterpriseSummary {
   enterprise_password_set: boolean;
 }
 
-export type RefreshOutcome = 'unchanged' | 'representative_changed' | 'status_changed' | 'not_in_registry';
+export type RefreshOutcome = 'unchanged' | 'representative_changed' | 'status_changed' | 'renamed' | 'not_in_registry';
 
 export interface SyncReport {
   checked: number;
   representativeChanged: number;
   statusChanged: number;
+  renamed: number;
   notInRegistry: number;
   unavailable: number;
 }
@@ -57,6 +58,8 @@ export class Enterprises {
     private readonly accounts: Accounts,
     private readonly registries: Registries,
     private readonly audit: AuditLog,
+    /** Ends the logins made in the enterprise's name by root authority, once the register has named someone else. */
+    private readonly onRepresentativeReplaced: (enterpriseId: string) => Promise<void> = async () => {},
   ) {}
 
   byId(id: string): Promise<EnterpriseRow | undefined> {
@@ -96,8 +99,18 @@ export class Enterprises {
     return this.applyEntry(row.id, entry, meta);
   }
 
-  /** Applies a register entry already fetched (registration looks it up anyway). */
+  /**
+   * Applies a register entry already fetched (registration looks it up anyway): its status,
+   * its name and type (which tokens carry as `org`), and its representative. A new
+   * representative empties the seat and ends the old one's logins in the enterprise's name.
+   */
   async applyEntry(enterpriseId: string, entry: Enterprise, meta: RequestMeta = {}): Promise<{ enterprise: EnterpriseRow; outcome: RefreshOutcome }> {
+    const applied = await this.applyEntryOnce(enterpriseId, entry, meta);
+    if (applied.outcome === 'representative_changed') await this.onRepresentativeReplaced(enterpriseId);
+    return applied;
+  }
+
+  private async applyEntryOnce(enterpriseId: string, entry: Enterprise, meta: RequestMeta): Promise<{ enterprise: EnterpriseRow; outcome: RefreshOutcome }> {
     const representativeIdx = this.accounts.idNumberIndex(entry.legalRepresentative.idNumber);
     return this.db.transaction().execute(async (trx) => {
       const row = await enterpriseStore.lockById(trx, enterpriseId);
@@ -105,9 +118,11 @@ export class Enterprises {
       const now = new Date();
       const changedRepresentative = row.registry_representative_idx !== representativeIdx;
       const changedStatus = row.registry_status !== entry.status;
+      const renamed = row.name !== entry.name || row.type !== entry.type;
       await enterpriseStore.update(trx, row.id, {
         registry_status: entry.status,
         registry_checked_at: now,
+        ...(renamed ? { name: entry.name, type: entry.type } : {}),
         ...(changedRepresentative ? {
           registry_representative_idx: representativeIdx, representative_account_id: null, representative_since: null, password_hash: null,
         } : {}),
@@ -124,8 +139,14 @@ export class Enterprises {
           details: { from: row.registry_status, to: entry.status }, meta,
         }, trx);
       }
+      if (renamed) {
+        await this.audit.append({
+          actor: { kind: 'system' }, action: 'enterprise.registry_name', target: { kind: 'enterprise', id: row.id }, result: 'success',
+          details: { from: row.name, to: entry.name, from_type: row.type, to_type: entry.type }, meta,
+        }, trx);
+      }
       const enterprise = (await enterpriseStore.byId(trx, row.id))!;
-      const outcome: RefreshOutcome = changedRepresentative ? 'representative_changed' : changedStatus ? 'status_changed' : 'unchanged';
+      const outcome: RefreshOutcome = changedRepresentative ? 'representative_changed' : changedStatus ? 'status_changed' : renamed ? 'renamed' : 'unchanged';
       return { enterprise, outcome };
     });
   }
@@ -168,13 +189,14 @@ export class Enterprises {
 
   /** Every enterprise against the register (`npm run cli -- enterprises:sync`); one unavailable answer does not stop the rest. */
   async syncAll(): Promise<SyncReport> {
-    const report: SyncReport = { checked: 0, representativeChanged: 0, statusChanged: 0, notInRegistry: 0, unavailable: 0 };
+    const report: SyncReport = { checked: 0, representativeChanged: 0, statusChanged: 0, renamed: 0, notInRegistry: 0, unavailable: 0 };
     for (const id of await enterpriseStore.allIds(this.db)) {
       try {
         const { outcome } = await this.refreshFromRegistry(id);
         report.checked += 1;
         if (outcome === 'representative_changed') report.representativeChanged += 1;
         if (outcome === 'status_changed') report.statusChanged += 1;
+        if (outcome === 'renamed') report.renamed += 1;
         if (outcome === 'not_in_registry') report.notInRegistry += 1;
       } catch (error) {
         if (error instanceof AppError && error.code === 'registry_unavailable') {

@@ -118,13 +118,26 @@ export class EnterpriseRegistration {
     }
 
     const representativeIdx = this.accounts.idNumberIndex(entry.legalRepresentative.idNumber);
-    if (!own) await this.registeredRepresentative(entry);
-
     const now = new Date();
+    if (!own) {
+      await this.registeredRepresentative(entry);
+      // Once refused, the same person may not ask the representative again at once.
+      if (await enterpriseStore.rejectedSince(this.db, entry.uscc, accountId, new Date(now.getTime() - 1000 * AGENT_APPLICATION_SECONDS))) {
+        await this.audit.append({
+          actor: { kind: 'citizen', id: accountId }, action: 'enterprise.application.start', target: { kind: 'enterprise_uscc', id: entry.uscc }, result: 'denied',
+          details: { reason: 'rejected_recently' }, meta,
+        });
+        throw new AppError('enterprise_application_rejected');
+      }
+    }
+
     const id = randomUUID();
     await enterpriseStore.expireApplications(this.db, entry.uscc, now);
     try {
       await this.db.transaction().execute(async (trx) => {
+        // The representative's own application ends any someone else left pending: nobody can
+        // hold an enterprise's registration against its representative.
+        if (own) await this.supersedePending(trx, entry.uscc, accountId, now, meta);
         await enterpriseStore.insertApplication(trx, {
           id, uscc: entry.uscc, name: entry.name, applicant_account_id: accountId, representative_idx: representativeIdx, status: 'pending',
           expires_at: new Date(now.getTime() + 1000 * (own ? OWN_APPLICATION_SECONDS : AGENT_APPLICATION_SECONDS)),
@@ -148,6 +161,15 @@ export class EnterpriseRegistration {
       // Nothing stays behind a code that could not be sent: starting again is possible at once.
       await enterpriseStore.decideApplication(this.db, id, 'withdrawn', accountId, new Date());
       throw error;
+    }
+  }
+
+  private async supersedePending(trx: Transaction<Database>, uscc: string, accountId: string, now: Date, meta: RequestMeta): Promise<void> {
+    for (const ended of await enterpriseStore.supersedeApplications(trx, uscc, accountId, now)) {
+      await this.audit.append({
+        actor: { kind: 'citizen', id: accountId }, action: 'enterprise.application.supersede', target: { kind: 'enterprise_application', id: ended.id }, result: 'success',
+        details: { uscc, applicant_account: ended.applicant_account_id }, meta,
+      }, trx);
     }
   }
 

@@ -124,6 +124,30 @@ export class AccountSessions {
     await this.backchannel.sessionsEnded(accountId, ended.map((payload) => ({ authorizations: payload.authorizations as SessionAuthorizations | undefined })), grantHolders);
   }
 
+  /**
+   * Ends particular logins (grants), of any accounts, without ending the SSO sessions they
+   * were made in: a delegation cancelled, an enterprise deregistered, its representative
+   * replaced. Every client that held one is sent a back-channel logout token, with the
+   * `sid` of the session that carries the login when there is one, so it can end exactly
+   * that login and keep the person's other ones.
+   */
+  async endLogins(grantIds: string[]): Promise<void> {
+    if (grantIds.length === 0) return;
+    const ended = new Set(grantIds);
+    const rows = await this.db.selectFrom('oidc_artifacts').select(['model', 'id', 'grant_id', 'payload', 'expires_at', 'account_id'])
+      .where((eb) => eb.or([eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)]), eb('grant_id', 'in', grantIds)]))
+      .execute();
+    await this.revokeGrants(grantIds);
+    const accounts = new Set(rows.map((row) => row.account_id).filter((id): id is string => typeof id === 'string'));
+    await Promise.all([...accounts].map(async (accountId) => {
+      const carrying = (await accountSessions(this.cache, accountId)).map(({ payload }) => ({
+        authorizations: Object.fromEntries(Object.entries((payload.authorizations ?? {}) as Record<string, { grantId?: string; sid?: string }>)
+          .filter(([, authorization]) => authorization.grantId !== undefined && ended.has(authorization.grantId))),
+      }));
+      await this.backchannel?.sessionsEnded(accountId, carrying, holdingClients(rows.filter((row) => row.account_id === accountId)));
+    }));
+  }
+
   /** Deletes grants and everything issued under them, durable (refresh tokens) and cached (codes, access tokens). */
   async revokeGrants(grantIds: string[]): Promise<void> {
     if (grantIds.length === 0) return;

@@ -109,6 +109,14 @@ function optionsInRequest(acting: ActingAuthority, accountId: string, clientId: 
   return oncePerRequest(`acting-options:${accountId}:${clientId}`, () => acting.options(accountId, clientId));
 }
 
+/** Ends a token's payload (`exp`) no later than the `authority.valid_until` it carries (legalClaims). */
+export function capAtAuthorityEnd(payload: Record<string, unknown>): void {
+  const until = (payload.authority as { valid_until?: unknown } | undefined)?.valid_until;
+  if (typeof until !== 'string' || typeof payload.exp !== 'number') return;
+  const end = Math.floor(Date.parse(until) / 1000);
+  if (Number.isFinite(end) && end < payload.exp) payload.exp = end;
+}
+
 type TokenLike = { grantId?: string; clientId?: string; accountId?: string };
 
 /**
@@ -120,6 +128,11 @@ function actingFor(acting: ActingAuthority, token: TokenLike | undefined): Promi
   if (!grantId || !clientId) return Promise.resolve('natural');
   // A token request asks this for the account, for the token's claims and for the ID token.
   return oncePerRequest(`acting-for:${grantId}:${clientId}:${accountId}`, () => actingForNow(acting, { grantId, clientId, accountId }));
+}
+
+/** Whether a token's grant still acts as what it was issued as (see actingFor): false once its authority is gone. */
+export async function actsNow(acting: ActingAuthority, token: TokenLike): Promise<boolean> {
+  return await actingFor(acting, token) !== 'void';
 }
 
 async function actingForNow(acting: ActingAuthority, token: TokenLike & { grantId: string; clientId: string }): Promise<ActingAs | 'natural' | 'void'> {
@@ -234,9 +247,17 @@ export function applyActingIdentity(configuration: Configuration, acting: Acting
     introspection.allowedPolicy = async (ctx, client, token) => await allowed(ctx, client, token) && await actingFor(acting, token as TokenLike) !== 'void';
   }
 
+  // A JWT access token is checked by its resource server alone: it must not outlive the authority it carries.
+  const baseJwt = configuration.formats?.customizers?.jwt;
+  const jwt: NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt'] = async (ctx, token, structured) => {
+    if (baseJwt) await baseJwt(ctx, token, structured);
+    capAtAuthorityEnd(structured.payload);
+  };
+
   configuration.findAccount = findAccount;
   configuration.loadExistingGrant = loadExistingGrant;
   configuration.extraTokenClaims = extraTokenClaims;
+  configuration.formats = { ...configuration.formats, customizers: { ...configuration.formats?.customizers, jwt } };
   configuration.extraParams = [...(Array.isArray(configuration.extraParams) ? configuration.extraParams : []), ENTITY_TYPE_PARAM];
   configuration.interactions = { ...configuration.interactions, policy };
 }

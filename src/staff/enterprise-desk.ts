@@ -132,7 +132,7 @@ export class EnterpriseDesk {
     if (!revoked) return refuse(this.audit, actor, action, new AppError('account_not_active'), meta, target);
     await this.delegations.endLogins(revoked);
     const logins = await this.acting.loginsFor(row.id);
-    await this.accountSessions.revokeGrants(logins);
+    await this.accountSessions.endLogins(logins);
     return { revoked_grants: revoked.length, ended_logins: logins.length };
   }
 

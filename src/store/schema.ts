@@ -125,7 +125,7 @@ export interface EnterpriseApplicationsTable {
   name: string;
   applicant_account_id: string;
   representative_idx: string;
-  status: 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn';
+  status: 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'superseded';
   expires_at: Timestamp;
   decided_by: string | null;
   decided_at: NullableTimestamp;

@@ -18,9 +18,9 @@ export function principalOf(ctx: Context): AccountPrincipal {
 }
 
 /** Every account API route: a valid bearer token with the `account` scope first, no-store always. */
-export function bearerGuard(deps: Pick<AccountCentreDependencies, 'providers' | 'accounts'>): Middleware {
+export function bearerGuard(deps: Pick<AccountCentreDependencies, 'providers' | 'accounts' | 'acting'>): Middleware {
   return async (ctx: Context, next: Next) => {
-    (ctx.state as AccountApiState).principal = await bearerPrincipal(deps.providers.current, deps.accounts, ctx, ACCOUNT_API);
+    (ctx.state as AccountApiState).principal = await bearerPrincipal({ provider: deps.providers.current, accounts: deps.accounts, acting: deps.acting }, ctx, ACCOUNT_API);
     await next();
   };
 }

@@ -3,6 +3,8 @@ import type { Provider } from 'oidc-provider';
 import { AppError, type ErrorCode } from '../../errors.js';
 import type { Accounts } from '../../identity/accounts.js';
 import type { KeepSignedIn } from '../../oidc/account-sessions.js';
+import type { ActingAuthority } from '../../delegation/acting-authority.js';
+import { actsNow } from '../../oidc/acting-identity.js';
 import { ACCOUNT_SCOPE } from '../../oidc/configuration/claims.js';
 
 /** Who is using the account centre, and with what. */
@@ -48,6 +50,13 @@ export async function sessionPrincipal(provider: Provider, accounts: Accounts, c
   };
 }
 
+/** What checks a bearer token: the provider that issued it, the accounts, and the authority its grant acts under. */
+export interface BearerIssuer {
+  provider: Provider;
+  accounts: Accounts;
+  acting: ActingAuthority;
+}
+
 const BEARER = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)$/i;
 
 /** What a JSON API asks of a bearer token beyond being valid: its scope, and the codes it refuses with. */
@@ -74,7 +83,7 @@ export const ACCOUNT_API: BearerRequirement = {
  * An invalid token is a 401 with the same answer whatever is wrong with it, so a caller
  * learns nothing about a token it does not hold; a valid one for the wrong API is a 403.
  */
-export async function bearerPrincipal(provider: Provider, accounts: Accounts, ctx: Context, needs: BearerRequirement): Promise<AccountPrincipal> {
+export async function bearerPrincipal({ provider, accounts, acting }: BearerIssuer, ctx: Context, needs: BearerRequirement): Promise<AccountPrincipal> {
   const refuse = () => {
     ctx.set('WWW-Authenticate', 'Bearer realm="account"');
     return new AppError('unauthenticated');
@@ -94,6 +103,8 @@ export async function bearerPrincipal(provider: Provider, accounts: Accounts, ct
     if (!session || session.accountId !== token.accountId || session.grantIdFor(token.clientId) !== token.grantId) throw refuse();
   }
   if (!await active(accounts, token.accountId)) throw refuse();
+  // A token issued while acting for an enterprise ends with that authority (expired, cancelled, representative replaced).
+  if (!await actsNow(acting, token)) throw refuse();
   const client = await provider.Client.find(token.clientId);
   if (!client) throw refuse();
   if (!client.scope?.split(' ').includes(needs.scope)) throw new AppError(needs.clientRefused);

@@ -18,7 +18,7 @@ export type AccountCentreDependencies = Pick<Dependencies,
   | 'accountSessions' | 'securityEvents' | 'ownerCodes' | 'accountOverview'
   | 'addressChange' | 'passwordChange' | 'totpEnrolment' | 'phoneRebinding' | 'deregistration'
   | 'enterprises' | 'enterpriseRegistration' | 'enterpriseLogin'
-  | 'wechatBindings'>;
+  | 'wechatBindings' | 'acting'>;
 
 /**
  * The citizen account centre (个人中心): pages under /account for the browser, signed in

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import { z } from 'zod';
+import type { ActingAuthority } from '../../delegation/acting-authority.js';
 import type { QrApprover, QrLogins } from '../../flows/qr-login.js';
 import type { Accounts } from '../../identity/accounts.js';
 import { QR_LOGIN_SCOPE } from '../../oidc/configuration/claims.js';
@@ -37,6 +38,7 @@ export const qrLoginOperations: ApiOperation[] = [
 export interface QrLoginApiDependencies {
   provider: () => Provider;
   accounts: Accounts;
+  acting: ActingAuthority;
   qrLogins: QrLogins;
 }
 
@@ -45,7 +47,7 @@ export interface QrLoginApiDependencies {
  * to a client registered with the qr_login scope, and carrying that scope.
  */
 async function approver(deps: QrLoginApiDependencies, ctx: Context): Promise<QrApprover> {
-  const who = await bearerPrincipal(deps.provider(), deps.accounts, ctx, QR_APPROVER);
+  const who = await bearerPrincipal({ provider: deps.provider(), accounts: deps.accounts, acting: deps.acting }, ctx, QR_APPROVER);
   return { accountId: who.accountId, clientId: who.token!.clientId };
 }
 

@@ -5,7 +5,7 @@ import type { Dependencies } from '../../deps.js';
 import { delegationApi } from './api.js';
 import { delegationPages } from './pages.js';
 
-export type DelegationDependencies = Pick<Dependencies, 'providers' | 'accounts' | 'pages' | 'csrf' | 'delegations'>;
+export type DelegationDependencies = Pick<Dependencies, 'providers' | 'accounts' | 'pages' | 'csrf' | 'delegations' | 'acting'>;
 
 /** Delegation pages under /account/delegations and the JSON API under /api/v1/delegations. */
 export function delegationRoutes(deps: DelegationDependencies): Middleware {

@@ -8,6 +8,7 @@ import * as m0006 from './0006_federation.js';
 import * as m0007 from './0007_delegation.js';
 import * as m0008 from './0008_clients.js';
 import * as m0009 from './0009_counter_enterprise.js';
+import * as m0010 from './0010_application_superseded.js';
 
 /**
  * Every migration in order. A landed migration is never edited: add the next file.
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_delegation': m0007,
   '0008_clients': m0008,
   '0009_counter_enterprise': m0009,
+  '0010_application_superseded': m0010,
 };

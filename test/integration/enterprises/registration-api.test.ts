@@ -187,3 +187,39 @@ test.serial('the representative\'s own application completes only with the code,
   const withdrawn = await people.liNa.api('POST', `/enterprises/applications/${id}/withdraw`);
   t.is(withdrawn.body.status, 'withdrawn');
 });
+
+test.serial('once the representative rejects someone\'s application, that person may not ask again for seven days; others still may', async (t) => {
+  const asked = await people.zhangSan.api('POST', '/enterprises', { ...ENTERPRISES.fishBallShop, on_behalf: true });
+  t.is(asked.status, 201);
+  const rejected = await people.liNa.api('POST', `/enterprises/applications/${asked.body.application.id}/reject`);
+  t.is(rejected.body.status, 'rejected');
+  const again = await people.zhangSan.api('POST', '/enterprises', { ...ENTERPRISES.fishBallShop, on_behalf: true });
+  t.is(again.status, 409);
+  t.is(again.body.error, 'enterprise_application_rejected');
+  t.true((await auditOf(server, ENTERPRISES.fishBallShop.uscc)).includes('enterprise.application.start:denied'));
+  const other = await people.chenWei.api('POST', '/enterprises', { ...ENTERPRISES.fishBallShop, on_behalf: true });
+  t.is(other.status, 201, JSON.stringify(other.body));
+});
+
+test.serial('someone else\'s pending application cannot hold an enterprise against its representative: ten own applications at once supersede it, and one proceeds', async (t) => {
+  const pending = (await applications()).find((a) => a.uscc === ENTERPRISES.fishBallShop.uscc && a.status === 'pending');
+  t.is(pending?.applicant_account_id, people.chenWei.id, 'chen wei\'s application from the test before is pending');
+  const blocked = await people.zhangSan.api('POST', '/enterprises', { ...ENTERPRISES.fishBallShop, on_behalf: true });
+  t.is(blocked.body.error, 'enterprise_application_rejected');
+
+  const own = await Promise.all(Array.from({ length: 10 }, () => people.liNa.api('POST', '/enterprises', ENTERPRISES.fishBallShop)));
+  const started = own.filter((a) => a.status === 201);
+  t.is(started.length, 1, JSON.stringify(own.map((a) => a.body.error ?? a.status)));
+  t.true(own.filter((a) => a.status !== 201).every((a) => a.body.error === 'enterprise_application_pending'));
+
+  const superseded = await people.chenWei.api('GET', `/enterprises/applications/${pending!.id}`);
+  t.is(superseded.body.status, 'superseded');
+  t.deepEqual(await auditOf(server, pending!.id), ['enterprise.application.start:success', 'enterprise.application.supersede:success']);
+  const resend = await people.chenWei.api('POST', `/enterprises/applications/${pending!.id}/code`, {});
+  t.is(resend.body.error, 'enterprise_application_not_found', 'a superseded application can no longer be completed');
+
+  const code = await latestCode(server, PERSONS.liNa.phone, 'enterprise');
+  const done = await people.liNa.api('POST', `/enterprises/applications/${started[0]!.body.application.id}/confirm`, { code });
+  t.is(done.status, 200);
+  t.is((await server.deps.enterprises.byId(done.body.enterprise_id))?.representative_account_id, people.liNa.id);
+});

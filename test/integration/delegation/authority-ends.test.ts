@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import test from 'ava';
+import { decodeJwt } from 'jose';
+import type { Enterprise } from '../../../src/ports/registries/index.js';
+import { citizen, days, delegationApi, PASSWORD, portal, seedEnterprise, type Citizen } from '../../helpers/delegation.js';
+import { hidden } from '../../helpers/http-browser.js';
+import { APP, PORTAL, beginAuthorization, codeFrom, throughConsent } from '../../helpers/oidc.js';
+import { LOCAL_RELYING_PARTIES, LogoutReceiver, writeClientsFile } from '../../helpers/relying-party.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+import { createStaff, staffSignIn } from '../../helpers/staff.js';
+
+/**
+ * Authority does not outlive itself: a JWT access token acting for an enterprise expires
+ * with the grant behind it; once the grant ends or the register names another
+ * representative, the tokens issued under it open none of our APIs; cancelling a grant,
+ * deregistering the enterprise or a new representative sends the relying parties holding
+ * logins under it a back-channel logout; and a name the register changes reaches `org`.
+ */
+
+const API = 'https://api.gov.example/';
+
+let server: TestServer;
+let receiver: LogoutReceiver;
+/** What the business register answers, by code; the tests change it. */
+const register = new Map<string, Enterprise>();
+
+test.before(async () => {
+  receiver = await LogoutReceiver.start();
+  // The bundled clients, with the portal's back-channel endpoint here and the app taking part in delegation.
+  const clients = (JSON.parse(readFileSync('config/clients.json', 'utf8')) as Array<Record<string, any>>).map((client) => {
+    if (client.client_id === 'portal') return { ...client, backchannel_logout_uri: receiver.uri('/portal') };
+    if (client.client_id === 'app') return { ...client, access_policy: { ...client.access_policy, service_items: [{ code: 'enterprise.manage', name: '企业事务' }] } };
+    return client;
+  });
+  server = await startServer({ CLIENTS_FILE: writeClientsFile(clients), ...LOCAL_RELYING_PARTIES });
+  const business = server.deps.registries.business;
+  const lookup = business.lookupEnterprise.bind(business);
+  (server.deps.registries as { business: typeof business }).business = {
+    lookupEnterprise: async (query) => {
+      const entry = register.get(query.uscc);
+      return entry ? { found: true, ...entry } : lookup(query);
+    },
+  };
+});
+test.after.always(async () => {
+  await server?.close();
+  await receiver?.close();
+});
+
+/** An enterprise seeded with `rep` as representative, and the register saying so. */
+async function enterpriseOf(rep: Citizen) {
+  const enterprise = await seedEnterprise(server, rep);
+  register.set(enterprise.uscc, {
+    uscc: enterprise.uscc, name: enterprise.name, type: 'company', status: 'active',
+    legalRepresentative: { name: rep.name, idNumber: rep.idNumber, phone: rep.phone },
+  });
+  return enterprise;
+}
+
+/** A login of `who` at `client` that chooses the option `pick` selects on the identity page; the token answer. */
+async function loginActingAs(who: Citizen, client: typeof PORTAL | typeof APP, extra: Record<string, string>, pick: (options: string[]) => string) {
+  const auth = await beginAuthorization(server.url, client, { prompt: 'consent', ...extra });
+  const page = await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier: who.phone, password: PASSWORD });
+  const options = [...page.body.matchAll(/data-enterprise-option="([^"]+)"/g)].map((m) => m[1]!);
+  const chosen = await auth.browser.post(new URL(page.url).pathname, { csrf: hidden(page.body, 'csrf'), choice: pick(options) });
+  const done = await throughConsent(auth.browser, chosen);
+  const body = new URLSearchParams({ grant_type: 'authorization_code', code: codeFrom(done.url, auth.state), redirect_uri: client.redirect_uri, code_verifier: auth.verifier, ...(extra.resource ? { resource: extra.resource } : {}) });
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if ('secret' in client) headers.authorization = `Basic ${Buffer.from(`${client.client_id}:${client.secret}`).toString('base64')}`;
+  else body.set('client_id', client.client_id);
+  const response = await fetch(`${server.url}/token`, { method: 'POST', headers, body });
+  const answer = await response.json() as Record<string, string>;
+  if (response.status !== 200) throw new Error(`token: ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+const enterpriseOption = (enterpriseId: string) => (options: string[]) => options.find((o) => o.startsWith(enterpriseId))!;
+
+async function grantTo(rep: Citizen, enterpriseId: string, to: Citizen, validUntil: string, items = portal('tax.declare')) {
+  const granted = await delegationApi(server, rep.token, 'POST', '', { enterprise_id: enterpriseId, grantee: { phone: to.phone }, scope: items, valid_until: validUntil, may_redelegate: false });
+  if (granted.status !== 201) throw new Error(JSON.stringify(granted.body));
+  return granted.body as { id: string; valid_until: string };
+}
+
+test('a JWT access token acting under a delegation expires when the grant does; one acting by root authority keeps its full lifetime', async (t) => {
+  const rep = await citizen(server);
+  const delegate = await citizen(server);
+  const enterprise = await enterpriseOf(rep);
+  const until = new Date(Date.now() + 3 * 60_000);
+  until.setMilliseconds(0);
+  await grantTo(rep, enterprise.id, delegate, until.toISOString());
+
+  const asDelegate = await loginActingAs(delegate, PORTAL, { scope: 'openid profile services.read', resource: API }, enterpriseOption(enterprise.id));
+  const capped = decodeJwt(asDelegate.access_token!);
+  t.is(capped.entity_type, 'legal');
+  t.is(capped.exp, Math.floor(until.getTime() / 1000), 'exp is the grant\'s end, not iat + 600');
+
+  const asRep = await loginActingAs(rep, PORTAL, { scope: 'openid profile services.read', resource: API }, enterpriseOption(enterprise.id));
+  const full = decodeJwt(asRep.access_token!);
+  t.is((full.authority as { role: string }).role, 'legal_representative');
+  t.is(full.exp! - full.iat!, 600);
+});
+
+test('after the grant ends, the app\'s token acting for the enterprise opens neither /api/v1/enterprises nor /api/v1/delegations', async (t) => {
+  const rep = await citizen(server);
+  const delegate = await citizen(server);
+  const enterprise = await enterpriseOf(rep);
+  const grant = await grantTo(rep, enterprise.id, delegate, days(30), [{ client_id: 'app', service_items: ['enterprise.manage'] }]);
+  const tokens = await loginActingAs(delegate, APP, { scope: 'openid account' }, enterpriseOption(enterprise.id));
+  const bearer = { authorization: `Bearer ${tokens.access_token}` };
+  t.is((await fetch(`${server.url}/api/v1/enterprises`, { headers: bearer })).status, 200);
+  t.is((await fetch(`${server.url}/api/v1/delegations`, { headers: bearer })).status, 200);
+
+  await server.deps.database.db.updateTable('delegation_grants')
+    .set({ valid_from: new Date(Date.now() - 3 * 86_400_000), valid_until: new Date(Date.now() - 1000) }).where('id', '=', grant.id).execute();
+  const calls = await Promise.all(['/api/v1/enterprises', '/api/v1/delegations', '/api/v1/account'].map((path) => fetch(`${server.url}${path}`, { headers: bearer })));
+  t.deepEqual(calls.map((r) => r.status), [401, 401, 401]);
+  t.is((await calls[0]!.json() as { error: string }).error, 'unauthenticated');
+});
+
+test('a new representative on the register ends the old one\'s tokens and logins in the enterprise\'s name, with a back-channel logout', async (t) => {
+  const rep = await citizen(server);
+  const successor = await citizen(server);
+  const enterprise = await enterpriseOf(rep);
+  const app = await loginActingAs(rep, APP, { scope: 'openid account' }, enterpriseOption(enterprise.id));
+  const atPortal = await loginActingAs(rep, PORTAL, { scope: 'openid profile' }, enterpriseOption(enterprise.id));
+  const sid = decodeJwt(atPortal.id_token!).sid;
+  const bearer = { authorization: `Bearer ${app.access_token}` };
+  t.is((await fetch(`${server.url}/api/v1/enterprises`, { headers: bearer })).status, 200);
+
+  register.set(enterprise.uscc, { ...register.get(enterprise.uscc)!, legalRepresentative: { name: successor.name, idNumber: successor.idNumber, phone: successor.phone } });
+  const before = receiver.to('/portal').length;
+  t.is((await server.deps.enterprises.refreshFromRegistry(enterprise.id)).outcome, 'representative_changed');
+
+  t.is((await fetch(`${server.url}/api/v1/enterprises`, { headers: bearer })).status, 401);
+  t.is((await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${atPortal.access_token}` } })).status, 401);
+  const told = (await receiver.waitFor('/portal', before + 1)).slice(before).map((d) => decodeJwt(d.logoutToken));
+  t.true(told.some((claims) => claims.sid === sid && claims.sub === rep.accountId), JSON.stringify(told));
+});
+
+test('cancelling a grant and deregistering an enterprise each send the portal a back-channel logout for the logins under them, naming their session', async (t) => {
+  const rep = await citizen(server);
+  const delegate = await citizen(server);
+  const enterprise = await enterpriseOf(rep);
+  const grant = await grantTo(rep, enterprise.id, delegate, days(30));
+  const underGrant = await loginActingAs(delegate, PORTAL, { scope: 'openid profile offline_access' }, enterpriseOption(enterprise.id));
+  const sid = decodeJwt(underGrant.id_token!).sid;
+
+  let before = receiver.to('/portal').length;
+  t.is((await delegationApi(server, rep.token, 'POST', `/${grant.id}/cancel`, {})).status, 200);
+  const cancelled = (await receiver.waitFor('/portal', before + 1)).slice(before).map((d) => decodeJwt(d.logoutToken));
+  t.deepEqual(cancelled.map((claims) => [claims.sub, claims.sid]), [[delegate.accountId, sid]]);
+
+  // The representative's own login in the enterprise's name ends when staff deregister it.
+  const byRoot = await loginActingAs(rep, PORTAL, { scope: 'openid profile' }, enterpriseOption(enterprise.id));
+  const rootSid = decodeJwt(byRoot.id_token!).sid;
+  before = receiver.to('/portal').length;
+  const agent = await staffSignIn(server, await createStaff(server.deps, 'agent-authority-ends', ['agent']));
+  await agent.api('GET', `/enterprises?q=${enterprise.uscc}`);
+  t.is((await agent.api('POST', `/enterprises/${enterprise.id}/deregister`, { reason: '营业执照已注销' })).status, 200);
+  const deregistered = (await receiver.waitFor('/portal', before + 1)).slice(before).map((d) => decodeJwt(d.logoutToken));
+  t.true(deregistered.some((claims) => claims.sub === rep.accountId && claims.sid === rootSid), JSON.stringify(deregistered));
+});
+
+test('a name the register changes reaches the enterprise and the org claim of the next tokens', async (t) => {
+  const rep = await citizen(server);
+  const enterprise = await enterpriseOf(rep);
+  register.set(enterprise.uscc, { ...register.get(enterprise.uscc)!, name: '福州新名称科技有限公司' });
+  t.is((await server.deps.enterprises.refreshFromRegistry(enterprise.id)).outcome, 'renamed');
+  t.is((await server.deps.enterprises.byId(enterprise.id))?.name, '福州新名称科技有限公司');
+  const tokens = await loginActingAs(rep, PORTAL, { scope: 'openid profile' }, enterpriseOption(enterprise.id));
+  t.like(decodeJwt(tokens.id_token!).org as object, { uscc: enterprise.uscc, name: '福州新名称科技有限公司' });
+});
