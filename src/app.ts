@@ -26,6 +26,7 @@ import { enterpriseLoginOffered, enterpriseLoginRoutes } from './http/interactio
 import { federationHooks, federationRoutes } from './http/interaction/federation.js';
 import { adminConsole } from './http/admin/routes.js';
 import { withRequestScope } from './request-scope.js';
+import { endpointMethods, onlyServedMethods } from './oidc/endpoint-methods.js';
 
 /** Paths served by oidc-provider and by none of our routes (see the routing test). */
 export const PROVIDER_ONLY_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/me', '/jwks']);
@@ -99,6 +100,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(locale);
   app.use(readingMode);
   app.use(errorHandler(deps.pages));
+  app.use(onlyServedMethods(endpointMethods(deps.config.issuer.startsWith('https://'))));
   // Token, userinfo and key requests are the provider's alone and the busiest: they go
   // straight to it instead of through every route table below.
   app.use((ctx, next) => (PROVIDER_ONLY_PATHS.has(ctx.path) ? oidc(ctx, next) : next()));

@@ -4,6 +4,7 @@ import { translate, translateParams, type Locale, type MessageKey } from './i18n
 export type ErrorCode =
   | 'internal'
   | 'not_found'
+  | 'method_not_allowed'
   | 'bad_request'
   | 'csrf'
   | 'interaction_expired'
@@ -123,6 +124,7 @@ export type ErrorCode =
 const STATUS: Record<ErrorCode, number> = {
   internal: 500,
   not_found: 404,
+  method_not_allowed: 405,
   bad_request: 400,
   csrf: 403,
   interaction_expired: 400,

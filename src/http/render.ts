@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
-import type Router from '@koa/router';
+import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { SiteIdentity } from '../config/load.js';
 import { translate, type Locale, type MessageKey } from '../i18n/messages.js';
@@ -74,7 +74,9 @@ function switchHref(ctx: Context, name: string, value: string): string {
 }
 
 function readablePath(ctx: Context, path: string): string {
-  const router = (ctx as Context & { router?: Router }).router;
+  const router = (ctx as Context & { router?: unknown }).router;
+  // The provider's own router: its browser endpoints (authorization, end session) serve GET as well as POST.
+  if (router !== undefined && !(router instanceof Router)) return path;
   for (let candidate = path; candidate.length > 0; candidate = candidate.slice(0, candidate.lastIndexOf('/'))) {
     if (router?.match(candidate, 'GET').route) return candidate;
   }

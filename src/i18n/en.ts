@@ -106,6 +106,7 @@ export const en: Catalogue = {
   'error.request_id': 'Request ID',
   'errors.internal': 'The service is busy. Please try again later.',
   'errors.not_found': 'This page does not exist.',
+  'errors.method_not_allowed': 'This address does not accept this kind of request. Please use the links and buttons on the page.',
   'errors.bad_request': 'The request is malformed.',
   'errors.csrf': 'This page has expired or did not come from us. Reload it and try again.',
   'errors.interaction_expired': 'This sign-in request has expired. Go back to the application and start again.',

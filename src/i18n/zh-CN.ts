@@ -105,6 +105,7 @@ export const zhCN = {
   'error.request_id': '请求编号',
   'errors.internal': '系统繁忙，请稍后再试。',
   'errors.not_found': '页面不存在。',
+  'errors.method_not_allowed': '此地址不接受这种请求方式，请从页面上的链接或按钮进入。',
   'errors.bad_request': '请求格式不正确。',
   'errors.csrf': '页面已过期或来源不可信，请刷新页面后重试。',
   'errors.interaction_expired': '登录请求已过期，请返回应用重新发起登录。',

@@ -65,6 +65,8 @@ export function createProvider(options: ProviderOptions): Provider {
     findAccount: options.findAccount,
     jwks: { keys: options.jwks as unknown as NonNullable<Configuration['jwks']>['keys'] },
     cookies: cookies(options.cookieKeys, options.issuer.startsWith('https://')),
+    // POST at the authorization and end-session endpoints needs the SameSite=None session cookie: https only.
+    enableHttpPostMethods: options.issuer.startsWith('https://'),
     claims,
     scopes,
     acrValues: [...ACR_VALUES],

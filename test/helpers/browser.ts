@@ -23,6 +23,8 @@ export interface BrowserOptions {
   viewport?: { width: number; height: number };
   deviceScaleFactor?: number;
   isMobile?: boolean;
+  /** For a test issuer behind a TLS proxy with a self-signed certificate. */
+  ignoreHTTPSErrors?: boolean;
 }
 
 let shared: Promise<Browser> | undefined;
@@ -69,6 +71,7 @@ export async function openBrowser(options: BrowserOptions = {}): Promise<TestBro
     viewport: options.viewport ?? { width: 1280, height: 800 },
     ...(options.deviceScaleFactor ? { deviceScaleFactor: options.deviceScaleFactor } : {}),
     ...(options.isMobile ? { isMobile: true, hasTouch: true } : {}),
+    ...(options.ignoreHTTPSErrors ? { ignoreHTTPSErrors: true } : {}),
   });
   return {
     context,

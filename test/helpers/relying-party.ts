@@ -29,6 +29,7 @@ export class LogoutReceiver {
   readonly attempts: LogoutDelivery[] = [];
   readonly visits: string[] = [];
   private readonly failures = new Map<string, number>();
+  private readonly pages = new Map<string, string>();
   private waiters: Array<() => void> = [];
 
   private constructor(private readonly server: ReturnType<typeof createServer>, readonly url: string) {}
@@ -46,12 +47,22 @@ export class LogoutReceiver {
     return `${this.url}${path}`;
   }
 
+  /** Serves `html` at `path` (GET): a relying party's own page, e.g. a form that posts to the provider. */
+  serve(path: string, html: string): void {
+    this.pages.set(path, html);
+  }
+
   failNext(path: string, times: number): void {
     this.failures.set(path, times);
   }
 
   private async handle(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
     if (req.method === 'GET') {
+      const page = this.pages.get(new URL(req.url ?? '/', this.url).pathname);
+      if (page !== undefined) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+        return;
+      }
       this.visits.push(new URL(req.url ?? '/', this.url).href);
       res.writeHead(200, { 'content-type': 'text/plain' }).end('relying party');
       return;

@@ -26,6 +26,8 @@ export function errorHandler(pages: PageRenderer): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found');
+      // A router's 405 (with its Allow header) gets a body like every other error.
+      if (ctx.status === 405 && ctx.body === undefined) throw new AppError('method_not_allowed');
     } catch (thrown) {
       const error = toAppError(thrown);
       if (error.code === 'internal') ctx.state.log?.error({ err: thrown }, 'unhandled error');

@@ -116,8 +116,8 @@ test('unknown authorization parameters are ignored', async (t) => {
   t.is(tokens.claims()!.sub, accountId);
 });
 
-test('POST to the authorization endpoint is not accepted, as documented: a clean page, no redirect, no code', async (t) => {
-  // oidc-provider 9 accepts POST only with SameSite=None session cookies; ours are Lax (README, "Protocol choices").
+test('on an http issuer (development) POST to the authorization endpoint is 405 with Allow: GET: no redirect, no code', async (t) => {
+  // POST needs the SameSite=None; Secure session cookie, so only an https issuer serves it (post-endpoints.test.ts).
   const browser = new HttpBrowser(server.url);
   await rpLogin(configs.portal, browser, LOGIN);
   const { challenge } = pkce();
@@ -129,10 +129,13 @@ test('POST to the authorization endpoint is not accepted, as documented: a clean
       state: 'posted-state', code_challenge: challenge, code_challenge_method: 'S256',
     }),
   });
-  t.is(response.status, 404);
+  t.is(response.status, 405);
+  t.is(response.headers.get('allow'), 'GET, HEAD');
   t.is(response.headers.get('location'), null);
   t.regex(response.headers.get('content-type') ?? '', /html/);
-  t.false((await response.text()).includes('posted-state'));
+  const page = await response.text();
+  t.false(page.includes('posted-state'));
+  t.true(page.includes('data-error-code="method_not_allowed"'));
 });
 
 test('a refresh token is bound to its client: another client, even authenticated, gets invalid_grant', async (t) => {
