@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Provider } from 'oidc-provider';
 import type { ClientRegistry } from './clients.js';
 
@@ -68,8 +69,31 @@ export function keepStrongestAuthentication(provider: Provider, stronger: (a: st
  * recognises a hint from this browser's session by it (and then confirms by itself).
  */
 export function sidForEveryClient(provider: Provider): void {
+  newSidAtEveryLogin(provider);
   const prototype = provider.Client.prototype as unknown as { includeSid(): boolean };
   prototype.includeSid = function includeSid() {
     return true;
+  };
+}
+
+/**
+ * A login gives the client it was made for a new `sid`, even when the person signs in again
+ * in the same browser session (prompt=login, max_age, a step-up): relying parties key their
+ * sessions by it, and an old one must not be mistaken for the new. The other clients of the
+ * session keep theirs, so that a later logout still names the sessions they know.
+ */
+function newSidAtEveryLogin(provider: Provider): void {
+  const justLoggedIn = Symbol('logged in during this request');
+  type SessionLike = { [justLoggedIn]?: boolean; sidFor(clientId: string, value?: string): string | undefined; loginAccount(details: unknown): void; ensureClientContainer(clientId: string): void };
+  const prototype = provider.Session.prototype as unknown as SessionLike;
+  const loginAccount = prototype.loginAccount;
+  prototype.loginAccount = function loginAccountMarked(this: SessionLike, details: unknown) {
+    loginAccount.call(this, details);
+    this[justLoggedIn] = true;
+  };
+  const ensureClientContainer = prototype.ensureClientContainer;
+  prototype.ensureClientContainer = function ensureFreshSid(this: SessionLike, clientId: string) {
+    if (this[justLoggedIn]) this.sidFor(clientId, randomBytes(16).toString('base64url'));
+    else ensureClientContainer.call(this, clientId);
   };
 }

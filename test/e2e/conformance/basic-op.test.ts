@@ -111,6 +111,19 @@ test('max_age=1 after a second asks for a new login; the ID token carries auth_t
   t.true(again.tokens.claims()!.auth_time! > first.tokens.claims()!.auth_time!);
 });
 
+test('a re-login in the same browser gives the client a new sid; another client of the session keeps its own', async (t) => {
+  const browser = new HttpBrowser(server.url);
+  const first = await rpLogin(configs.portal, browser, LOGIN);
+  const other = await rpLogin(configs.portal2, browser, undefined, { prompt: 'none' });
+  const again = await rpLogin(configs.portal, browser, LOGIN, { prompt: 'login' });
+  t.true(again.loginShown);
+  const sid = (result: typeof first) => result.tokens.claims()!.sid as string;
+  t.truthy(sid(first));
+  t.not(sid(again), sid(first), 'a new login, a new sid');
+  const otherLater = await rpLogin(configs.portal2, browser, undefined, { prompt: 'none' });
+  t.is(sid(otherLater), sid(other), 'the other client is still known by the sid it was given');
+});
+
 test('unknown authorization parameters are ignored', async (t) => {
   const { tokens } = await rpLogin(configs.portal, new HttpBrowser(server.url), LOGIN, { extra: 'foobar', 'x-unknown': 'true' });
   t.is(tokens.claims()!.sub, accountId);
