@@ -135,12 +135,12 @@ export async function rpLogin(
   browser: HttpBrowser,
   login: { identifier: string; password: string } | undefined,
   params: Record<string, string> = {},
-  options: { nonce?: boolean; redirectUri?: string } = {},
+  options: { nonce?: boolean; redirectUri?: string; par?: boolean; dpop?: oidc.DPoPHandle } = {},
 ): Promise<RpLogin> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = options.nonce === false ? undefined : oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(config, {
+  const request = {
     redirect_uri: options.redirectUri ?? (config.clientMetadata().redirect_uris as string[])[0]!,
     scope: 'openid profile phone',
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
@@ -148,7 +148,10 @@ export async function rpLogin(
     state,
     ...(nonce ? { nonce } : {}),
     ...params,
-  });
+  };
+  const dpop = options.dpop ? { DPoP: options.dpop } : undefined;
+  // With `par`, the parameters are pushed first (RFC 9126) and the browser carries only the request_uri.
+  const url = options.par ? await oidc.buildAuthorizationUrlWithPAR(config, request, dpop) : oidc.buildAuthorizationUrl(config, request);
   let landed = await browser.get(url.href);
   let loginShown = false;
   const uid = () => /\/interaction\/([A-Za-z0-9_-]+)$/.exec(landed.url)?.[1];
@@ -166,7 +169,7 @@ export async function rpLogin(
     expectedState: state,
     ...(nonce ? { expectedNonce: nonce } : {}),
     idTokenExpected: true,
-  });
+  }, undefined, dpop);
   return { tokens, callback, loginShown };
 }
 
