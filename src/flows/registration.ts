@@ -42,6 +42,8 @@ export interface RegistrationView {
   phone?: { masked: string; verified: boolean };
   factors_needed: number;
   ready_to_complete: boolean;
+  /** Enough factors without a phone: the person may complete with `without_phone` (no SMS login, recovery at a counter). */
+  ready_without_phone: boolean;
   account_id?: string;
 }
 
@@ -78,6 +80,7 @@ export class Registration {
       ...(data.phone ? { phone: { masked: maskPhone(data.phone.number), verified: data.phone.verified } } : {}),
       factors_needed: Math.max(0, REQUIRED_FACTORS - data.factors.length),
       ready_to_complete: flow.state === 'factors' && data.factors.length >= REQUIRED_FACTORS && Boolean(data.phone?.verified),
+      ready_without_phone: flow.state === 'factors' && data.factors.length >= REQUIRED_FACTORS && !data.phone?.verified,
       ...(data.accountId ? { account_id: data.accountId } : {}),
     };
   }
@@ -177,21 +180,28 @@ export class Registration {
     });
   }
 
-  async complete(at: FlowRef, input: { password: string; acceptAgreement: boolean }, meta: RequestMeta): Promise<RegistrationView> {
+  /**
+   * Creates the account. A person without a mobile phone may register with two other
+   * factors (国办函〔2016〕108号 §5.1.2) by saying so (`withoutPhone`): a phone typed but
+   * never verified is then not bound, and the account signs in by ID number and password,
+   * its phone bound later at a counter or by re-binding.
+   */
+  async complete(at: FlowRef, input: { password: string; acceptAgreement: boolean; withoutPhone?: boolean }, meta: RequestMeta): Promise<RegistrationView> {
     return this.step(at, ['factors'], async (flow) => {
-      const { identity, phone, factors } = flow.data;
+      const { identity, factors } = flow.data;
       if (!identity) throw new AppError('flow_step_invalid');
       if (factors.length < REQUIRED_FACTORS) throw new AppError('factors_insufficient');
-      if (!phone?.verified) throw new AppError('phone_required');
+      const phone = flow.data.phone?.verified ? flow.data.phone.number : undefined;
+      if (!phone && !input.withoutPhone) throw new AppError('phone_required');
       if (!input.acceptAgreement) throw new AppError('agreement_required');
-      const policy = checkPassword(input.password, { idNumber: identity.idNumber, phone: phone.number, birthDate: identity.birthDate });
+      const policy = checkPassword(input.password, { idNumber: identity.idNumber, phone, birthDate: identity.birthDate });
       if (!policy.ok) throw new AppError('weak_password', { reason: policy.reason });
       // Only now, with the factors proven, may the person learn that the ID is taken.
       if (await this.accounts.byIdNumber(identity.idNumber)) throw new AppError('already_registered');
       const accountId = await this.accounts.create({
         idNumber: identity.idNumber,
         name: identity.name,
-        phone: phone.number,
+        phone,
         passwordHash: await hashPassword(policy.normalised),
         passwordMustChange: false,
         assuranceLevel: 2,

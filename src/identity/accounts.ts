@@ -20,7 +20,8 @@ export interface VerifiedFactor {
 export interface NewAccount {
   idNumber: string;
   name: string;
-  phone: string;
+  /** Absent for a person registered without a mobile phone. */
+  phone?: string;
   passwordHash: string;
   passwordMustChange: boolean;
   assuranceLevel: 2 | 3;
@@ -145,8 +146,8 @@ export class Accounts {
           id_number_enc: this.personal.seal('id_number', input.idNumber),
           id_number_idx: this.idNumberIndex(input.idNumber),
           name_enc: this.personal.seal('name', input.name),
-          phone_enc: this.personal.seal('phone', input.phone),
-          phone_idx: this.phoneIndex(input.phone),
+          phone_enc: input.phone === undefined ? null : this.personal.seal('phone', input.phone),
+          phone_idx: input.phone === undefined ? null : this.phoneIndex(input.phone),
           password_hash: input.passwordHash,
           password_must_change: input.passwordMustChange,
           password_changed_at: now,

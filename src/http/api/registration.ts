@@ -16,7 +16,7 @@ export const registrationSchemas = {
   phoneCode: z.object({ phone: z.string().trim().min(1).max(20), ...captchaFields }),
   phoneVerify: z.object({ code: z.string().trim().min(1).max(10) }),
   factor: z.object({ kind: z.enum(documentFactorKinds), number: z.string().trim().min(1).max(40), reserved_phone: z.string().trim().max(20).optional(), ...captchaFields }),
-  complete: z.object({ password: z.string().min(1).max(256), accept_agreement: z.boolean() }),
+  complete: z.object({ password: z.string().min(1).max(256), accept_agreement: z.boolean(), without_phone: z.boolean().optional() }),
 };
 
 export function captchaOf(input: { captcha_id?: string; captcha_answer?: string }): { id?: string; answer?: string } {
@@ -33,7 +33,7 @@ export const registrationOperations: ApiOperation[] = [
   { method: 'post', path: `${flow}/phone/code`, tag, summary: 'Send an SMS code to the phone to bind (a captcha may be required)', body: registrationSchemas.phoneCode, returns: '{ ttl_seconds }' },
   { method: 'post', path: `${flow}/phone/verify`, tag, summary: 'Verify the SMS code; the carrier check decides whether the phone also counts as a factor', body: registrationSchemas.phoneVerify, returns: 'the flow' },
   { method: 'post', path: `${flow}/factors`, tag, summary: 'Verify a further factor against its registry (wrong answers are limited; a captcha may be required)', body: registrationSchemas.factor, returns: 'the flow' },
-  { method: 'post', path: `${flow}/complete`, tag, summary: 'Password and service agreement; creates the account (assurance level 2)', body: registrationSchemas.complete, returns: 'the flow (state complete, account_id)' },
+  { method: 'post', path: `${flow}/complete`, tag, summary: 'Password and service agreement; creates the account (assurance level 2). Without a verified phone, send without_phone: true (two other factors suffice; no SMS login, recovery at a counter)', body: registrationSchemas.complete, returns: 'the flow (state complete, account_id)' },
 ];
 
 /**
@@ -75,7 +75,7 @@ export function registrationApi(registration: Registration): Router {
 
   router.post('/:flowId/complete', json, async (ctx) => {
     const input = parseInput(registrationSchemas.complete, ctx.request.body);
-    ctx.body = await registration.complete(apiFlowRef(ctx), { password: input.password, acceptAgreement: input.accept_agreement }, requestMeta(ctx));
+    ctx.body = await registration.complete(apiFlowRef(ctx), { password: input.password, acceptAgreement: input.accept_agreement, withoutPhone: input.without_phone }, requestMeta(ctx));
   });
 
   return router;

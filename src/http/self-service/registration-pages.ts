@@ -31,7 +31,7 @@ const forms = {
   phoneCode: withCsrf(registrationSchemas.phoneCode.shape),
   phoneVerify: withCsrf(registrationSchemas.phoneVerify.shape),
   factor: withCsrf(registrationSchemas.factor.shape),
-  complete: withCsrf({ password: z.string().min(1).max(256), confirm: z.string().min(1).max(256), accept_agreement: z.string().optional() }),
+  complete: withCsrf({ password: z.string().min(1).max(256), confirm: z.string().min(1).max(256), accept_agreement: z.string().optional(), without_phone: z.string().optional() }),
 };
 
 /** Registration in the browser: the same flow and service as the JSON API. */
@@ -82,7 +82,7 @@ export function registrationPages(deps: RegistrationPageDependencies): Router {
 
   router.post('/:flowId/complete', kit.form, kit.step(forms.complete, render, async (ctx, input) => {
     if (input.password !== input.confirm) throw new AppError('invalid_input', { field: 'confirm' });
-    await deps.registration.complete(kit.flowRef(ctx), { password: input.password, acceptAgreement: input.accept_agreement === 'yes' }, requestMeta(ctx));
+    await deps.registration.complete(kit.flowRef(ctx), { password: input.password, acceptAgreement: input.accept_agreement === 'yes', withoutPhone: input.without_phone === 'yes' }, requestMeta(ctx));
   }));
 
   return router;

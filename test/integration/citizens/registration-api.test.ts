@@ -46,12 +46,13 @@ function flowOn(target: TestServer) {
     const holder = { 'x-flow-token': started.body.flow_token as string };
     return {
       id,
+      holder,
       get: () => call(target, 'GET', `/${id}`, undefined, holder),
       identity: (name: string, idNumber: string) => call(target, 'POST', `/${id}/identity`, { name, id_number: idNumber }, holder),
       sendCode: (phone: string) => call(target, 'POST', `/${id}/phone/code`, { phone }, holder),
       verifyCode: (code: string) => call(target, 'POST', `/${id}/phone/verify`, { code }, holder),
       factor: (factor: Record<string, string>) => call(target, 'POST', `/${id}/factors`, factor, holder),
-      complete: (password: string, accept = true) => call(target, 'POST', `/${id}/complete`, { password, accept_agreement: accept }, holder),
+      complete: (password: string, accept = true, extra: Record<string, unknown> = {}) => call(target, 'POST', `/${id}/complete`, { password, accept_agreement: accept, ...extra }, holder),
     };
   };
 }
@@ -423,4 +424,45 @@ test.serial('an SMS gateway outage answers sms_unavailable (503), stores no code
   t.is(answer.body.error, 'sms_unavailable');
   t.deepEqual((await flow.get()).body, before.body);
   t.is((await flow.verifyCode('000000')).body.error, 'flow_step_invalid');
+});
+
+test.serial('a person without a mobile phone registers with two other factors by saying so, and signs in by ID number and password', async (t) => {
+  const other = await startServer(ROOMY_SMS);
+  t.teardown(() => other.close());
+  const flow = await flowOn(other)();
+  await flow.identity(ZHANG_SAN.name, ZHANG_SAN.idNumber);
+  await flow.factor(SOCIAL_SECURITY);
+  // A number typed but never verified: not bound, and completing needs the person's say-so.
+  t.is((await flow.sendCode('13905910001')).status, 200);
+  const ready = await flow.factor(HOUSING_FUND);
+  t.like(ready.body, { ready_to_complete: false, ready_without_phone: true, factors_needed: 0 });
+  const unsaid = await flow.complete(NEW_PASSWORD);
+  t.is(unsaid.body.error, 'phone_required');
+
+  const done = await flow.complete(NEW_PASSWORD, true, { without_phone: true });
+  t.is(done.status, 200, JSON.stringify(done.body));
+  const row = await other.deps.accounts.byIdNumber(ZHANG_SAN.idNumber);
+  t.is(row?.phone_enc, null);
+  t.is(await other.deps.accounts.byPhone('13905910001'), undefined);
+  t.deepEqual((await other.deps.database.db.selectFrom('account_factors').select('kind').where('account_id', '=', row!.id).orderBy('kind').execute()).map((f) => f.kind), ['housing_fund', 'social_security_card']);
+  const { tokens } = await passwordLogin(other.url, PORTAL, ZHANG_SAN.idNumber, NEW_PASSWORD);
+  t.is(tokens.status, 200);
+});
+
+test.serial('the registration page offers completing without a phone once two other factors are verified, and says what that means', async (t) => {
+  const other = await startServer(ROOMY_SMS);
+  t.teardown(() => other.close());
+  const browser = new HttpBrowser(other.url);
+  const page = await browser.get('/register');
+  const form = async (html: string, step: string, fields: Record<string, string>) => browser.post(`${new URL(page.url).pathname}/${step}`, { csrf: /name="csrf" value="([^"]+)"/.exec(html)![1]!, ...fields });
+  let now = await form(page.body, 'identity', { name: ZHANG_SAN.name, id_number: ZHANG_SAN.idNumber });
+  t.true(now.body.includes('data-phone-optional'));
+  now = await form(now.body, 'factors', { kind: 'social_security_card', number: SOCIAL_SECURITY.number });
+  t.false(now.body.includes('data-without-phone'), 'one factor is not enough');
+  now = await form(now.body, 'factors', { kind: 'housing_fund', number: HOUSING_FUND.number });
+  t.true(now.body.includes('data-without-phone'));
+  t.true(now.body.includes('name="without_phone" value="yes"'));
+  now = await form(now.body, 'complete', { password: NEW_PASSWORD, confirm: NEW_PASSWORD, accept_agreement: 'yes', without_phone: 'yes' });
+  t.true(now.body.includes('data-registered'), now.body.slice(0, 500));
+  t.is((await other.deps.accounts.byIdNumber(ZHANG_SAN.idNumber))?.phone_enc, null);
 });
