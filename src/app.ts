@@ -55,6 +55,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
     pages: deps.pages,
     csrf: deps.csrf,
     authentication: deps.authentication,
+    accounts: deps.accounts,
     passwords: deps.passwords,
     pending: deps.pendingLogins,
     smsCodes: deps.smsCodes,

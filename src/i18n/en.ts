@@ -29,6 +29,8 @@ export const en: Catalogue = {
   'login.client': 'You are signing in to: {client}',
   'login.identifier': 'Citizen ID number or mobile number',
   'login.password': 'Password',
+  'login.step_up_phone': 'The code will be sent to your bound phone {phone}.',
+  'login.step_up_account': 'Signed in as {id}: enter this account\'s password.',
   'login.submit': 'Sign in',
   'login.cancel': 'Cancel and go back',
   'login.tab_password': 'Password',

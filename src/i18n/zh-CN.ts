@@ -28,6 +28,8 @@ export const zhCN = {
   'login.client': '您正在登录：{client}',
   'login.identifier': '身份证号或手机号',
   'login.password': '密码',
+  'login.step_up_phone': '验证码将发送到您绑定的手机 {phone}。',
+  'login.step_up_account': '当前账号：{id}，请输入该账号的密码。',
   'login.submit': '登录',
   'login.cancel': '取消并返回',
   'login.tab_password': '密码登录',

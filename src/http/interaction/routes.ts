@@ -7,6 +7,7 @@ import { AppError } from '../../errors.js';
 import type { PendingLogin, PendingLogins } from '../../flows/pending-login.js';
 import { nextStep } from '../../flows/pending-login.js';
 import type { Authentication, FirstFactorResult } from '../../identity/authentication.js';
+import type { AccountProfile, Accounts } from '../../identity/accounts.js';
 import type { Passwords } from '../../identity/passwords.js';
 import { isMessageKey, type Locale } from '../../i18n/messages.js';
 import { acrFor } from '../../oidc/account-claims.js';
@@ -18,6 +19,7 @@ import type { CsrfTokens } from '../csrf.js';
 import { noStore } from '../middleware/security-headers.js';
 import type { PageRenderer } from '../render.js';
 import { parseInput, requestMeta } from '../request-meta.js';
+import { STEP_UP_REASON } from '../../oidc/configuration/policy.js';
 import { isPolicyRefusal, refusalView, stepUpView } from './policy-views.js';
 import type { QrLogins } from '../../flows/qr-login.js';
 import { mountQrLogin } from './qr-login.js';
@@ -29,6 +31,7 @@ export interface InteractionDependencies {
   pages: PageRenderer;
   csrf: CsrfTokens;
   authentication: Authentication;
+  accounts: Accounts;
   passwords: Passwords;
   pending: PendingLogins;
   smsCodes: SmsCodes;
@@ -47,12 +50,13 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 /** Remaining tries from which a refused password warns of the lock. */
 const ATTEMPTS_WARNING_FROM = 5;
 
+// The identifier and phone may be left out only in a step-up, where the signed-in account gives them.
 const passwordForm = z.object({
-  csrf: z.string(), identifier: z.string().trim().min(1).max(64), password: z.string().min(1).max(256),
+  csrf: z.string(), identifier: z.string().trim().min(1).max(64).optional(), password: z.string().min(1).max(256),
   captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional(),
 });
-const smsSendForm = z.object({ csrf: z.string(), phone: z.string().trim().min(1).max(20), captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional() });
-const smsLoginForm = z.object({ csrf: z.string(), phone: z.string().trim().min(1).max(20), code: z.string().trim().min(1).max(10) });
+const smsSendForm = z.object({ csrf: z.string(), phone: z.string().trim().min(1).max(20).optional(), captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional() });
+const smsLoginForm = z.object({ csrf: z.string(), phone: z.string().trim().min(1).max(20).optional(), code: z.string().trim().min(1).max(10) });
 const totpForm = z.object({ csrf: z.string(), code: z.string().trim().min(1).max(20) });
 const passwordChangeForm = z.object({ csrf: z.string(), password: z.string().min(1).max(256), confirm: z.string().min(1).max(256) });
 const csrfOnly = z.object({ csrf: z.string() });
@@ -77,12 +81,31 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
 
   const finish = (ctx: Context, result: InteractionResults) => finishInteraction(deps.provider(), ctx, result);
 
+  /**
+   * In a step-up the person is signed in already: the stronger login is theirs, so their ID
+   * number and phone come from the account, not typed again (and cannot be someone else's).
+   */
+  async function stepUpAccount(details: Details): Promise<AccountProfile | undefined> {
+    const accountId = details.session?.accountId;
+    if (!accountId || !details.prompt.reasons.includes(STEP_UP_REASON)) return undefined;
+    const profile = await deps.accounts.profile(accountId);
+    return profile?.status === 'active' ? profile : undefined;
+  }
+
+  /** What a login form names: what was typed, or in a step-up the signed-in account's own. */
+  async function named(details: Details, typed: string | undefined, field: 'idNumber' | 'phone'): Promise<string> {
+    const value = typed ?? (await stepUpAccount(details))?.[field];
+    if (!value) throw new AppError(field === 'phone' ? 'invalid_phone' : 'invalid_input', { field: field === 'phone' ? 'phone' : 'identifier' });
+    return value;
+  }
+
   /** Renders the login page again, with an error or a note, keeping what the person typed. */
   async function renderLogin(ctx: Context, details: Details, extra: Record<string, unknown> = {}, status = 200): Promise<void> {
     const needsCaptcha = await deps.smsCodes.captchaRequired(ctx.ip);
     const name = await clientName(details);
     // A client's policy may need a stronger login than the session has: say so, offer only what satisfies it.
     const stepUp = stepUpView(details, ctx.state.locale as Locale, name);
+    const signedIn = stepUp ? await stepUpAccount(details) : undefined;
     deps.pages.render(ctx, 'login', ctx.state.locale as Locale, {
       uid: details.uid,
       csrf: deps.csrf.issue(details.uid),
@@ -95,6 +118,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       ...extra,
       stepUp,
       ...(stepUp && !stepUp.password ? { tab: 'sms' } : {}),
+      ...(signedIn ? { stepUpAccount: { idNumberMasked: signedIn.masked.idNumber, ...(signedIn.masked.phone ? { phoneMasked: signedIn.masked.phone } : {}) } } : {}),
     }, status);
   }
 
@@ -194,10 +218,11 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     deps.csrf.verify(details.uid, input.csrf);
     // After a few failures the password form asks for a captcha: the refusal shows one.
     const page = async (error: { code: string; message: string }, status: number) => renderLogin(ctx, details, {
-      error, identifier: input.identifier, ...await passwordFormAfter(input.identifier, error.code),
+      error, identifier: input.identifier, ...await passwordFormAfter(input.identifier ?? (await stepUpAccount(details))?.idNumber ?? '', error.code),
     }, status);
     await onPage(ctx, page, async () => {
-      const result = await deps.authentication.withPassword({ ...input, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
+      const identifier = await named(details, input.identifier, 'idNumber');
+      const result = await deps.authentication.withPassword({ ...input, identifier, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
       await advance(ctx, details, firstFactor(result));
     });
   });
@@ -207,7 +232,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const input = parseInput(smsSendForm, ctx.request.body);
     deps.csrf.verify(details.uid, input.csrf);
     await onPage(ctx, (error, status) => renderLogin(ctx, details, { tab: 'sms', error, phone: input.phone }, status), async () => {
-      await deps.authentication.sendLoginCode({ phone: input.phone, flowId: details.uid, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
+      await deps.authentication.sendLoginCode({ phone: await named(details, input.phone, 'phone'), flowId: details.uid, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
       await renderLogin(ctx, details, { tab: 'sms', phone: input.phone, codeSent: true });
     });
   });
@@ -217,7 +242,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const input = parseInput(smsLoginForm, ctx.request.body);
     deps.csrf.verify(details.uid, input.csrf);
     await onPage(ctx, (error, status) => renderLogin(ctx, details, { tab: 'sms', error, phone: input.phone, codeSent: true }, status), async () => {
-      const result = await deps.authentication.withSmsCode({ phone: input.phone, code: input.code, flowId: details.uid }, requestMeta(ctx));
+      const result = await deps.authentication.withSmsCode({ phone: await named(details, input.phone, 'phone'), code: input.code, flowId: details.uid }, requestMeta(ctx));
       await advance(ctx, details, firstFactor(result));
     });
   });

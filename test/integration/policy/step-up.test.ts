@@ -1,5 +1,6 @@
 import test from 'ava';
 import { decodeJwt } from 'jose';
+import { latestOutboxCode } from '../../../src/ports/sms/index.js';
 import { PASSWORD, seedAccount } from '../../helpers/accounts.js';
 import { GENEROUS_SMS, makePerson, totpCode } from '../../helpers/account-centre.js';
 import { HttpBrowser, errorCode, hidden } from '../../helpers/http-browser.js';
@@ -100,4 +101,36 @@ test.serial('a client demanding two-step verification: refused with what to do w
   const tokens = await tokensFor(server, { url: done.url, verifier: stepUp.verifier }, mfa);
   t.is(tokens.status, 200);
   t.true((decodeJwt(tokens.body.id_token!).amr as string[]).includes('mfa'));
+});
+
+test.serial('a step-up does not ask the signed-in person to type their ID number or phone again: the account gives them, shown masked', async (t) => {
+  const person = makePerson('孙七');
+  await seedAccount(server.deps, person);
+  const stranger = makePerson('周八');
+  await seedAccount(server.deps, stranger);
+  const open = await registerClient(server, 'open-retype');
+  const pwdOnly = await registerClient(server, 'pwd-retype', { login_methods: ['pwd'] });
+  const smsOnly = await registerClient(server, 'sms-retype', { login_methods: ['sms'] });
+
+  const first = await withSms(server, await authorize(server, new HttpBrowser(server.url), open), person.phone);
+  const { browser } = first;
+  const stepUp = await authorize(server, browser, pwdOnly);
+  t.regex(stepUp.body, /data-step-up-account/);
+  t.false(stepUp.body.includes('name="identifier"'), 'no identifier field');
+  t.false(stepUp.body.includes(person.idNumber), 'the ID number is shown masked only');
+  const done = await browser.post(`/interaction/${stepUp.uid}/login/password`, { csrf: hidden(stepUp.body, 'csrf'), password: PASSWORD });
+  const tokens = await tokensFor(server, { ...stepUp, url: done.url }, pwdOnly);
+  t.is(tokens.status, 200, done.url);
+  t.true((decodeJwt(tokens.body.id_token!).amr as string[]).includes('pwd'));
+
+  // A password session steps up to SMS: the code goes to the bound phone, nothing typed.
+  const pwdFirst = await withPassword(await authorize(server, new HttpBrowser(server.url), open), stranger.idNumber, PASSWORD);
+  const smsStepUp = await authorize(server, pwdFirst.browser, smsOnly);
+  t.regex(smsStepUp.body, /data-step-up-phone/);
+  t.false(smsStepUp.body.includes('name="phone"'), 'no phone field');
+  const csrf = hidden(smsStepUp.body, 'csrf');
+  await pwdFirst.browser.post(`/interaction/${smsStepUp.uid}/login/sms/send`, { csrf });
+  const code = await latestOutboxCode(server.deps.config.sms.kind === 'outbox' ? server.deps.config.sms.file : '', stranger.phone, 'login');
+  const smsDone = await pwdFirst.browser.post(`/interaction/${smsStepUp.uid}/login/sms`, { csrf, code: code ?? '' });
+  t.is((await tokensFor(server, { ...smsStepUp, url: smsDone.url }, smsOnly)).status, 200);
 });
