@@ -5,6 +5,7 @@ import Router from '@koa/router';
 const STATIC_DIR = fileURLToPath(new URL('../../views/static/', import.meta.url));
 const FILES: Record<string, string> = {
   'app.css': 'text/css; charset=utf-8',
+  'console.css': 'text/css; charset=utf-8',
   'qr-login.js': 'text/javascript; charset=utf-8',
   'logout.js': 'text/javascript; charset=utf-8',
   'forms.js': 'text/javascript; charset=utf-8',

@@ -70,7 +70,8 @@ export function consoleKit(deps: ConsoleDependencies) {
     const locale = ctx.state.locale as Locale;
     const tx = (key: string, fallback: string) => (isMessageKey(key) ? translate(locale, key) : fallback);
     deps.pages.render(ctx, `admin/${page}`, locale, {
-      who, csrf: who ? csrfToken(who) : undefined, time: chinaTime, tx, has: (role: string) => Boolean(who?.roles.includes(role as never)), ...data,
+      who, csrf: who ? csrfToken(who) : undefined, time: chinaTime, tx, has: (role: string) => Boolean(who?.roles.includes(role as never)),
+      stylesheet: 'console', ...data,
     }, status);
   }
 

@@ -85,3 +85,19 @@ test('the QR page hands its one-time payload to the government app on a phone wh
   const other = await beginAuthorization(plain.url, APP);
   t.notRegex((await other.browser.get(`/interaction/${other.uid}/qr`)).body, /data-app-open/);
 });
+
+test('citizen pages and the staff console each load their own stylesheet, never the other\'s', async (t) => {
+  const sheets = (html: string) => [...html.matchAll(/<link rel="stylesheet" href="([^"]+)"/g)].map((m) => m[1]);
+  const browser = new HttpBrowser(server.url);
+  t.deepEqual(sheets((await browser.get('/register')).body), ['/static/app.css']);
+  t.deepEqual(sheets((await browser.get('/agreement')).body), ['/static/app.css']);
+  t.deepEqual(sheets((await browser.get('/admin/login')).body), ['/static/console.css']);
+  for (const sheet of ['/static/app.css', '/static/console.css']) {
+    const response = await fetch(`${server.url}${sheet}`);
+    t.is(response.status, 200);
+    t.regex(response.headers.get('content-type') ?? '', /text\/css/);
+  }
+  // The console's rules live in its own sheet only: app.css styles no table and no inline console form.
+  const app = await (await fetch(`${server.url}/static/app.css`)).text();
+  t.notRegex(app, /(^|\n)\s*(table|th, td|form\.inline)\b/);
+});
