@@ -1,4 +1,6 @@
 import Router from '@koa/router';
+import QRCode from 'qrcode';
+import type { SiteIdentity } from '../../config/load.js';
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../../errors.js';
 import type { StaffActor } from '../../staff/roles.js';
@@ -17,7 +19,7 @@ const notice = (ctx: Context) => (typeof ctx.query.done === 'string' && /^[a-z_]
  * console session's CSRF token, every act through a staff service that checks the role
  * and audits. Posts redirect back, except those whose answer is shown once (a password).
  */
-export function consolePages(deps: ConsoleDependencies & { agreementVersion: string }, form: Middleware): Router {
+export function consolePages(deps: ConsoleDependencies & { agreementVersion: string; issuer: string; site: SiteIdentity }, form: Middleware): Router {
   const router = new Router({ prefix: '/admin' });
   const kit = consoleKit(deps);
   const meta = requestMeta;
@@ -53,8 +55,21 @@ export function consolePages(deps: ConsoleDependencies & { agreementVersion: str
     kit.render(ctx, who, 'staff', { staff: await deps.staff.accounts.list(who, meta(ctx)), roles: STAFF_ROLES, notice: notice(ctx), ...extra }, status);
   };
 
-  /** The one page that shows a password, to be printed and handed over; never stored, never shown again. */
-  const handover = (ctx: Context, who: StaffActor, data: Record<string, unknown>) => kit.render(ctx, who, 'handover', { agreementVersion: deps.agreementVersion, ...data });
+  /**
+   * The one page that shows a password, to be printed and handed over; never stored, never
+   * shown again. It is a sheet a person takes home: who issued it, when and where, where to
+   * sign in (address and QR code), the agreement by its full address (and QR code), and
+   * lines for the person's and the agent's signatures.
+   */
+  const qr = (url: string) => QRCode.toDataURL(url, { errorCorrectionLevel: 'M', margin: 1, width: 160 });
+  const handover = async (ctx: Context, who: StaffActor, data: Record<string, unknown>) => {
+    const loginUrl = deps.site.homeUrl.startsWith('https://') ? deps.site.homeUrl : `${deps.issuer}/account`;
+    const agreementUrl = `${deps.issuer}/agreement`;
+    kit.render(ctx, who, 'handover', {
+      agreementVersion: deps.agreementVersion, issuedAt: new Date(), operator: deps.site.operator, helpline: deps.site.helpline,
+      loginUrl, loginQr: await qr(loginUrl), agreementUrl, agreementQr: await qr(agreementUrl), ...data,
+    });
+  };
 
   router.use(noStore);
 
@@ -75,7 +90,7 @@ export function consolePages(deps: ConsoleDependencies & { agreementVersion: str
 
   router.post('/citizens/:id/reset', form, kit.action(adminSchemas.identity, showCitizen, async (ctx, who, input) => {
     const done = await deps.staff.citizens.resetPassword(who, accountId(ctx), { name: input.name, idNumber: input.id_number }, meta(ctx));
-    handover(ctx, who, { kind: 'reset', password: done.password, revoked: done });
+    await handover(ctx, who, { kind: 'reset', password: done.password, revoked: done });
   }));
 
   router.post('/citizens/:id/ban', form, kit.action(adminSchemas.ban, showCitizen, async (ctx, who, input) => {
@@ -115,7 +130,7 @@ export function consolePages(deps: ConsoleDependencies & { agreementVersion: str
 
   router.post('/counter/register/:flowId', form, kit.action(adminSchemas.code, showCounterCode, async (ctx, who, input) => {
     const done = await deps.staff.counter.confirm(who, ctx.params.flowId ?? '', input.code, meta(ctx));
-    handover(ctx, who, { kind: 'register', password: done.password, person: done });
+    await handover(ctx, who, { kind: 'register', password: done.password, person: done });
   }));
 
   router.get('/approvals', kit.view((ctx, who) => showApprovals(ctx, who)));

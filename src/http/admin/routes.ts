@@ -15,7 +15,7 @@ export function adminConsole(deps: Pick<Dependencies, 'staff' | 'audit' | 'csrf'
   const console = { staff: deps.staff, audit: deps.audit, csrf: deps.csrf, pages: deps.pages };
   const routers = [
     consoleLogin(console, form, json),
-    consolePages({ ...console, agreementVersion: deps.config.agreementVersion }, form),
+    consolePages({ ...console, agreementVersion: deps.config.agreementVersion, issuer: deps.config.issuer, site: deps.config.site }, form),
     consoleApi(console, json),
     enterpriseConsolePages(console, form),
     enterpriseConsoleApi(console, json),

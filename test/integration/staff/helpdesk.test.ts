@@ -70,10 +70,15 @@ test.serial('counter registration: registry check, SMS code to the applicant, le
   const done = await browser.post(new URL(started.url).pathname, { csrf, code: code! });
   t.regex(done.body, /data-handover="register"/);
   t.is(done.response.headers.get('cache-control'), 'no-store');
-  const password = /<code data-initial-password>([^<]+)<\/code>/.exec(done.body)?.[1];
-  t.truthy(password);
+  const password = /<code data-initial-password>(.+?)<\/code>/.exec(done.body)?.[1]?.replace(/<[^>]+>/g, '');
+  t.regex(password ?? '', /^[2-9a-hjkmnp-z]{12}$/, 'lower-case letters and digits, easy to type');
   t.false(done.body.includes('310104200002290866'), 'the ID number is shown masked');
-  t.regex(done.body, /\/agreement/);
+  // A sheet to take home: the full sign-in and agreement addresses with their QR codes, who issued it and when.
+  t.true(done.body.includes(`<span data-agreement-url>${server.url}/agreement</span>`));
+  t.true(done.body.includes(`<span data-login-url>${server.url}/account</span>`));
+  t.is((done.body.match(/<img class="qr"[^>]+src="data:image\/png;base64,/g) ?? []).length, 2);
+  t.regex(done.body, /data-agent>[^<]+</);
+  t.regex(done.body, /data-issued-at>20\d\d-/);
 
   const row = await server.deps.accounts.byIdNumber('310104200002290866');
   t.like(row, { assurance_level: 3, registration_channel: 'counter', password_must_change: true, status: 'active' });
