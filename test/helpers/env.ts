@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/load.js';
-import { copyPgliteTemplate } from './pglite-template.js';
+import { copyPgliteTemplate, EMBEDDED_TEST_SCHEMA } from './pglite-template.js';
 
 /**
  * Each test gets stores of its own: a fresh PostgreSQL schema (or PGlite directory) and a
@@ -61,7 +61,8 @@ export function isolatedEnv(options: { database?: 'real' | 'embedded' | 'auto'; 
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    DATABASE_SCHEMA: schema,
+    // An embedded database is a directory of its own, copied from a template migrated into EMBEDDED_TEST_SCHEMA.
+    DATABASE_SCHEMA: useRealDb ? schema : EMBEDDED_TEST_SCHEMA,
     REDIS_PREFIX: prefix,
     KEYS_DIR: join(process.cwd(), 'keys'),
     SMS_OUTBOX: join(scratch, 'sms-outbox.jsonl'),
