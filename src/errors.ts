@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'internal'
   | 'not_found'
   | 'method_not_allowed'
+  | 'confirmation_required'
   | 'bad_request'
   | 'csrf'
   | 'interaction_expired'
@@ -125,6 +126,7 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
   not_found: 404,
   method_not_allowed: 405,
+  confirmation_required: 400,
   bad_request: 400,
   csrf: 403,
   interaction_expired: 400,
@@ -246,6 +248,11 @@ const STATUS: Record<ErrorCode, number> = {
  * The one error type domain and HTTP code throw on purpose. The message shown to people
  * comes from the catalogues (`errors.<code>`), in the reader's language.
  */
+/** Whether a string is one of the stable codes (a schema's custom issue may name one). */
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(STATUS, value);
+}
+
 export class AppError extends Error {
   readonly status: number;
 

@@ -112,6 +112,8 @@ export const en: Catalogue = {
   'errors.internal': 'The service is busy. Please try again later.',
   'errors.not_found': 'This page does not exist.',
   'errors.method_not_allowed': 'This address does not accept this kind of request. Please use the links and buttons on the page.',
+  'errors.confirmation_required': 'This cannot be undone: tick the confirmation box first.',
+  'admin.confirm_irreversible': 'I have checked, and confirm this act (it cannot be undone)',
   'errors.bad_request': 'The request is malformed.',
   'errors.csrf': 'This page has expired or did not come from us. Reload it and try again.',
   'errors.interaction_expired': 'This sign-in request has expired. Go back to the application and start again.',

@@ -111,6 +111,8 @@ export const zhCN = {
   'errors.internal': '系统繁忙，请稍后再试。',
   'errors.not_found': '页面不存在。',
   'errors.method_not_allowed': '此地址不接受这种请求方式，请从页面上的链接或按钮进入。',
+  'errors.confirmation_required': '此操作不能撤销，请先勾选确认后再提交。',
+  'admin.confirm_irreversible': '我已核实，确认执行此操作（不能撤销）',
   'errors.bad_request': '请求格式不正确。',
   'errors.csrf': '页面已过期或来源不可信，请刷新页面后重试。',
   'errors.interaction_expired': '登录请求已过期，请返回应用重新发起登录。',

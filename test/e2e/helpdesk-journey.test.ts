@@ -258,6 +258,10 @@ test.serial('a counter password reset ends the citizen\'s SSO session and refres
   await openCitizen();
   await staffPage.locator('#reset_name').fill(PERSON.name);
   await staffPage.locator('#reset_id').fill(PERSON.idNumber);
+  // An act that cannot be undone asks for its box to be ticked first.
+  await staffPage.getByRole('button', { name: '重置密码' }).click();
+  t.is(await staffPage.locator('[data-initial-password]').count(), 0, 'the browser does not submit without the confirmation');
+  await staffPage.locator('form[action$="/reset"] input[name="confirm"]').check();
   await staffPage.getByRole('button', { name: '重置密码' }).click();
   const reset = (await staffPage.locator('[data-initial-password]').textContent())!.trim();
   t.truthy(reset);
@@ -281,6 +285,7 @@ test.serial('a ban kills the portal\'s refresh token, sends it a valid logout to
   await openCitizen();
   await staffPage.getByLabel('禁用原因').selectOption('account_compromised');
   await staffPage.getByLabel('说明').fill('本人来电称手机丢失');
+  await staffPage.locator('form[action$="/ban"] input[name="confirm"]').check();
   await staffPage.getByRole('button', { name: '禁用', exact: true }).click();
   await staffPage.waitForURL(/done=banned/);
   t.is(await staffPage.locator('[data-status]').getAttribute('data-status'), 'banned');

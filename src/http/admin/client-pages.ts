@@ -6,6 +6,7 @@ import { requestMeta } from '../request-meta.js';
 import { draftOf, editOf } from './client-api.js';
 import type { ConsoleDependencies, ConsoleKit, ShowPage } from './console-kit.js';
 import { clientSchemas } from './client-schemas.js';
+import { confirmedForm } from './schemas.js';
 import { z } from 'zod';
 
 const ENTITY_TYPES = ['natural', 'legal'];
@@ -48,7 +49,7 @@ export function clientPages(router: Router, kit: ConsoleKit, deps: ConsoleDepend
     kit.redirect(ctx, `/admin/clients/${encodeURIComponent(clientId(ctx))}?done=client_updated`);
   }));
 
-  router.post('/clients/:clientId/secret', form, kit.action(z.object({}), showClient, async (ctx, who) => {
+  router.post('/clients/:clientId/secret', form, kit.action(confirmedForm(z.object({})), showClient, async (ctx, who) => {
     const done = await clients.rotateSecret(who, clientId(ctx), requestMeta(ctx));
     showSecret(ctx, who, { client_id: done.client_id, secret: done.secret, created: false });
   }));

@@ -5,7 +5,7 @@ import { noStore } from '../middleware/security-headers.js';
 import { parseInput, requestMeta } from '../request-meta.js';
 import { consoleKit, type ConsoleDependencies, type ShowPage } from './console-kit.js';
 import { counterEnterpriseInput, enterpriseSchemas } from './enterprise-schemas.js';
-import { adminSchemas } from './schemas.js';
+import { adminSchemas, confirmedForm } from './schemas.js';
 
 const notice = (ctx: Context) => (typeof ctx.query.done === 'string' && /^[a-z_]{1,32}$/.test(ctx.query.done) ? `admin.done_${ctx.query.done}` : undefined);
 
@@ -52,7 +52,7 @@ export function enterpriseConsolePages(deps: ConsoleDependencies, form: Middlewa
 
   router.get('/enterprises/:id', kit.view((ctx, who) => showEnterprise(ctx, who)));
 
-  router.post('/enterprises/:id/deregister', form, kit.action(adminSchemas.reason, showEnterprise, async (ctx, who, input) => {
+  router.post('/enterprises/:id/deregister', form, kit.action(confirmedForm(adminSchemas.reason), showEnterprise, async (ctx, who, input) => {
     await deps.staff.enterprises.deregister(who, enterpriseId(ctx), input.reason, meta(ctx));
     kit.redirect(ctx, `/admin/enterprises/${enterpriseId(ctx)}?done=enterprise_deregistered`);
   }));

@@ -9,7 +9,7 @@ import { STAFF_ROLES } from '../../staff/roles.js';
 import { noStore } from '../middleware/security-headers.js';
 import { parseInput, requestMeta } from '../request-meta.js';
 import { consoleKit, type ConsoleDependencies, type ShowPage } from './console-kit.js';
-import { adminSchemas, auditFilterOf } from './schemas.js';
+import { adminSchemas, auditFilterOf, confirmedForm } from './schemas.js';
 import { clientPages } from './client-pages.js';
 
 const notice = (ctx: Context) => (typeof ctx.query.done === 'string' && /^[a-z_]{1,32}$/.test(ctx.query.done) ? `admin.done_${ctx.query.done}` : undefined);
@@ -88,13 +88,13 @@ export function consolePages(deps: ConsoleDependencies & { agreementVersion: str
 
   router.get('/citizens/:id', kit.view((ctx, who) => showCitizen(ctx, who)));
 
-  router.post('/citizens/:id/reset', form, kit.action(adminSchemas.identity, showCitizen, async (ctx, who, input) => {
+  router.post('/citizens/:id/reset', form, kit.action(confirmedForm(adminSchemas.identity), showCitizen, async (ctx, who, input) => {
     const done = await deps.staff.citizens.resetPassword(who, accountId(ctx), { name: input.name, idNumber: input.id_number }, meta(ctx));
     await handover(ctx, who, { kind: 'reset', password: done.password, revoked: done });
   }));
 
-  router.post('/citizens/:id/ban', form, kit.action(adminSchemas.ban, showCitizen, async (ctx, who, input) => {
-    await deps.staff.citizens.ban(who, accountId(ctx), input, meta(ctx));
+  router.post('/citizens/:id/ban', form, kit.action(confirmedForm(adminSchemas.ban), showCitizen, async (ctx, who, input) => {
+    await deps.staff.citizens.ban(who, accountId(ctx), { reason: input.reason, note: input.note }, meta(ctx));
     kit.redirect(ctx, `/admin/citizens/${accountId(ctx)}?done=banned`);
   }));
 

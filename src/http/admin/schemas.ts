@@ -5,6 +5,18 @@ import { BAN_REASONS } from '../../staff/ban-reasons.js';
 const text = (max: number) => z.string().trim().min(1).max(max);
 const role = z.enum(STAFF_ROLES as unknown as ['agent', 'supervisor', 'auditor', 'admin']);
 
+/**
+ * A console page's form for an act that cannot be undone at once (a ban, a password reset,
+ * deregistering an enterprise, a new client secret): its "I confirm" box must be ticked,
+ * so that one click on the wrong button does nothing. The JSON API's callers confirm in
+ * their own interface.
+ */
+const confirmation = z.object({ confirm: z.unknown().refine((value) => value === 'yes', 'confirmation_required') });
+
+export function confirmedForm<T>(schema: z.ZodType<T>) {
+  return z.intersection(schema, confirmation);
+}
+
 /** The console's inputs, shared by the pages (form posts) and the JSON API. */
 export const adminSchemas = {
   login: z.object({ username: text(64), password: z.string().min(1).max(256) }),

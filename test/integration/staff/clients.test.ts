@@ -137,9 +137,13 @@ test.serial('rotating a secret: the new one works and the old one fails at once;
   t.is((await token('rotating-service', fresh, { grant_type: 'client_credentials' })).status, 200);
   t.true((await auditOf(server.deps, 'client.secret_rotate')).some((r) => r.target_id === 'rotating-service' && r.result === 'success'));
 
-  // The page shows the new secret once, on its own page.
+  // The page asks for its confirmation box first: without it nothing changes.
   const page = await admin.browser.get('/admin/clients/rotating-service');
-  const shown = await admin.browser.post('/admin/clients/rotating-service/secret', { csrf: hidden(page.body, 'csrf') });
+  const unconfirmed = await admin.browser.post('/admin/clients/rotating-service/secret', { csrf: hidden(page.body, 'csrf') });
+  t.is(errorCode(unconfirmed.body), 'confirmation_required');
+  t.is((await token('rotating-service', fresh, { grant_type: 'client_credentials' })).status, 200, 'the secret is unchanged');
+  // Confirmed, the page shows the new secret once, on its own page.
+  const shown = await admin.browser.post('/admin/clients/rotating-service/secret', { csrf: hidden(page.body, 'csrf'), confirm: 'yes' });
   const third = /data-client-secret>([^<]+)</.exec(shown.body)?.[1] ?? '';
   t.true(third.length >= 43);
   t.is((await token('rotating-service', fresh, { grant_type: 'client_credentials' })).body.error, 'invalid_client');

@@ -153,6 +153,12 @@ test.serial('ban needs a reason, takes effect at once (tokens dead, login refuse
   t.is((await server.deps.accounts.row(id))?.status, 'active');
   t.is((await auditOf(server.deps, 'account.ban')).filter((r) => r.result === 'denied' && r.target_id === id).length, 2);
 
+  // The console page's ban form asks for its confirmation box: without it nothing happens.
+  const page = await agentClient.browser.get(`/admin/citizens/${id}`);
+  const unconfirmed = await agentClient.browser.post(`/admin/citizens/${id}/ban`, { csrf: /name="csrf" value="([^"]+)"/.exec(page.body)![1]!, reason: 'abuse' });
+  t.true(unconfirmed.body.includes('data-error-code="confirmation_required"'));
+  t.is((await server.deps.accounts.row(id))?.status, 'active');
+
   // A supervisor does not ban: that is the agent's act.
   t.is((await supervisorClient.api('POST', `/citizens/${id}/ban`, { reason: 'abuse' })).body.error, 'forbidden');
 
