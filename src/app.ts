@@ -100,7 +100,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https://') }));
   app.use(locale);
   app.use(readingMode);
-  app.use(errorHandler(deps.pages));
+  app.use(errorHandler(deps.pages, { retryAfterSeconds: deps.config.storeRetryAfterSeconds }));
   app.use(onlyServedMethods(endpointMethods(deps.config.issuer.startsWith('https://'))));
   // Token, userinfo and key requests are the provider's alone and the busiest: they go
   // straight to it instead of through every route table below.

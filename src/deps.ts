@@ -52,6 +52,7 @@ import { readResourceServers } from './oidc/resource-servers.js';
 import { SigningKeyStore } from './oidc/signing-keys.js';
 import { openCache, type Cache } from './store/cache.js';
 import { openDatabase, type DatabaseHandle } from './store/db.js';
+import { storeFault } from './store/faults.js';
 import { EnterpriseLogin } from './enterprises/enterprise-login.js';
 import { Enterprises } from './enterprises/enterprises.js';
 import { EnterpriseRegistration } from './enterprises/registration.js';
@@ -128,11 +129,11 @@ export interface BuildOptions {
 
 export async function buildDependencies(config: Config, logger: Logger, options: BuildOptions = {}): Promise<Dependencies> {
   const { importClients = true } = options;
-  const database = await openDatabase(config.database);
+  const database = await openDatabase(config.database, logger);
   const opened: Array<() => Promise<void>> = [() => database.close()];
   try {
     await database.migrate('up');
-    const cache = await openCache(config.cache);
+    const cache = await openCache(config.cache, logger);
     opened.push(() => cache.close());
     const cipher = new FieldCipher(config.secrets.dataKeys);
     const digest = new KeyedDigest(config.secrets.blindIndexKey);
@@ -228,8 +229,12 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       digest,
       acting,
       wechatLogin,
-      renderError: async (ctx, out) => {
+      renderError: async (ctx, out, error) => {
         const locale = (ctx.state.locale ?? 'zh-CN') as Locale;
+        if (storeFault(error)) {
+          renderPage(ctx, 'error', { code: 'store_unavailable', message: translate(locale, 'errors.store_unavailable') }, 503);
+          return;
+        }
         renderPage(ctx, 'error', {
           code: out.error,
           message: translate(locale, 'errors.protocol', { description: out.error_description ?? out.error }),

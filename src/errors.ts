@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'person_not_eligible'
   | 'registry_unavailable'
   | 'sms_unavailable'
+  | 'store_unavailable'
   | 'factor_mismatch'
   | 'factor_duplicate'
   | 'factors_insufficient'
@@ -139,6 +140,7 @@ const STATUS: Record<ErrorCode, number> = {
   person_not_eligible: 400,
   registry_unavailable: 503,
   sms_unavailable: 503,
+  store_unavailable: 503,
   factor_mismatch: 400,
   factor_duplicate: 400,
   factors_insufficient: 400,

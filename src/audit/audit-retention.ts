@@ -20,6 +20,8 @@ export class AuditRetention {
     const cutoff = new Date(Date.now() - this.retentionDays * 86_400_000);
     const removed = await this.db.transaction().execute(async (trx) => {
       await sql`select set_config('civic.audit_purge', 'on', true)`.execute(trx);
+      // A first purge after a long time can take longer than a request may.
+      await sql`set local statement_timeout = 0`.execute(trx);
       const result = await trx.deleteFrom('audit_log').where('at', '<', cutoff).executeTakeFirst();
       return Number(result.numDeletedRows);
     });

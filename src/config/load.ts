@@ -6,12 +6,24 @@ import {
 } from './secrets.js';
 
 export type DatabaseConfig =
-  | { kind: 'postgres'; url: string; schema: string; poolSize: number }
+  | { kind: 'postgres'; url: string; schema: string; poolSize: number; timeouts?: DatabaseTimeouts }
   | { kind: 'pglite'; dataDir: string; schema: string };
 
 export type CacheConfig =
-  | { kind: 'redis'; url: string; prefix: string }
+  | { kind: 'redis'; url: string; prefix: string; timeouts?: CacheTimeouts }
   | { kind: 'memory'; prefix: string };
+
+/** Bounds on waiting for PostgreSQL; unset (tests, tools): the driver's own, which wait indefinitely. */
+export interface DatabaseTimeouts {
+  connectMs: number;
+  statementMs: number;
+}
+
+/** Bounds on waiting for Redis; unset (tests, tools): ioredis' own. */
+export interface CacheTimeouts {
+  connectMs: number;
+  commandMs: number;
+}
 
 export type RegistriesConfig =
   | { kind: 'simulator'; fixturesFile: string }
@@ -83,6 +95,8 @@ export interface Config {
   templateReload: boolean;
   database: DatabaseConfig;
   cache: CacheConfig;
+  /** Retry-After (seconds) on the 503 a store outage causes. */
+  storeRetryAfterSeconds: number;
   clientsFile: string;
   resourceServersFile: string;
   keyRotationCheckSeconds: number;
@@ -252,11 +266,15 @@ export function loadConfig(source: EnvSource = process.env): Config {
     logLevel: env.LOG_LEVEL,
     templateReload: (env.TEMPLATE_RELOAD ?? (env.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',
     database: env.DATABASE_URL
-      ? { kind: 'postgres', url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, poolSize: env.DATABASE_POOL_SIZE }
+      ? {
+        kind: 'postgres', url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, poolSize: env.DATABASE_POOL_SIZE,
+        timeouts: { connectMs: env.DATABASE_CONNECT_TIMEOUT_MS, statementMs: env.DATABASE_STATEMENT_TIMEOUT_MS },
+      }
       : { kind: 'pglite', dataDir: resolve(env.DATA_DIR), schema: env.DATABASE_SCHEMA },
     cache: env.REDIS_URL
-      ? { kind: 'redis', url: env.REDIS_URL, prefix: env.REDIS_PREFIX }
+      ? { kind: 'redis', url: env.REDIS_URL, prefix: env.REDIS_PREFIX, timeouts: { connectMs: env.REDIS_CONNECT_TIMEOUT_MS, commandMs: env.REDIS_COMMAND_TIMEOUT_MS } }
       : { kind: 'memory', prefix: env.REDIS_PREFIX },
+    storeRetryAfterSeconds: env.STORE_RETRY_AFTER_SECONDS,
     clientsFile: resolve(env.CLIENTS_FILE),
     resourceServersFile: resolve(env.RESOURCE_SERVERS_FILE),
     keyRotationCheckSeconds: env.KEY_ROTATION_CHECK_SECONDS,

@@ -40,10 +40,19 @@ export const environmentSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_SCHEMA: sqlIdentifier.default('public'),
   DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
+  /** How long a request waits for a database connection (a new one, or a free one from the pool). */
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.max(60_000).default(3_000),
+  /** The database cancels a statement running longer than this (statement_timeout). */
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.max(600_000).default(10_000),
   DATA_DIR: z.string().min(1).default('./data'),
 
   REDIS_URL: redisUrl.optional(),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]*$/, 'letters, digits, ":", "_" and "-" only').default('civic:'),
+  REDIS_CONNECT_TIMEOUT_MS: positiveInt.max(60_000).default(3_000),
+  /** A Redis command without an answer after this long fails (the request answers 503). */
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt.max(60_000).default(2_000),
+  /** Retry-After on every 503 that a store outage causes. */
+  STORE_RETRY_AFTER_SECONDS: positiveInt.max(3600).default(5),
 
   CLIENTS_FILE: z.string().min(1).default('./config/clients.json'),
   RESOURCE_SERVERS_FILE: z.string().min(1).default('./config/resource-servers.json'),

@@ -131,6 +131,7 @@ export const en: Catalogue = {
   'errors.person_not_eligible': 'This identity cannot be registered online. Please visit a service hall with your ID card.',
   'errors.registry_unavailable': 'The verification service is unavailable. Please try again later; nothing has been saved.',
   'errors.sms_unavailable': 'The SMS service is unavailable. Please try again later.',
+  'errors.store_unavailable': 'The service is briefly unavailable. Please try again in a moment.',
   'errors.factor_mismatch': 'This information could not be verified. Please check and try again.',
   'errors.factor_duplicate': 'This kind of information is already verified. Please choose another kind.',
   'errors.factors_insufficient': 'Besides your ID number, at least two different kinds of information must be verified.',

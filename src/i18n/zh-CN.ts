@@ -130,6 +130,7 @@ export const zhCN = {
   'errors.person_not_eligible': '该身份信息无法在线注册，请携带身份证到政务服务大厅办理。',
   'errors.registry_unavailable': '核验服务暂时不可用，请稍后再试。您填写的信息未被保存。',
   'errors.sms_unavailable': '短信服务暂时不可用，请稍后再试。',
+  'errors.store_unavailable': '服务暂时不可用，请稍后重试。',
   'errors.factor_mismatch': '该信息未能通过核验，请核对后重试。',
   'errors.factor_duplicate': '该类信息已核验，请选择其他类型的信息。',
   'errors.factors_insufficient': '除身份证外，还需核验至少两项不同类型的信息。',

@@ -27,6 +27,8 @@ import { revokeGrantsAtLogout } from './logout-revocation.js';
 import { auditRefreshReuse } from './refresh-reuse-audit.js';
 import { registerWechatGrant } from './wechat-grant.js';
 import type { WechatLogin } from '../wechat/wechat-login.js';
+import { storeFault, type StoreUnavailableError } from '../store/faults.js';
+import { translate } from '../i18n/messages.js';
 
 export interface ProviderOptions extends FeatureDependencies {
   issuer: string;
@@ -57,6 +59,22 @@ export interface ProviderOptions extends FeatureDependencies {
   acting?: ActingAuthority;
   /** The mini-program's WeChat login grant; undefined when WECHAT=off. */
   wechatLogin?: WechatLogin;
+}
+
+/**
+ * oidc-provider answers any error it did not throw itself as a 500 server_error, already
+ * written when this runs (the event is emitted after the answer is set). A store outage is
+ * a 503 instead: the page was rendered by renderError, which sees the fault too; a JSON
+ * answer (token, userinfo, introspection) becomes temporarily_unavailable, the code
+ * OAuth 2.0 has for it. Retry-After is added by the error middleware around the provider.
+ */
+function answerStoreOutage(ctx: KoaContextWithOIDC, fault: StoreUnavailableError, log: Logger): void {
+  log.warn({ store: fault.store, err: fault }, 'store unavailable');
+  ctx.status = 503;
+  if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body)) {
+    // error_description is ASCII only (RFC 6749 §5.2): the English message.
+    ctx.body = { error: 'temporarily_unavailable', error_description: translate('en', 'errors.store_unavailable') };
+  }
 }
 
 export function createProvider(options: ProviderOptions): Provider {
@@ -133,7 +151,10 @@ export function createProvider(options: ProviderOptions): Provider {
     }
   });
   provider.on('server_error', (ctx, error) => {
-    (ctx.state?.log ?? options.logger).error({ err: error }, 'oidc-provider server error');
+    const log: Logger = ctx.state?.log ?? options.logger;
+    const fault = storeFault(error);
+    if (fault) answerStoreOutage(ctx, fault, log);
+    else log.error({ err: error }, 'oidc-provider server error');
   });
   return provider;
 }

@@ -1,4 +1,5 @@
 import type { CacheConfig } from '../config/load.js';
+import type { Logger } from '../log.js';
 
 /** What `consumeRecord` found: it marks a record consumed exactly once, however many callers race. */
 export type ConsumeOutcome = 'consumed' | 'already-consumed' | 'missing';
@@ -86,10 +87,10 @@ export function reservations(cache: Cache): { take(key: string, limit: number, t
   };
 }
 
-export async function openCache(config: CacheConfig): Promise<Cache> {
+export async function openCache(config: CacheConfig, logger?: Logger): Promise<Cache> {
   if (config.kind === 'redis') {
     const { RedisCache } = await import('./redis-cache.js');
-    return RedisCache.connect(config.url, config.prefix);
+    return RedisCache.connect(config.url, config.prefix, { timeouts: config.timeouts, logger });
   }
   const { MemoryCache } = await import('./memory-cache.js');
   return new MemoryCache(config.prefix);

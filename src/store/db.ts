@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/load.js';
+import type { Logger } from '../log.js';
+import { databaseFault, StoreUnavailableError } from './faults.js';
 import { migrations } from './migrations/index.js';
 import { runMigrations, type MigrationOutcome } from './migrator.js';
 import { PGliteDialect } from './pglite-dialect.js';
@@ -33,26 +35,70 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): 
   return new Kysely<Database>({ dialect: new PGliteDialect(client) });
 }
 
-async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Promise<Db> {
+async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>, logger?: Logger): Promise<Db> {
+  const timeouts = config.timeouts ? { connectionTimeoutMillis: config.timeouts.connectMs, statement_timeout: config.timeouts.statementMs } : {};
   // The schema must exist before pooled connections put it on their search path.
-  const bootstrap = new pg.Client({ connectionString: config.url });
-  await bootstrap.connect();
+  const bootstrap = new pg.Client({ connectionString: config.url, ...timeouts });
+  bootstrap.on('error', () => {});
   try {
+    await bootstrap.connect();
     await bootstrap.query(`create schema if not exists "${config.schema}"`);
+  } catch (error) {
+    throw databaseFault(error);
   } finally {
-    await bootstrap.end();
+    await bootstrap.end().catch(() => {});
   }
   const pool = new pg.Pool({
     connectionString: config.url,
     max: config.poolSize,
     options: `-c search_path="${config.schema}"`,
     idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    ...timeouts,
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // The server closing an idle pooled connection (a restart, a failover, a proxy's idle
+  // timeout) is reported here; with no listener Node would end the whole process. The pool
+  // has already dropped the connection and makes a new one at the next query.
+  pool.on('error', (error) => logger?.warn({ err: error }, 'database connection lost; reconnecting at the next query'));
+  // A connection in use between two statements (inside a transaction) has no pool listener:
+  // this one keeps its error from ending the process; its next statement fails instead.
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: faultTagging(pool) }) });
 }
 
-export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
-  const db = config.kind === 'postgres' ? await openPostgres(config) : await openPglite(config);
+/**
+ * The pool as Kysely sees it, with every connection fault turned into a
+ * StoreUnavailableError (a 503 at the edge), and a connection that faulted closed rather
+ * than handed to the next request.
+ */
+function faultTagging(pool: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw databaseFault(error);
+      }
+      let faulted: Error | undefined;
+      const query = async (text: string, parameters: readonly unknown[]) => {
+        try {
+          return await client.query(text, [...parameters]);
+        } catch (error) {
+          const fault = databaseFault(error);
+          if (fault instanceof StoreUnavailableError) faulted = fault;
+          throw fault;
+        }
+      };
+      // Kysely streams through cursors only when given one; it is not, so plain queries are all it sends.
+      return { query: query as unknown as PostgresPoolClient['query'], release: () => client.release(faulted) };
+    },
+    end: () => pool.end(),
+  };
+}
+
+export async function openDatabase(config: DatabaseConfig, logger?: Logger): Promise<DatabaseHandle> {
+  const db = config.kind === 'postgres' ? await openPostgres(config, logger) : await openPglite(config);
   return {
     db,
     kind: config.kind,

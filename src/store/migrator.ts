@@ -19,6 +19,9 @@ export async function runMigrations(
   direction: 'up' | 'down',
 ): Promise<MigrationOutcome[]> {
   return db.transaction().execute(async (trx) => {
+    // A migration may take longer than a request may (an index on a large table), and so
+    // may waiting for another instance's.
+    await sql`set local statement_timeout = 0`.execute(trx);
     await sql`select pg_advisory_xact_lock(hashtext(${`civic-idp:migrate:${schema}`}))`.execute(trx);
     await sql`create table if not exists schema_migrations (
       name text primary key,

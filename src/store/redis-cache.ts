@@ -1,5 +1,8 @@
 import { Redis } from 'ioredis';
+import type { CacheTimeouts } from '../config/load.js';
+import type { Logger } from '../log.js';
 import type { BroadcastListener, Cache, ConsumeOutcome } from './cache.js';
+import { cacheFault } from './faults.js';
 
 // Each script reads and writes one key only, so it is valid on Redis Cluster.
 const SCRIPTS = {
@@ -56,87 +59,113 @@ export class RedisCache implements Cache {
 
   private constructor(private readonly redis: ScriptedRedis, private readonly prefix: string) {}
 
-  static async connect(url: string, prefix: string): Promise<RedisCache> {
+  static async connect(url: string, prefix: string, options: { timeouts?: CacheTimeouts; logger?: Logger } = {}): Promise<RedisCache> {
+    const { timeouts, logger } = options;
     const redis = new Redis(url, {
       keyPrefix: prefix,
       lazyConnect: true,
       // Commands issued in the same tick share one round trip.
       enableAutoPipelining: true,
-      maxRetriesPerRequest: 2,
-      connectTimeout: 5_000,
+      // While Redis is away a command fails at once (the request answers 503 and may be
+      // retried) instead of waiting in a queue for a reconnection that may be long.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // A command whose caller was told it failed must not run later behind its back
+      // (an INCR counted twice, a code stored after the answer said it was not).
+      autoResendUnfulfilledCommands: false,
+      connectTimeout: timeouts?.connectMs ?? 5_000,
+      ...(timeouts ? { commandTimeout: timeouts.commandMs } : {}),
     }) as ScriptedRedis;
     for (const [name, script] of Object.entries(SCRIPTS)) {
       redis.defineCommand(name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
-    // Redis being down at start must not crash the process: readiness reports it instead.
-    redis.on('error', () => {});
-    await redis.connect();
+    // ioredis reconnects by itself; an outage is logged once when it starts and once when it ends.
+    let lost = false;
+    redis.on('error', (error: Error) => {
+      if (lost) return;
+      lost = true;
+      logger?.warn({ err: error }, 'cache connection lost; reconnecting');
+    });
+    redis.on('ready', () => {
+      if (lost) logger?.info('cache connection restored');
+      lost = false;
+    });
+    await redis.connect().catch((error: unknown) => { throw cacheFault(error); });
     return new RedisCache(redis, prefix);
   }
 
+  /** Runs one operation, its connection faults turned into StoreUnavailableError. */
+  private async run<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw cacheFault(error);
+    }
+  }
+
   async get(key: string) {
-    return this.redis.get(key);
+    return this.run(() => this.redis.get(key));
   }
 
   async set(key: string, value: string, ttlSeconds: number) {
-    await this.redis.set(key, value, 'EX', ttlSeconds);
+    await this.run(() => this.redis.set(key, value, 'EX', ttlSeconds));
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number) {
-    return (await this.redis.set(key, value, 'EX', ttlSeconds, 'NX')) === 'OK';
+    return (await this.run(() => this.redis.set(key, value, 'EX', ttlSeconds, 'NX'))) === 'OK';
   }
 
   async delete(key: string) {
-    await this.redis.del(key);
+    await this.run(() => this.redis.del(key));
   }
 
   async take(key: string) {
-    return this.redis.getdel(key);
+    return this.run(() => this.redis.getdel(key));
   }
 
   async increment(key: string, ttlSeconds: number) {
-    return this.redis.incrementWindow(key, ttlSeconds);
+    return this.run(() => this.redis.incrementWindow(key, ttlSeconds));
   }
 
   async reserve(key: string, limit: number, ttlSeconds: number) {
-    return this.redis.reserve(key, limit, ttlSeconds);
+    return this.run(() => this.redis.reserve(key, limit, ttlSeconds));
   }
 
   async release(key: string) {
-    await this.redis.release(key);
+    await this.run(() => this.redis.release(key));
   }
 
   async ttl(key: string) {
-    const seconds = await this.redis.ttl(key);
+    const seconds = await this.run(() => this.redis.ttl(key));
     return seconds < 0 ? null : seconds;
   }
 
   async putRecord(key: string, value: string, ttlSeconds: number) {
-    await this.redis.multi().del(key).hset(key, 'v', value).expire(key, ttlSeconds).exec();
+    await this.run(() => this.redis.multi().del(key).hset(key, 'v', value).expire(key, ttlSeconds).exec());
   }
 
   async getRecord(key: string) {
-    const [value, consumed] = await this.redis.hmget(key, 'v', 'c');
+    const [value, consumed] = await this.run(() => this.redis.hmget(key, 'v', 'c'));
     if (value === null || value === undefined) return null;
     return consumed ? { value, consumedAt: Number(consumed) } : { value };
   }
 
   async consumeRecord(key: string, at: number) {
-    return CONSUME_OUTCOMES[await this.redis.consumeRecord(key, at)] ?? 'missing';
+    return CONSUME_OUTCOMES[await this.run(() => this.redis.consumeRecord(key, at))] ?? 'missing';
   }
 
   async addToSet(key: string, member: string, ttlSeconds: number) {
-    await this.redis.addToExtendingSet(key, member, ttlSeconds);
+    await this.run(() => this.redis.addToExtendingSet(key, member, ttlSeconds));
   }
 
   async members(key: string) {
-    return this.redis.smembers(key);
+    return this.run(() => this.redis.smembers(key));
   }
 
   // ioredis' keyPrefix does not apply to channels: the prefix is added here, so that
   // deployments sharing one Redis do not hear each other.
   async publish(channel: string, message: string) {
-    await this.redis.publish(this.prefix + channel, message);
+    await this.run(() => this.redis.publish(this.prefix + channel, message));
   }
 
   async subscribe(channel: string, listener: BroadcastListener) {
@@ -147,7 +176,7 @@ export class RedisCache implements Cache {
       return;
     }
     this.listeners.set(name, [listener]);
-    await this.subscriberConnection().subscribe(name);
+    await this.run(() => this.subscriberConnection().subscribe(name));
   }
 
   private subscriberConnection(): Redis {
@@ -155,7 +184,10 @@ export class RedisCache implements Cache {
     const subscriber = this.redis.duplicate({
       keyPrefix: '',
       enableAutoPipelining: false,
+      // The subscription waits out an outage and is renewed by ioredis when Redis returns.
+      enableOfflineQueue: true,
       maxRetriesPerRequest: null,
+      autoResendUnfulfilledCommands: true,
       // Named, so that an operator's CLIENT LIST shows whose it is.
       connectionName: `civic-idp-broadcast:${this.prefix.replace(/[^\w:.-]/g, '_')}`,
     });
@@ -174,7 +206,7 @@ export class RedisCache implements Cache {
   }
 
   async ping() {
-    await this.redis.ping();
+    await this.run(() => this.redis.ping());
   }
 
   async close() {

@@ -50,9 +50,14 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-export function isolatedEnv(options: { database?: 'real' | 'embedded' | 'auto'; cache?: 'real' | 'embedded' | 'auto' } = {}): IsolatedEnv {
-  const useRealDb = options.database === 'real' || ((options.database ?? 'auto') === 'auto' && Boolean(realDatabaseUrl));
-  const useRealCache = options.cache === 'real' || ((options.cache ?? 'auto') === 'auto' && Boolean(realRedisUrl));
+export function isolatedEnv(options: {
+  database?: 'real' | 'embedded' | 'auto';
+  cache?: 'real' | 'embedded' | 'auto';
+  /** Instances of the test's own (test/helpers/private-stores.ts) instead of DATABASE_URL / REDIS_URL. */
+  urls?: { database: string; redis: string };
+} = {}): IsolatedEnv {
+  const useRealDb = options.database === 'real' || Boolean(options.urls) || ((options.database ?? 'auto') === 'auto' && Boolean(realDatabaseUrl));
+  const useRealCache = options.cache === 'real' || Boolean(options.urls) || ((options.cache ?? 'auto') === 'auto' && Boolean(realRedisUrl));
   const schema = uniqueName('t');
   const prefix = `${uniqueName('t')}:`;
   const dataDir = useRealDb ? undefined : mkdtempSync(join(tmpdir(), 'civic-idp-test-'));
@@ -66,8 +71,8 @@ export function isolatedEnv(options: { database?: 'real' | 'embedded' | 'auto'; 
     REDIS_PREFIX: prefix,
     KEYS_DIR: join(process.cwd(), 'keys'),
     SMS_OUTBOX: join(scratch, 'sms-outbox.jsonl'),
-    ...(useRealDb ? { DATABASE_URL: realDatabaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', DATABASE_POOL_SIZE: '4' } : { DATA_DIR: dataDir! }),
-    ...(useRealCache ? { REDIS_URL: realRedisUrl ?? 'redis://127.0.0.1:6379' } : {}),
+    ...(useRealDb ? { DATABASE_URL: options.urls?.database ?? realDatabaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', DATABASE_POOL_SIZE: '4' } : { DATA_DIR: dataDir! }),
+    ...(useRealCache ? { REDIS_URL: options.urls?.redis ?? realRedisUrl ?? 'redis://127.0.0.1:6379' } : {}),
   };
   return {
     env,

@@ -88,8 +88,8 @@ test('real stores are chosen when their URLs are set', (t) => {
     REDIS_URL: 'redis://cache:6379/2',
     REDIS_PREFIX: 'idp:a:',
   });
-  t.deepEqual(config.database, { kind: 'postgres', url: 'postgresql://idp@db/idp', schema: 'tenant_a', poolSize: 25 });
-  t.deepEqual(config.cache, { kind: 'redis', url: 'redis://cache:6379/2', prefix: 'idp:a:' });
+  t.deepEqual(config.database, { kind: 'postgres', url: 'postgresql://idp@db/idp', schema: 'tenant_a', poolSize: 25, timeouts: { connectMs: 3_000, statementMs: 10_000 } });
+  t.deepEqual(config.cache, { kind: 'redis', url: 'redis://cache:6379/2', prefix: 'idp:a:', timeouts: { connectMs: 3_000, commandMs: 2_000 } });
 });
 
 test('invalid values give a ConfigError with one line per problem, each naming its variable', (t) => {

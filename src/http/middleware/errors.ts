@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../../errors.js';
 import type { Locale } from '../../i18n/messages.js';
+import { storeFault } from '../../store/faults.js';
 import type { PageRenderer } from '../render.js';
 
 function wantsJson(ctx: Context): boolean {
@@ -10,6 +11,7 @@ function wantsJson(ctx: Context): boolean {
 /** Malformed input from the HTTP layer (bad JSON, oversized body) is the caller's fault. */
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (storeFault(error)) return new AppError('store_unavailable', {}, { cause: error });
   const status = (error as { status?: number }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new AppError(status === 404 ? 'not_found' : 'bad_request', {}, { cause: error });
@@ -20,8 +22,10 @@ function toAppError(error: unknown): AppError {
 /**
  * The single place errors become responses: `{ error, message, request_id }` for JSON
  * callers, the error page for browsers. A 500 never shows a stack; the log has it.
+ * Every 503 (a store or upstream outage, oidc-provider's own endpoints, readiness) says
+ * when to come back.
  */
-export function errorHandler(pages: PageRenderer): Middleware {
+export function errorHandler(pages: PageRenderer, options: { retryAfterSeconds: number }): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -31,6 +35,7 @@ export function errorHandler(pages: PageRenderer): Middleware {
     } catch (thrown) {
       const error = toAppError(thrown);
       if (error.code === 'internal') ctx.state.log?.error({ err: thrown }, 'unhandled error');
+      if (error.code === 'store_unavailable') ctx.state.log?.warn({ store: storeFault(thrown)?.store, err: thrown }, 'store unavailable');
       const locale = (ctx.state.locale ?? 'zh-CN') as Locale;
       const message = error.messageIn(locale);
       ctx.set('Cache-Control', 'no-store');
@@ -44,9 +49,10 @@ export function errorHandler(pages: PageRenderer): Middleware {
           ...(typeof error.details.reason === 'string' ? { reason: error.details.reason } : {}),
           request_id: ctx.state.requestId,
         };
-        return;
+      } else {
+        pages.render(ctx, 'error', locale, { code: error.code, message }, error.status);
       }
-      pages.render(ctx, 'error', locale, { code: error.code, message }, error.status);
     }
+    if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(options.retryAfterSeconds));
   };
 }
