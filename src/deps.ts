@@ -144,7 +144,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const pages = new PageRenderer({ cache: !config.templateReload, site: config.site });
     const csrf = new CsrfTokens(config.secrets.cookieKeys[0]!);
     const resourceServers = await readResourceServers(config.resourceServersFile);
-    const adapter = adapterFactory({ db: database.db, cache, clients });
+    const adapter = adapterFactory({ db: database.db, cache, clients, refreshReuseSeconds: config.refreshTokenReuseSeconds });
 
     const audit = new AuditLog(database.db);
     const registries = await createRegistries(config.registries);

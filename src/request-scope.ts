@@ -40,6 +40,11 @@ export function takeFromRequest<T>(key: string): T | undefined {
   return value;
 }
 
+/** What is left under `key`, left in place: for state the parts of one request share. */
+export function inRequest<T>(key: string): T | undefined {
+  return scope.getStore()?.get(key) as T | undefined;
+}
+
 /** Whether something is left under `key`. */
 export function peekInRequest(key: string): boolean {
   return scope.getStore()?.has(key) ?? false;

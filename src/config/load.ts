@@ -100,6 +100,8 @@ export interface Config {
   clientsFile: string;
   resourceServersFile: string;
   keyRotationCheckSeconds: number;
+  /** A rotated refresh token is answered again, with the same successor, for this long (oidc/refresh-rotation.ts). */
+  refreshTokenReuseSeconds: number;
   keysDir: string;
   secrets: Secrets;
   shutdownTimeoutMs: number;
@@ -278,6 +280,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
     clientsFile: resolve(env.CLIENTS_FILE),
     resourceServersFile: resolve(env.RESOURCE_SERVERS_FILE),
     keyRotationCheckSeconds: env.KEY_ROTATION_CHECK_SECONDS,
+    refreshTokenReuseSeconds: env.REFRESH_TOKEN_REUSE_SECONDS,
     keysDir: resolve(env.KEYS_DIR),
     secrets,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

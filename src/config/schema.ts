@@ -57,6 +57,8 @@ export const environmentSchema = z.object({
   CLIENTS_FILE: z.string().min(1).default('./config/clients.json'),
   RESOURCE_SERVERS_FILE: z.string().min(1).default('./config/resource-servers.json'),
   KEY_ROTATION_CHECK_SECONDS: positiveInt.max(3600).default(30),
+  /** How long after its rotation a refresh token is honoured once more (a lost answer, a duplicate request); 0: never. */
+  REFRESH_TOKEN_REUSE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
 
   KEYS_DIR: z.string().min(1).default('./keys'),
   DATA_ENCRYPTION_KEYS: z.string().min(1).optional(),

@@ -25,6 +25,7 @@ import { outboundFetch } from './configuration/outbound.js';
 import type { PrivateJwk } from './signing-keys.js';
 import { revokeGrantsAtLogout } from './logout-revocation.js';
 import { auditRefreshReuse } from './refresh-reuse-audit.js';
+import { honourRefreshRetries, retryingRotation } from './refresh-rotation.js';
 import { registerWechatGrant } from './wechat-grant.js';
 import type { WechatLogin } from '../wechat/wechat-login.js';
 import { storeFault, type StoreUnavailableError } from '../store/faults.js';
@@ -117,8 +118,9 @@ export function createProvider(options: ProviderOptions): Provider {
     },
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token')
       && (code.scopes.has('offline_access') || client.clientAuthMethod === 'none'),
-    // Public clients rotate on every use; reuse of a rotated token revokes the whole grant.
-    rotateRefreshToken: (ctx) => ctx.oidc.client?.clientAuthMethod === 'none'
+    // Public clients rotate on every use; reuse of a rotated token revokes the whole grant,
+    // except a retry within the reuse interval, which rotates again to reach the same successor.
+    rotateRefreshToken: (ctx) => retryingRotation() || ctx.oidc.client?.clientAuthMethod === 'none'
       || (ctx.oidc.entities.RefreshToken?.ttlPercentagePassed() ?? 0) >= 70,
     loadExistingGrant,
     conformIdTokenClaims: true,
@@ -138,6 +140,7 @@ export function createProvider(options: ProviderOptions): Provider {
   options.backchannelLogout?.attach(provider);
   registerWechatGrant(provider, { login: options.wechatLogin, findAccount: options.findAccount });
   auditRefreshReuse(provider, options.audit, options.logger);
+  honourRefreshRetries(provider, { audit: options.audit, logger: options.logger });
   revokeGrantsAtLogout(provider, { revokeGrants: options.revokeGrants, audit: options.audit, logger: options.logger });
 
   provider.on('grant.success', (ctx) => {

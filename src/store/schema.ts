@@ -41,6 +41,8 @@ export interface OidcArtifactsTable {
   user_code: string | null;
   expires_at: NullableTimestamp;
   consumed_at: NullableTimestamp;
+  /** A rotated refresh token's one successor (migration 0011). */
+  successor_id: string | null;
 }
 
 export type AccountStatus = 'active' | 'banned' | 'deregistered';

@@ -51,17 +51,20 @@ test('the app signs in with PKCE on its custom-scheme redirect and gets a refres
   t.is(exp - iat, LIFETIMES.refreshTokenSliding);
 });
 
-test('the app\'s refresh token rotates on every use; the old one reused revokes the whole family, access tokens too', async (t) => {
+test('the app\'s refresh token rotates on every use; the old one reused once its successor was used revokes the whole family, access tokens too', async (t) => {
   const { tokens } = await rpLogin(configs.app, new HttpBrowser(server.url), LOGIN);
   const rotated = await oidc.refreshTokenGrant(configs.app, tokens.refresh_token!);
   t.not(rotated.refresh_token, tokens.refresh_token);
   t.truthy(await oidc.fetchUserInfo(configs.app, rotated.access_token, accountId));
+  // The app shows it holds the successor: from now on the old token is a replay, even
+  // within the reuse interval.
+  const next = await oidc.refreshTokenGrant(configs.app, rotated.refresh_token!);
 
   const reused = await oidc.refreshTokenGrant(configs.app, tokens.refresh_token!).catch((e: unknown) => e);
   t.is((reused as oidc.ResponseBodyError).error, 'invalid_grant');
-  const successor = await oidc.refreshTokenGrant(configs.app, rotated.refresh_token!).catch((e: unknown) => e);
+  const successor = await oidc.refreshTokenGrant(configs.app, next.refresh_token!).catch((e: unknown) => e);
   t.is((successor as oidc.ResponseBodyError).error, 'invalid_grant', 'the thief\'s and the owner\'s newer token die alike');
-  const userinfo = await oidc.fetchUserInfo(configs.app, rotated.access_token, accountId).catch((e: unknown) => e);
+  const userinfo = await oidc.fetchUserInfo(configs.app, next.access_token, accountId).catch((e: unknown) => e);
   t.true(userinfo instanceof oidc.WWWAuthenticateChallengeError, 'the family\'s access token is revoked');
 });
 

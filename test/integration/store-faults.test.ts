@@ -207,3 +207,31 @@ test.serial('Redis stopped: /auth, the APIs and the token endpoint answer 503, a
     await server.close();
   }
 });
+
+test.serial('a refresh cut off by a Redis outage after the rotation was saved, retried after recovery, keeps the login', async (t) => {
+  const { server, app } = await startSignedIn();
+  try {
+    const held = app.tokens.body.refresh_token!;
+    await redis.stop();
+    const cut = await refreshWith(server, held);
+    outage(t, cut, 'token endpoint');
+    t.is((await json(cut)).error, 'temporarily_unavailable');
+    // Half-way: the token the app still holds was rotated in PostgreSQL, the answer never came.
+    const row = await server.deps.database.db.selectFrom('oidc_artifacts').select(['consumed_at', 'successor_id'])
+      .where('model', '=', 'RefreshToken').where('id', '=', held).executeTakeFirstOrThrow();
+    t.truthy(row.consumed_at, 'the refresh token was consumed before the cache failed');
+
+    await redis.start();
+    await eventually(async () => ((await readiness(server)).status === 200 ? true : undefined));
+    const retried = await refreshWith(server, held);
+    const answer = await json(retried);
+    t.is(retried.status, 200, JSON.stringify(answer));
+    t.is(answer.refresh_token, row.successor_id, 'the successor saved before the outage');
+    t.is((await refreshWith(server, String(answer.refresh_token))).status, 200, 'the login goes on');
+    const replays = await server.deps.database.db.selectFrom('audit_log').select('seq').where('action', '=', 'token.refresh_reuse').execute();
+    t.is(replays.length, 0, 'nothing was taken for a replay');
+  } finally {
+    await Promise.all([postgres.start(), redis.start()]);
+    await server.close();
+  }
+});

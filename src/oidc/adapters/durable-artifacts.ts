@@ -3,6 +3,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../store/db.js';
 import { forgetInRequest, leaveForRequest, takeFromRequest } from '../../request-scope.js';
 import { accountStore, claimsSourceKey, type ClaimsSource } from '../../identity/account-store.js';
+import { rotationInRequest } from '../refresh-rotation.js';
 
 /** A refresh token is always followed by its Grant: one query reads both (see `find`). */
 const GRANT_LEFT_FOR_REQUEST = (grantId: string) => `oidc:Grant:${grantId}`;
@@ -12,10 +13,18 @@ const GRANT_LEFT_FOR_REQUEST = (grantId: string) => `oidc:Grant:${grantId}`;
  * cache flush. Expired rows are invisible at once and deleted by `purgeExpiredArtifacts`.
  */
 export class DurableArtifacts implements Adapter {
-  constructor(private readonly db: Db, private readonly model: string) {}
+  /** `refreshReuseSeconds`: how long after its rotation a refresh token is honoured once more (0: never; see oidc/refresh-rotation.ts). */
+  constructor(private readonly db: Db, private readonly model: string, private readonly options: { refreshReuseSeconds?: number } = {}) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
     if (this.model === 'Grant') forgetInRequest(GRANT_LEFT_FOR_REQUEST(id));
+    const rotation = this.model === 'RefreshToken' ? rotationInRequest() : undefined;
+    const previous = rotation?.consumed;
+    if (rotation && previous) {
+      rotation.consumed = undefined;
+      await this.insertSuccessor(previous, id, payload, expiresIn);
+      return;
+    }
     const row = {
       payload: JSON.stringify(payload),
       grant_id: payload.grantId ?? null,
@@ -77,7 +86,66 @@ export class DurableArtifacts implements Adapter {
     if (row.grant_id) leaveForRequest(GRANT_LEFT_FOR_REQUEST(row.grant_id), (row.grant_payload as AdapterPayload | null) ?? null);
     if (row.account_id) leaveForRequest(claimsSourceKey(row.account_id), (row.account_claims as ClaimsSource | null) ?? null);
     const payload = row.payload as AdapterPayload;
-    return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
+    if (!row.consumed_at) return payload;
+    // Rotated: oidc-provider treats it as a replay and revokes the login, unless it is
+    // honoured once more (a retry of a refresh whose answer was lost, or a duplicate).
+    if (this.model === 'RefreshToken' && await this.honouredAgain(id)) return payload;
+    return { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
+  }
+
+  /**
+   * Whether a rotated refresh token is honoured once more in this request: only at the
+   * token endpoint, within the reuse interval after its rotation, and only while its
+   * successor (if it has one yet) is unused and live. Marks the request when it is.
+   */
+  private async honouredAgain(id: string): Promise<boolean> {
+    const rotation = rotationInRequest();
+    const seconds = this.options.refreshReuseSeconds ?? 0;
+    if (!rotation || seconds <= 0) return false;
+    const row = await this.db.selectFrom('oidc_artifacts as token')
+      .leftJoin('oidc_artifacts as successor', (join) => join
+        .onRef('successor.model', '=', 'token.model')
+        .onRef('successor.id', '=', 'token.successor_id')
+        .on((eb) => eb.or([eb('successor.expires_at', 'is', null), eb('successor.expires_at', '>', sql<Date>`now()`)])))
+      .select([
+        'token.successor_id',
+        sql<boolean>`token.consumed_at > now() - make_interval(secs => ${seconds})`.as('recent'),
+        sql<boolean>`successor.id is not null and successor.consumed_at is null`.as('successor_unused'),
+      ])
+      .where('token.model', '=', this.model)
+      .where('token.id', '=', id)
+      .executeTakeFirst();
+    if (!row?.recent || (row.successor_id !== null && !row.successor_unused)) return false;
+    rotation.retried = id;
+    return true;
+  }
+
+  /**
+   * Saves a rotation's new refresh token as the successor of the one it replaces, in one
+   * statement: the link is made only if the old token has no successor yet, and the new
+   * token is inserted only if the link was made. A second rotation of the same token (a
+   * retry, a duplicate, racing or not) therefore inserts nothing, and its answer carries
+   * the successor that exists (oidc/refresh-rotation.ts rewrites it).
+   */
+  private async insertSuccessor(previous: string, id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+    const inserted = await sql<{ id: string }>`
+      with link as (
+        update oidc_artifacts set successor_id = ${id}
+        where model = ${this.model} and id = ${previous} and successor_id is null
+        returning id
+      )
+      insert into oidc_artifacts (model, id, payload, grant_id, account_id, uid, user_code, expires_at)
+      select ${this.model}, ${id}, ${JSON.stringify(payload)}::jsonb, ${payload.grantId ?? null}, ${payload.accountId ?? null},
+        ${payload.uid ?? null}, ${payload.userCode ?? null}, ${expiresAt}::timestamptz
+      from link
+      returning id`.execute(this.db);
+    if (inserted.rows.length > 0) return;
+    const existing = await this.db.selectFrom('oidc_artifacts').select('successor_id')
+      .where('model', '=', this.model).where('id', '=', previous).executeTakeFirst();
+    // The old token is gone: its login was revoked meanwhile.
+    if (!existing?.successor_id) throw new errors.InvalidGrant('refresh token revoked');
+    rotationInRequest()!.answer = { minted: id, successor: existing.successor_id };
   }
 
   findByUid(uid: string) {
@@ -94,7 +162,11 @@ export class DurableArtifacts implements Adapter {
     leaveForRequest(GRANT_LEFT_FOR_REQUEST(id), payload ?? null);
   }
 
-  /** Atomic: a conditional update, so of concurrent rotations of one refresh token exactly one passes. */
+  /**
+   * Atomic: a conditional update, so of concurrent rotations of one refresh token exactly
+   * one consumes it. Another may still go on, honouring it once more, if the rules allow:
+   * it then answers with the same successor (`insertSuccessor`).
+   */
   async consume(id: string) {
     const result = await this.db.updateTable('oidc_artifacts')
       .set({ consumed_at: sql`now()` })
@@ -102,7 +174,11 @@ export class DurableArtifacts implements Adapter {
       .where('id', '=', id)
       .where('consumed_at', 'is', null)
       .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw new errors.InvalidGrant(`${this.model} already consumed`);
+    const rotation = this.model === 'RefreshToken' ? rotationInRequest() : undefined;
+    if (result.numUpdatedRows === 0n && !(rotation && (rotation.retried === id || await this.honouredAgain(id)))) {
+      throw new errors.InvalidGrant(`${this.model} already consumed`);
+    }
+    if (rotation) rotation.consumed = id;
   }
 
   async destroy(id: string) {

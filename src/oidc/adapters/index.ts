@@ -20,9 +20,11 @@ class ClientLookup implements Adapter {
   async revokeByGrantId() {}
 }
 
-export function adapterFactory(stores: { db: Db; cache: Cache; clients: ClientRegistry }): AdapterFactory {
+export function adapterFactory(stores: { db: Db; cache: Cache; clients: ClientRegistry; refreshReuseSeconds?: number }): AdapterFactory {
   return (model: string) => {
     if (model === 'Client') return new ClientLookup(stores.clients);
-    return DURABLE_MODELS.has(model) ? new DurableArtifacts(stores.db, model) : new CacheArtifacts(stores.cache, model);
+    return DURABLE_MODELS.has(model)
+      ? new DurableArtifacts(stores.db, model, { refreshReuseSeconds: stores.refreshReuseSeconds })
+      : new CacheArtifacts(stores.cache, model);
   };
 }

@@ -9,6 +9,7 @@ import * as m0007 from './0007_delegation.js';
 import * as m0008 from './0008_clients.js';
 import * as m0009 from './0009_counter_enterprise.js';
 import * as m0010 from './0010_application_superseded.js';
+import * as m0011 from './0011_refresh_successor.js';
 
 /**
  * Every migration in order. A landed migration is never edited: add the next file.
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_clients': m0008,
   '0009_counter_enterprise': m0009,
   '0010_application_superseded': m0010,
+  '0011_refresh_successor': m0011,
 };

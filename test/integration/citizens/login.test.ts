@@ -98,16 +98,18 @@ test.serial('a replayed code is refused and revokes the tokens it gave', async (
   t.is(me.status, 401);
 });
 
-test.serial('a rotated refresh token used twice revokes the whole family', async (t) => {
+test.serial('a rotated refresh token used again after its successor was used revokes the whole family', async (t) => {
   const { tokens } = await passwordLogin(server.url, APP, ZHANG_SAN.idNumber, PASSWORD);
   const refresh = (token: string) => fetch(`${server.url}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_id: 'app' }) })
     .then(async (r) => ({ status: r.status, body: await r.json() as Record<string, string> }));
   const rotated = await refresh(tokens.body.refresh_token!);
   t.is(rotated.status, 200);
   t.not(rotated.body.refresh_token, tokens.body.refresh_token);
+  const next = await refresh(rotated.body.refresh_token!);
+  t.is(next.status, 200);
   const reused = await refresh(tokens.body.refresh_token!);
   t.is(reused.body.error, 'invalid_grant');
-  const successor = await refresh(rotated.body.refresh_token!);
+  const successor = await refresh(next.body.refresh_token!);
   t.is(successor.body.error, 'invalid_grant');
   // The replay is in the security record, with the account and the client.
   const account = await server.deps.accounts.byIdNumber(ZHANG_SAN.idNumber);
