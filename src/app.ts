@@ -3,6 +3,7 @@ import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import type { Dependencies } from './deps.js';
 import { interactionRoutes } from './http/interaction/routes.js';
+import { closeConnectionsWhenDraining } from './http/middleware/draining.js';
 import { errorHandler } from './http/middleware/errors.js';
 import { locale } from './http/middleware/locale.js';
 import { readingMode } from './http/middleware/reading-mode.js';
@@ -95,6 +96,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
     return middleware(ctx, next);
   };
 
+  app.use(closeConnectionsWhenDraining(() => state.draining));
   app.use((_ctx, next) => withRequestScope(next));
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(securityHeaders({ https: deps.config.issuer.startsWith('https://') }));

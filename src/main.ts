@@ -50,6 +50,8 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // From here every answer says Connection: close (app.ts), so each connection ends with
+    // the request in flight on it, and the process exits as soon as the last one has.
     state.draining = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
     const force = setTimeout(() => {
@@ -57,7 +59,12 @@ async function serve(config: Config, logger: Logger): Promise<void> {
       server.closeAllConnections();
     }, config.shutdownTimeoutMs);
     force.unref();
+    // Idle keep-alive connections are closed now, and any that falls idle later without
+    // having been told to close (an answer written outside the app) as soon as it does.
+    const sweep = setInterval(() => server.closeIdleConnections(), 250);
+    sweep.unref();
     server.close(() => {
+      clearInterval(sweep);
       clearInterval(housekeeping);
       stopAuditSchedule();
       deps.close().then(() => {

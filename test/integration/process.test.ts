@@ -1,30 +1,7 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import test from 'ava';
 import { isolatedEnv } from '../helpers/env.js';
+import { startProcess, waitFor } from '../helpers/process.js';
 import { freePort } from '../helpers/server.js';
-
-/** The real entry point, as an operator starts it. */
-function startProcess(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 test('production refuses embedded stores and missing secrets, naming each variable', async (t) => {
   const run = startProcess({ NODE_ENV: 'production', ISSUER: 'https://id.gov.example' });

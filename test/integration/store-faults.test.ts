@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import test from 'ava';
 import { ZHANG_SAN, PASSWORD, seedAccount } from '../helpers/accounts.js';
 import { isolatedEnv } from '../helpers/env.js';
 import { APP, beginAuthorization, passwordLogin } from '../helpers/oidc.js';
+import { startProcess, waitFor } from '../helpers/process.js';
 import { eventually, startPrivatePostgres, startPrivateRedis, type PrivateStore } from '../helpers/private-stores.js';
 import { freePort, startServer, type TestServer } from '../helpers/server.js';
 import { createStaff, staffSignIn } from '../helpers/staff.js';
@@ -72,24 +71,17 @@ test.serial('PostgreSQL restarted under an idle server: the process keeps runnin
   const stores = isolatedEnv({ urls: { database: postgres.url, redis: redis.url } });
   const port = await freePort();
   // The real entry point, with the key-rotation poll keeping a pooled connection open.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...stores.env, PORT: String(port), LOG_LEVEL: 'info', KEY_ROTATION_CHECK_SECONDS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  let exitCode: number | null | undefined;
-  const exited = once(child, 'exit').then(([code]) => { exitCode = code as number | null; });
+  const run = startProcess({ ...stores.env, PORT: String(port), LOG_LEVEL: 'info', KEY_ROTATION_CHECK_SECONDS: '1' });
+  const output = () => { const { stdout, stderr } = run.output(); return stdout + stderr; };
   try {
-    await eventually(async () => (output.includes('civic-idp is running') ? true : undefined), 60_000);
+    await waitFor(() => output().includes('civic-idp is running'), 60_000);
     const base = `http://127.0.0.1:${port}`;
     t.is((await fetch(`${base}/readyz`, bounded())).status, 200);
 
     await postgres.stop();
     // The poll runs every second; it must meet the outage and carry on.
-    await eventually(async () => (output.includes('could not check signing keys') || exitCode !== undefined ? true : undefined));
-    t.is(exitCode, undefined, `the process is still running: ${output.slice(-500)}`);
+    await waitFor(() => output().includes('could not check signing keys') || run.exitCode() !== undefined, 30_000);
+    t.is(run.exitCode(), undefined, `the process is still running: ${output().slice(-500)}`);
     const down = await fetch(`${base}/readyz`, bounded());
     t.is(down.status, 503);
     t.like(await json(down), { checks: { database: 'unavailable', cache: 'ok' } });
@@ -97,13 +89,12 @@ test.serial('PostgreSQL restarted under an idle server: the process keeps runnin
     await postgres.start();
     await eventually(async () => ((await fetch(`${base}/readyz`, bounded())).status === 200 ? true : undefined));
     t.is((await fetch(`${base}/.well-known/openid-configuration`, bounded())).status, 200);
-    t.is(exitCode, undefined, 'the same process, never restarted');
-    t.notRegex(output, /Unhandled 'error' event/);
-    child.kill('SIGTERM');
-    await exited;
-    t.is(exitCode, 0);
+    t.is(run.exitCode(), undefined, 'the same process, never restarted');
+    t.notRegex(output(), /Unhandled 'error' event/);
+    run.child.kill('SIGTERM');
+    t.is(await run.exited, 0);
   } finally {
-    child.kill('SIGKILL');
+    run.child.kill('SIGKILL');
     await stores.cleanup().catch(() => {});
   }
 });
