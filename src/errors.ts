@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'confirmation_required'
   | 'bad_request'
+  | 'body_encoding_invalid'
   | 'csrf'
   | 'interaction_expired'
   | 'wrong_step'
@@ -129,6 +130,7 @@ const STATUS: Record<ErrorCode, number> = {
   method_not_allowed: 405,
   confirmation_required: 400,
   bad_request: 400,
+  body_encoding_invalid: 400,
   csrf: 403,
   interaction_expired: 400,
   wrong_step: 400,

@@ -115,6 +115,7 @@ export const en: Catalogue = {
   'errors.confirmation_required': 'This cannot be undone: tick the confirmation box first.',
   'admin.confirm_irreversible': 'I have checked, and confirm this act (it cannot be undone)',
   'errors.bad_request': 'The request is malformed.',
+  'errors.body_encoding_invalid': 'The request body is not encoded as its Content-Encoding says.',
   'errors.csrf': 'This page has expired or did not come from us. Reload it and try again.',
   'errors.interaction_expired': 'This sign-in request has expired. Go back to the application and start again.',
   'errors.wrong_step': 'That step is out of order. Go back to the application and start again.',

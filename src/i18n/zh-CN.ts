@@ -114,6 +114,7 @@ export const zhCN = {
   'errors.confirmation_required': '此操作不能撤销，请先勾选确认后再提交。',
   'admin.confirm_irreversible': '我已核实，确认执行此操作（不能撤销）',
   'errors.bad_request': '请求格式不正确。',
+  'errors.body_encoding_invalid': '请求内容的压缩编码与声明不符。',
   'errors.csrf': '页面已过期或来源不可信，请刷新页面后重试。',
   'errors.interaction_expired': '登录请求已过期，请返回应用重新发起登录。',
   'errors.wrong_step': '操作顺序不正确，请返回应用重新发起登录。',

@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { formBody, jsonBody } from '../body.js';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type { Dependencies } from '../../deps.js';
@@ -26,8 +26,8 @@ export type AccountCentreDependencies = Pick<Dependencies,
  * for the app and the mini-program, signed in by a bearer access token.
  */
 export function accountCentre(deps: AccountCentreDependencies): Middleware {
-  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
+  const form = formBody();
+  const json = jsonBody();
   const routers = [
     accountLoginRoutes({ issuer: deps.config.issuer }),
     accountPages(deps, form),

@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { jsonBody } from '../body.js';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { StaffActor } from '../../staff/roles.js';
@@ -20,7 +20,7 @@ export function enterpriseConsoleApi(deps: ConsoleDependencies, json: Middleware
   const kit = consoleKit(deps);
   const meta = requestMeta;
   // The registration may carry the power of attorney's scan, which is hashed and dropped.
-  const withScan = bodyParser({ enableTypes: ['json'], jsonLimit: '12mb' });
+  const withScan = jsonBody('12mb');
 
   router.use(['/enterprises', '/counter/enterprises'], noStore, kit.apiGuard());
 

@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { formBody, jsonBody } from '../body.js';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type { Dependencies } from '../../deps.js';
@@ -10,8 +10,8 @@ import { enterpriseConsolePages } from './enterprise-pages.js';
 
 /** The helpdesk and administration console: pages under /admin, JSON under /api/v1/admin. */
 export function adminConsole(deps: Pick<Dependencies, 'staff' | 'audit' | 'csrf' | 'pages' | 'config'>): Middleware {
-  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
+  const form = formBody();
+  const json = jsonBody();
   const console = { staff: deps.staff, audit: deps.audit, csrf: deps.csrf, pages: deps.pages };
   const routers = [
     consoleLogin(console, form, json),

@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { jsonBody } from '../body.js';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
@@ -57,7 +57,7 @@ async function approver(deps: QrLoginApiDependencies, ctx: Context): Promise<QrA
  */
 export function qrLoginApi(deps: QrLoginApiDependencies): Router {
   const router = new Router({ prefix: '/api/v1/qr-login' });
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' });
+  const json = jsonBody('4kb');
   router.use(noStore);
 
   router.post('/scan', json, async (ctx) => {

@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { jsonBody } from '../body.js';
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { Recovery } from '../../flows/recovery.js';
@@ -23,7 +23,7 @@ export const recoverySchemas = {
  */
 export function recoveryApi(recovery: Recovery): Router {
   const router = new Router({ prefix: '/api/v1/recovery' });
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
+  const json = jsonBody();
 
   router.post('/', async (ctx) => {
     ctx.status = 201;

@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { jsonBody } from '../body.js';
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { Registration } from '../../flows/registration.js';
@@ -42,7 +42,7 @@ export const registrationOperations: ApiOperation[] = [
  */
 export function registrationApi(registration: Registration): Router {
   const router = new Router({ prefix: '/api/v1/registration' });
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
+  const json = jsonBody();
 
   router.post('/', async (ctx) => {
     ctx.status = 201;

@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { formBody, jsonBody } from '../body.js';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type { Dependencies } from '../../deps.js';
@@ -9,7 +9,7 @@ export type DelegationDependencies = Pick<Dependencies, 'providers' | 'accounts'
 
 /** Delegation pages under /account/delegations and the JSON API under /api/v1/delegations. */
 export function delegationRoutes(deps: DelegationDependencies): Middleware {
-  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' });
+  const form = formBody();
+  const json = jsonBody();
   return compose([delegationPages(deps, form).routes(), delegationApi(deps, json).routes()]) as Middleware;
 }

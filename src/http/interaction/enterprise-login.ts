@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { formBody } from '../body.js';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
@@ -54,7 +54,7 @@ export function enterpriseLoginOffered(provider: () => Provider, deploymentAllow
  */
 export function enterpriseLoginRoutes(deps: EnterpriseLoginDependencies): Router {
   const router = new Router({ prefix: '/interaction/:uid/enterprise' });
-  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  const form = formBody();
   const offered = enterpriseLoginOffered(deps.provider, deps.deploymentAllows);
 
   /** The login step of this interaction, for a client and deployment that allow enterprise login. */

@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { formBody } from '../body.js';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
@@ -57,7 +57,7 @@ const csrfOnly = z.object({ csrf: z.string() });
  */
 export function federationRoutes(deps: FederationRouteDependencies): Router {
   const router = new Router();
-  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  const form = formBody();
 
   const load = (ctx: Context) => loadInteraction(deps.provider(), ctx, 'login');
 

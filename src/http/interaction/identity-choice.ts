@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { formBody } from '../body.js';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
@@ -39,7 +39,7 @@ const valueOf = (option: ActingAs) => `${option.enterprise.id}:${option.delegati
  */
 export function identityChoiceRoutes(deps: IdentityChoiceDependencies): Router {
   const router = new Router({ prefix: '/interaction/:uid/identity' });
-  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  const form = formBody();
 
   async function load(ctx: Context) {
     const details = await loadInteraction(deps.provider(), ctx, CHOICE_PROMPT);

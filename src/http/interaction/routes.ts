@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { formBody } from '../body.js';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { InteractionResults, Provider } from 'oidc-provider';
@@ -68,7 +68,7 @@ const csrfOnly = z.object({ csrf: z.string() });
  */
 export function interactionRoutes(deps: InteractionDependencies): Router {
   const router = new Router({ prefix: '/interaction' });
-  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  const form = formBody();
 
   function load(ctx: Context, expectedPrompt?: string): Promise<Details> {
     return loadInteraction(deps.provider(), ctx, expectedPrompt);

@@ -1,4 +1,4 @@
-import { bodyParser } from '@koa/bodyparser';
+import { formBody } from '../body.js';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
@@ -21,7 +21,7 @@ export const withCsrf = <T extends z.ZodRawShape>(shape: T) => z.object({ csrf: 
  * on the page, and a `return_to` that may only lead back to a login interaction.
  */
 export class FlowPages {
-  readonly form: Middleware = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  readonly form: Middleware = formBody();
 
   constructor(private readonly base: string, private readonly kind: string, private readonly csrf: CsrfTokens) {}
 
