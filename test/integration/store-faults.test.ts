@@ -34,17 +34,22 @@ async function start(extra: Record<string, string> = {}): Promise<TestServer> {
   return { ...server, close: async () => { await close(); await stores.cleanup().catch(() => {}); } };
 }
 
-/** A server on the private stores with 张三 signed in to the app offline (the refresh token lives in PostgreSQL). */
-async function startSignedIn() {
+type SignedIn = { server: TestServer; app: Awaited<ReturnType<typeof passwordLogin>> };
+
+/**
+ * Runs `work` on a server on the private stores with 张三 signed in to the app offline (the
+ * refresh token lives in PostgreSQL); afterwards both stores are running again, whatever happened.
+ */
+async function signedIn(work: (signed: SignedIn) => Promise<void>): Promise<void> {
   const server = await start();
   try {
     await seedAccount(server.deps, ZHANG_SAN);
     const app = await passwordLogin(server.url, APP, ZHANG_SAN.phone, PASSWORD, { scope: 'openid offline_access account', prompt: 'consent', entity_type: 'natural' });
     if (app.tokens.status !== 200) throw new Error(`login failed: ${JSON.stringify(app.tokens.body)}`);
-    return { server, app };
-  } catch (error) {
+    await work({ server, app });
+  } finally {
+    await Promise.all([postgres.start(), redis.start()]);
     await server.close();
-    throw error;
   }
 }
 
@@ -100,8 +105,7 @@ test.serial('PostgreSQL restarted under an idle server: the process keeps runnin
 });
 
 test.serial('PostgreSQL restarted under a busy server: 503 with Retry-After and store_unavailable on every surface, then service again', async (t) => {
-  const { server, app } = await startSignedIn();
-  try {
+  await signedIn(async ({ server, app }) => {
     const bearer = { authorization: `Bearer ${app.tokens.body.access_token}` };
     const staff = await staffSignIn(server, await createStaff(server.deps, 'fault.desk', ['agent']));
     const login = await beginAuthorization(server.url, APP);
@@ -117,37 +121,40 @@ test.serial('PostgreSQL restarted under a busy server: 503 with Retry-After and 
       }
     })();
 
-    await postgres.stop();
-    const ready = await readiness(server);
-    t.is(ready.status, 503);
-    t.deepEqual(ready.checks, { database: 'unavailable', cache: 'ok' }, 'readiness names the store that is down');
+    try {
+      await postgres.stop();
+      const ready = await readiness(server);
+      t.is(ready.status, 503);
+      t.deepEqual(ready.checks, { database: 'unavailable', cache: 'ok' }, 'readiness names the store that is down');
 
-    const api = await fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer }));
-    outage(t, api, 'account API');
-    t.like(await json(api), { error: 'store_unavailable', message_zh: '服务暂时不可用，请稍后重试。' });
+      const api = await fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer }));
+      outage(t, api, 'account API');
+      t.like(await json(api), { error: 'store_unavailable', message_zh: '服务暂时不可用，请稍后重试。' });
 
-    const page = await login.browser.post(`/interaction/${login.uid}/login/password`, { csrf: login.csrf, identifier: ZHANG_SAN.idNumber, password: PASSWORD });
-    outage(t, page.response, 'login page');
-    t.regex(page.body, /data-error-code="store_unavailable"/);
+      const page = await login.browser.post(`/interaction/${login.uid}/login/password`, { csrf: login.csrf, identifier: ZHANG_SAN.idNumber, password: PASSWORD });
+      outage(t, page.response, 'login page');
+      t.regex(page.body, /data-error-code="store_unavailable"/);
 
-    const consolePage = await staff.browser.request(`/admin/citizens?q=${ZHANG_SAN.idNumber}`, bounded());
-    outage(t, consolePage, 'console page');
-    t.regex(await consolePage.text(), /data-error-code="store_unavailable"/);
-    const consoleApi = await staff.browser.request(`/api/v1/admin/citizens?q=${ZHANG_SAN.idNumber}`, bounded());
-    outage(t, consoleApi, 'console API');
-    t.is((await json(consoleApi)).error, 'store_unavailable');
+      const consolePage = await staff.browser.request(`/admin/citizens?q=${ZHANG_SAN.idNumber}`, bounded());
+      outage(t, consolePage, 'console page');
+      t.regex(await consolePage.text(), /data-error-code="store_unavailable"/);
+      const consoleApi = await staff.browser.request(`/api/v1/admin/citizens?q=${ZHANG_SAN.idNumber}`, bounded());
+      outage(t, consoleApi, 'console API');
+      t.is((await json(consoleApi)).error, 'store_unavailable');
 
-    const userinfo = await fetch(`${server.url}/me`, bounded({ headers: bearer }));
-    outage(t, userinfo, 'userinfo');
-    t.is((await json(userinfo)).error, 'temporarily_unavailable');
-    const refused = await refreshWith(server, app.tokens.body.refresh_token!);
-    outage(t, refused, 'token endpoint');
-    t.is((await json(refused)).error, 'temporarily_unavailable');
+      const userinfo = await fetch(`${server.url}/me`, bounded({ headers: bearer }));
+      outage(t, userinfo, 'userinfo');
+      t.is((await json(userinfo)).error, 'temporarily_unavailable');
+      const refused = await refreshWith(server, app.tokens.body.refresh_token!);
+      outage(t, refused, 'token endpoint');
+      t.is((await json(refused)).error, 'temporarily_unavailable');
 
-    await postgres.start();
-    await eventually(async () => ((await readiness(server)).status === 200 ? true : undefined));
-    busy = false;
-    await load;
+      await postgres.start();
+      await eventually(async () => ((await readiness(server)).status === 200 ? true : undefined));
+    } finally {
+      busy = false;
+      await load;
+    }
     t.true(statuses.length > 0);
     t.deepEqual([...new Set(statuses)].filter((status) => status !== 200 && status !== 503), [], 'nothing but 200 and 503 under load');
 
@@ -158,16 +165,11 @@ test.serial('PostgreSQL restarted under a busy server: 503 with Retry-After and 
     const again = await beginAuthorization(server.url, APP);
     const done = await again.browser.post(`/interaction/${again.uid}/login/password`, { csrf: again.csrf, identifier: ZHANG_SAN.idNumber, password: PASSWORD });
     t.notRegex(done.body, /data-error-code/);
-  } finally {
-    await Promise.all([postgres.start(), redis.start()]);
-    await server.close();
-  }
+  });
 });
 
 test.serial('Redis stopped: /auth, the APIs and the token endpoint answer 503, and serve again once it is back', async (t) => {
-  const { server, app } = await startSignedIn();
-  try {
-
+  await signedIn(async ({ server, app }) => {
     await redis.stop();
     const ready = await readiness(server);
     t.is(ready.status, 503);
@@ -193,15 +195,11 @@ test.serial('Redis stopped: /auth, the APIs and the token endpoint answer 503, a
     t.truthy(again.uid, 'the login page is back');
     // Redis came back empty: the access token is gone, the offline login (in PostgreSQL) is not.
     t.is((await refreshWith(server, app.tokens.body.refresh_token!)).status, 200);
-  } finally {
-    await Promise.all([postgres.start(), redis.start()]);
-    await server.close();
-  }
+  });
 });
 
 test.serial('a refresh cut off by a Redis outage after the rotation was saved, retried after recovery, keeps the login', async (t) => {
-  const { server, app } = await startSignedIn();
-  try {
+  await signedIn(async ({ server, app }) => {
     const held = app.tokens.body.refresh_token!;
     await redis.stop();
     const cut = await refreshWith(server, held);
@@ -221,8 +219,5 @@ test.serial('a refresh cut off by a Redis outage after the rotation was saved, r
     t.is((await refreshWith(server, String(answer.refresh_token))).status, 200, 'the login goes on');
     const replays = await server.deps.database.db.selectFrom('audit_log').select('seq').where('action', '=', 'token.refresh_reuse').execute();
     t.is(replays.length, 0, 'nothing was taken for a replay');
-  } finally {
-    await Promise.all([postgres.start(), redis.start()]);
-    await server.close();
-  }
+  });
 });
