@@ -28,6 +28,7 @@ import { federationHooks, federationRoutes } from './http/interaction/federation
 import { adminConsole } from './http/admin/routes.js';
 import { withRequestScope } from './request-scope.js';
 import { endpointMethods, onlyServedMethods } from './oidc/endpoint-methods.js';
+import { staffSurface } from './http/middleware/staff-surface.js';
 
 /** Paths served by oidc-provider and by none of our routes (see the routing test). */
 export const PROVIDER_ONLY_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/me', '/jwks']);
@@ -103,6 +104,7 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(locale);
   app.use(readingMode);
   app.use(errorHandler(deps.pages, { retryAfterSeconds: deps.config.storeRetryAfterSeconds }));
+  app.use(staffSurface({ adminPort: deps.config.adminPort, allowedNetworks: deps.config.adminAllowedNetworks }));
   app.use(onlyServedMethods(endpointMethods(deps.config.issuer.startsWith('https://'))));
   // Token, userinfo and key requests are the provider's alone and the busiest: they go
   // straight to it instead of through every route table below.

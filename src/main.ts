@@ -35,13 +35,15 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   housekeeping.unref();
   const stopAuditSchedule = startAuditSchedule(deps.auditRetention, deps.cache, logger);
 
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(config.port, () => resolve(listening));
+  const listen = (port: number): Promise<Server> => new Promise((resolve) => {
+    const listening = app.listen(port, () => resolve(listening));
   });
-  server.keepAliveTimeout = 65_000;
-  const address = server.address();
+  // The public port, and with ADMIN_PORT the staff listener (the console, its API, /metrics: see staff-surface.ts).
+  const servers = [await listen(config.port), ...(config.adminPort !== undefined ? [await listen(config.adminPort)] : [])];
+  for (const server of servers) server.keepAliveTimeout = 65_000;
+  const address = servers[0]!.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ issuer: config.issuer, port, database: config.database.kind, cache: config.cache.kind }, 'civic-idp listening');
+  logger.info({ issuer: config.issuer, port, adminPort: config.adminPort, database: config.database.kind, cache: config.cache.kind }, 'civic-idp listening');
   if (cluster.isPrimary) {
     process.stdout.write(`civic-idp is running: ${config.issuer}/.well-known/openid-configuration (database: ${config.database.kind}, cache: ${config.cache.kind})\n`);
   }
@@ -56,14 +58,15 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
     const force = setTimeout(() => {
       logger.warn('shutdown timed out; closing remaining connections');
-      server.closeAllConnections();
+      for (const server of servers) server.closeAllConnections();
     }, config.shutdownTimeoutMs);
     force.unref();
     // Idle keep-alive connections are closed now, and any that falls idle later without
     // having been told to close (an answer written outside the app) as soon as it does.
-    const sweep = setInterval(() => server.closeIdleConnections(), 250);
+    const sweep = setInterval(() => { for (const server of servers) server.closeIdleConnections(); }, 250);
     sweep.unref();
-    server.close(() => {
+    const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    void Promise.all(closed).then(() => {
       clearInterval(sweep);
       clearInterval(housekeeping);
       stopAuditSchedule();
@@ -72,7 +75,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
         process.exit(0);
       }, () => process.exit(1));
     });
-    server.closeIdleConnections();
+    for (const server of servers) server.closeIdleConnections();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { BlockList } from 'node:net';
 import { resolve } from 'node:path';
+import { parseNetworks } from './networks.js';
 import { environmentSchema, type Environment } from './schema.js';
 import {
   loadOrCreateDevSecrets, parseBlindIndexKey, parseCookieKeys, parseDataKeys, SecretFormatError, type Secrets,
@@ -89,6 +91,10 @@ export interface Config {
   trustProxy: boolean;
   /** Right-most X-Forwarded-For entries believed when trustProxy is on (one per proxy hop). */
   trustProxyHops: number;
+  /** The staff listener's port (the console, its API and /metrics only); unset: the public port serves them. */
+  adminPort?: number;
+  /** The networks the console answers to; unset: any. */
+  adminAllowedNetworks?: BlockList;
   workers: number;
   logLevel: Environment['LOG_LEVEL'];
   /** Page templates read and compiled at every render: for editing them on a laptop. */
@@ -225,6 +231,16 @@ function readSecrets(env: Environment, problems: string[]): Secrets | undefined 
   }
 }
 
+function readNetworks(value: string | undefined, name: string, problems: string[]): BlockList | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseNetworks(value);
+  } catch (error) {
+    problems.push(`${name}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
 /** Production must never run on conveniences meant for a laptop. */
 function productionProblems(env: Environment, issuer: string, sourceHas: (name: string) => boolean): string[] {
   if (env.NODE_ENV !== 'production') return [];
@@ -254,6 +270,8 @@ export function loadConfig(source: EnvSource = process.env): Config {
   }
   const secrets = readSecrets(env, problems);
   const registries = readRegistries(env, problems);
+  const adminNetworks = readNetworks(env.ADMIN_ALLOWED_NETWORKS, 'ADMIN_ALLOWED_NETWORKS', problems);
+  if (env.ADMIN_PORT !== undefined && env.ADMIN_PORT === env.PORT) problems.push('ADMIN_PORT: must differ from PORT');
   const sms = readSms(env, problems);
   const wechat = readWechat(env, problems);
   if (problems.length > 0 || !secrets || !registries || !sms) throw new ConfigError(problems);
@@ -264,6 +282,8 @@ export function loadConfig(source: EnvSource = process.env): Config {
     issuer,
     trustProxy: env.TRUST_PROXY,
     trustProxyHops: env.TRUST_PROXY_HOPS,
+    ...(env.ADMIN_PORT !== undefined ? { adminPort: env.ADMIN_PORT } : {}),
+    ...(adminNetworks ? { adminAllowedNetworks: adminNetworks } : {}),
     workers: env.WORKERS,
     logLevel: env.LOG_LEVEL,
     templateReload: (env.TEMPLATE_RELOAD ?? (env.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',

@@ -32,6 +32,10 @@ export const environmentSchema = z.object({
   TRUST_PROXY: boolish.default(false),
   /** With TRUST_PROXY: how many proxies in front append to X-Forwarded-For; only that many right-most entries are believed. */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
+  /** A port of its own for the staff console, its API and /metrics, which the public port then does not serve. */
+  ADMIN_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Networks (comma-separated CIDR or addresses) from which the console, its API and /metrics answer at all. */
+  ADMIN_ALLOWED_NETWORKS: z.string().max(2000).optional(),
   WORKERS: positiveInt.max(64).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Read page templates again at every render (see load.ts for the default). */

@@ -8,6 +8,8 @@ import { isolatedEnv, type IsolatedEnv } from './env.js';
 
 export interface TestServer {
   url: string;
+  /** With ADMIN_PORT in the environment: the staff listener's URL. */
+  adminUrl?: string;
   deps: Dependencies;
   close(): Promise<void>;
 }
@@ -38,14 +40,16 @@ export async function startServer(extraEnv: Record<string, string> = {}, options
   const config = stores.config({ PORT: String(port), ISSUER: url, ...extraEnv });
   const deps = await buildDependencies(config, options.logSink ? createLogger(config.logLevel, options.logSink) : createLogger('silent'));
   const app = await buildApp(deps);
-  const server = app.listen(port, '127.0.0.1');
-  await once(server, 'listening');
+  // The public port, and with ADMIN_PORT the staff listener, as src/main.ts does.
+  const servers = [app.listen(port, '127.0.0.1'), ...(config.adminPort !== undefined ? [app.listen(config.adminPort, '127.0.0.1')] : [])];
+  await Promise.all(servers.map((server) => once(server, 'listening')));
   return {
     url,
+    ...(config.adminPort !== undefined ? { adminUrl: `http://127.0.0.1:${config.adminPort}` } : {}),
     deps,
     async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      for (const server of servers) server.closeAllConnections();
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
       await deps.close();
       if (ownsStores) await stores.cleanup();
     },
