@@ -18,6 +18,17 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * A `.catch` for a failure a page may show as something milder (an expired code, nothing
+ * to show): a store fault is thrown on, so an outage is a 503, never a wrong answer.
+ */
+export function unlessStoreFault<T>(fallback: () => T): (error: unknown) => T {
+  return (error) => {
+    if (storeFault(error)) throw error;
+    return fallback();
+  };
+}
+
 /** The store fault behind an error, if any (looking through `cause`, as wrappers keep it there). */
 export function storeFault(error: unknown): StoreUnavailableError | undefined {
   for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {

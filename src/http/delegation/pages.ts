@@ -9,6 +9,7 @@ import { requestMeta } from '../request-meta.js';
 import { grantEndOf, grantEndView } from './page-dates.js';
 import { presenter } from './present.js';
 import type { DelegationDependencies } from './routes.js';
+import { unlessStoreFault } from '../../store/faults.js';
 
 const optional = (max: number) => z.string().trim().max(max).optional().transform((v) => v || undefined);
 const items = z.union([z.string(), z.array(z.string())]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
@@ -75,7 +76,7 @@ export function delegationPages(deps: DelegationDependencies, form: Middleware):
     const show = presenter(deps.accounts);
     const enterprises = await d.enterprisesOf(who.accountId);
     const trees = await Promise.all(enterprises.map(async (e) => {
-      const tree = await d.tree(who.accountId, e.enterprise.id).catch(() => ({ grants: [] }));
+      const tree = await d.tree(who.accountId, e.enterprise.id).catch(unlessStoreFault(() => ({ grants: [] })));
       return { ...show.enterprise(e.enterprise), role: e.role, grants: await Promise.all(tree.grants.map((g) => show.grant(g))) };
     }));
     const mine = await d.mine(who.accountId);

@@ -15,6 +15,7 @@ import type { PageRenderer } from '../render.js';
 import { parseInput, requestMeta } from '../request-meta.js';
 import { finishInteraction, loadInteraction } from './details.js';
 import { continueLogin } from './pending-steps.js';
+import { unlessStoreFault } from '../../store/faults.js';
 
 export interface FederationRouteDependencies {
   provider: () => Provider;
@@ -36,7 +37,7 @@ export function federationHooks(federation: FederatedLogin): FederationHooks {
     async loginPage(interactionUid) {
       const upstreams = federation.list();
       if (upstreams.length === 0) return {};
-      const view = await federation.firstLoginView(interactionUid).catch(() => undefined);
+      const view = await federation.firstLoginView(interactionUid).catch(unlessStoreFault(() => undefined));
       return { upstreams, ...(view?.linking ? { federationLinking: view.upstream.displayName } : {}) };
     },
     afterLocalLogin: (interactionUid, accountId, meta) => federation.afterLocalLogin(interactionUid, accountId, meta),

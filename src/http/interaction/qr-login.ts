@@ -7,6 +7,7 @@ import type { PendingLogin } from '../../flows/pending-login.js';
 import { QR_TTL_SECONDS, qrPayload, type QrLogins } from '../../flows/qr-login.js';
 import type { CsrfTokens } from '../csrf.js';
 import { parseInput, requestMeta } from '../request-meta.js';
+import { unlessStoreFault } from '../../store/faults.js';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 type PageError = { code: string; message: string };
@@ -39,7 +40,7 @@ function appLink(base: string, payload: string): string {
 
 export function mountQrLogin(router: Router, form: Middleware, tools: QrLoginPageTools): void {
   async function view(ctx: Context, details: Details, keep?: string) {
-    const still = keep ? await tools.qrLogins.status(details.uid, keep).catch(() => 'expired' as const) : 'expired';
+    const still = keep ? await tools.qrLogins.status(details.uid, keep).catch(unlessStoreFault(() => 'expired' as const)) : 'expired';
     const issued = still === 'pending' || still === 'scanned'
       ? { id: keep!, payload: qrPayload(keep!) }
       : await tools.qrLogins.issue({ interactionUid: details.uid, clientId: String(details.params.client_id), clientName: await tools.clientName(details) }, requestMeta(ctx));
