@@ -112,7 +112,7 @@ export class AccountOverview {
       },
       factors,
       sessions: sessions.map((s) => ({
-        ...(s.loginAt ? { login_at: new Date(s.loginAt * 1000).toISOString() } : {}),
+        ...(s.login_at ? { login_at: s.login_at } : {}),
         clients: s.clients,
         ...(s.amr ? { amr: s.amr } : {}),
       })),

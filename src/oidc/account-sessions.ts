@@ -8,7 +8,8 @@ import type { BackchannelLogout, SessionAuthorizations } from './backchannel-log
 /** A session as its owner sees it: `handle` names it without revealing the id its cookie carries. */
 export interface SessionView {
   handle: string;
-  loginAt?: number;
+  /** When the login happened (ISO 8601), as every answer of the JSON API gives a time. */
+  login_at?: string;
   clients: string[];
   amr?: string[];
   current: boolean;
@@ -53,13 +54,14 @@ export class AccountSessions {
    */
   async list(accountId: string, current: { sessionId?: string; sessionUid?: string } = {}): Promise<SessionView[]> {
     const sessions = await accountSessions(this.cache, accountId);
+    // Newest first: ISO 8601 times of one format sort as the times do.
     return sessions.map(({ id, payload }) => ({
       handle: this.handle(id),
-      ...(typeof payload.loginTs === 'number' ? { loginAt: payload.loginTs } : {}),
+      ...(typeof payload.loginTs === 'number' ? { login_at: new Date(payload.loginTs * 1000).toISOString() } : {}),
       clients: Object.keys((payload.authorizations as Record<string, unknown> | undefined) ?? {}),
       ...(Array.isArray(payload.amr) ? { amr: payload.amr as string[] } : {}),
       current: id === current.sessionId || (current.sessionUid !== undefined && payload.uid === current.sessionUid),
-    })).sort((a, b) => (b.loginAt ?? 0) - (a.loginAt ?? 0));
+    })).sort((a, b) => (b.login_at ?? '').localeCompare(a.login_at ?? ''));
   }
 
   /** The grants a session's logins created, one per client it signed in to. */

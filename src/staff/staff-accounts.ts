@@ -28,10 +28,10 @@ export interface StaffCredentials {
 export interface StaffSummary {
   id: string;
   username: string;
-  displayName: string;
+  display_name: string;
   status: StaffRow['status'];
   roles: StaffRole[];
-  createdAt: Date;
+  created_at: string;
 }
 
 /** Who creates staff accounts on the first run: the operator at the command line. */
@@ -77,7 +77,7 @@ export class StaffAccounts {
   async list(actor: StaffActor, meta: RequestMeta): Promise<StaffSummary[]> {
     await authorize(this.audit, actor, ['admin'], 'staff.list', meta);
     const rows = await staffStore.list(this.db);
-    return rows.map((row) => ({ id: row.id, username: row.username, displayName: row.display_name, status: row.status, roles: row.roles, createdAt: row.created_at }));
+    return rows.map((row) => ({ id: row.id, username: row.username, display_name: row.display_name, status: row.status, roles: row.roles, created_at: new Date(row.created_at).toISOString() }));
   }
 
   /**

@@ -114,6 +114,7 @@ test.serial('sessions are listed; signing one out kills its refresh token and it
   const appSession = handles.find((m) => !m[2]);
   t.truthy(current);
   t.regex(list.body, /省政务服务 App/);
+  t.is([...list.body.matchAll(/登录时间：<\/strong>\d{4}-\d\d-\d\d \d\d:\d\d/g)].length, 2, 'each session shows when it signed in');
 
   const ended = await postForm(centre.browser, list.body, `/account/sessions/${appSession![1]}/end`);
   t.is(new URL(ended.url).pathname, '/account/sessions');

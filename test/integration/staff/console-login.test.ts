@@ -115,6 +115,7 @@ test.serial('a write without the CSRF token (or with another session\'s) is refu
 
   // With the token, the same form works.
   const staffPage = await client.browser.get('/admin/staff');
+  t.regex(staffPage.body, /<strong>admin\.other<\/strong> \(admin\.other\)/, 'each staff member is listed with their display name');
   const created = await client.browser.post('/admin/staff', { csrf: hidden(staffPage.body, 'csrf'), username: 'withcsrf', roles: 'agent' });
   t.regex(created.body, /data-created-staff="withcsrf"/);
   t.regex(created.body, /otpauth:\/\/totp\//);
