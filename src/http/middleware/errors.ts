@@ -4,7 +4,8 @@ import type { Locale } from '../../i18n/messages.js';
 import { storeFault } from '../../store/faults.js';
 import type { PageRenderer } from '../render.js';
 
-function wantsJson(ctx: Context): boolean {
+/** A caller of the JSON API, or one that prefers JSON to a page: it gets errors as JSON (and its language from Accept-Language, locale.ts). */
+export function wantsJson(ctx: Context): boolean {
   return ctx.path.startsWith('/api/') || ctx.accepts('html', 'json') === 'json';
 }
 
@@ -41,6 +42,7 @@ export function errorHandler(pages: PageRenderer, options: { retryAfterSeconds: 
       ctx.set('Cache-Control', 'no-store');
       if (wantsJson(ctx)) {
         ctx.status = error.status;
+        ctx.set('Content-Language', locale);
         ctx.body = {
           error: error.code,
           message,
