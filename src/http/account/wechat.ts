@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
+import { at } from '../api/common-schemas.js';
 import { noStore } from '../middleware/security-headers.js';
 import { parseInput, requestMeta } from '../request-meta.js';
 import { bearerGuard, principalOf } from './api.js';
@@ -11,6 +12,11 @@ import type { AccountCentreDependencies } from './routes.js';
 export const wechatSchemas = {
   bind: z.object({ binding_ticket: z.string().min(1).max(128) }).strict(),
 };
+
+/** A binding as its owner sees it: the identity masked, never whole (wechat/bindings.ts BindingView). */
+const binding = z.object({ id: z.string(), app_id: z.string(), openid_masked: z.string(), bound_at: at, last_login_at: at.nullable() });
+
+export const wechatResponses = { binding, bindings: z.object({ bindings: z.array(binding) }) };
 
 const csrfOnly = z.object({});
 

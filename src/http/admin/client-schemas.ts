@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { accessPolicySchema } from '../../oidc/access-policy.js';
 import { CLIENT_KINDS } from '../../staff/client-admin.js';
+import { at } from '../api/common-schemas.js';
 
 const uri = z.string().trim().min(1).max(2000);
 /** A list of addresses: a JSON array, or a form's textarea with one per line. */
@@ -59,4 +61,40 @@ export const clientSchemas = {
     ...(form.allow_list !== undefined ? { allow_accounts: lines(form.allow_accounts) } : {}),
     deny_accounts: lines(form.deny_accounts),
   })),
+};
+
+const clientView = z.object({
+  client_id: z.string(),
+  client_name: z.string(),
+  kind: z.enum(CLIENT_KINDS),
+  source: z.enum(['file', 'console']),
+  policy_source: z.enum(['file', 'console']),
+  confidential: z.boolean(),
+  application_type: z.string(),
+  grant_types: z.array(z.string()),
+  response_types: z.array(z.string()),
+  token_endpoint_auth_method: z.string(),
+  redirect_uris: z.array(z.string()),
+  post_logout_redirect_uris: z.array(z.string()),
+  backchannel_logout_uri: z.string().nullable(),
+  access_policy: accessPolicySchema,
+  policy_summary: z.object({
+    entity_types: z.array(z.enum(['natural', 'legal'])),
+    min_assurance_level: z.number().int(),
+    login_methods: z.union([z.array(z.string()), z.literal('any')]),
+    release_id_number: z.boolean(),
+    service_items: z.number().int(),
+    allow_accounts: z.number().int().nullable(),
+    deny_accounts: z.number().int(),
+  }),
+  created_at: at,
+  updated_at: at,
+});
+
+/** Clients as the console shows them (staff/client-admin.ts ClientView): never a secret but the one just made. */
+export const clientResponses = {
+  clients: z.object({ clients: z.array(clientView) }),
+  registered: z.object({ client: clientView, client_secret: z.string().optional().describe('a confidential client\'s secret, shown this once') }),
+  client: clientView,
+  secret: z.object({ client_id: z.string(), client_secret: z.string() }),
 };

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { STAFF_ROLES } from '../../staff/roles.js';
 import { BAN_REASONS } from '../../staff/ban-reasons.js';
+import { sessionView } from '../account/responses.js';
+import { at, epochSeconds, factorKind, securityEvent } from '../api/common-schemas.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const role = z.enum(STAFF_ROLES as unknown as ['agent', 'supervisor', 'auditor', 'admin']);
@@ -40,6 +42,75 @@ export const adminSchemas = {
     target_id: z.string().max(64).optional(),
     result: z.union([z.literal(''), z.enum(['success', 'failure', 'denied'])]).optional(),
     before: z.coerce.number().int().positive().optional(),
+  }),
+};
+
+const masked = z.string();
+const staffRoles = z.array(role);
+
+/** A request for a second person's decision (staff/approvals.ts ApprovalView). */
+export const approvalView = z.object({
+  id: z.string(),
+  kind: z.enum(['account.unban', 'enterprise.restore', 'staff.grant_admin']),
+  target: z.object({ kind: z.string(), id: z.string() }),
+  requested_by: z.string(),
+  reason: z.string(),
+  status: z.enum(['pending', 'approved', 'rejected', 'expired']),
+  expires_at: at,
+  decided_by: z.string().optional(),
+  decided_at: at.optional(),
+  decision_note: z.string().optional(),
+  created_at: at,
+});
+
+const citizenSummary = z.object({
+  id: z.string(),
+  status: z.enum(['active', 'banned', 'deregistered']),
+  assurance_level: z.number().int(),
+  name_masked: masked,
+  id_number_masked: masked,
+  phone_masked: masked.optional(),
+});
+
+/** The console's answers (staff/*.ts views), for the OpenAPI document. */
+export const adminResponses = {
+  passwordStep: z.object({ next: z.literal('totp') }),
+  totpStep: z.object({ next: z.literal('session'), session_max_seconds: z.number().int() }),
+  session: z.object({ staff: z.object({ id: z.string(), username: z.string(), roles: staffRoles }), csrf_token: z.string() }),
+  citizens: z.object({ results: z.array(citizenSummary) }),
+  citizen: citizenSummary.extend({
+    registration_channel: z.enum(['online', 'counter', 'federation']),
+    password_must_change: z.boolean(),
+    totp_enabled: z.boolean(),
+    registered_at: at,
+    factors: z.array(z.object({ kind: factorKind, masked, verified_at: at })),
+    sessions: z.array(sessionView),
+    events: z.array(securityEvent),
+    approvals: z.array(approvalView),
+  }),
+  passwordReset: z.object({ password: z.string().describe('shown this once'), password_must_change: z.literal(true), revoked_sessions: z.number().int(), revoked_grants: z.number().int() }),
+  banned: z.object({ status: z.literal('banned'), revoked_sessions: z.number().int(), revoked_grants: z.number().int() }),
+  approval: approvalView,
+  phoneChange: z.object({ flow_id: z.string(), account_id: z.string(), state: z.enum(['code_sent', 'complete']), phone_masked: masked, expires_at: epochSeconds }),
+  counterStarted: z.object({
+    flow_id: z.string(), state: z.enum(['code_sent', 'complete']), expires_at: epochSeconds,
+    name_masked: masked.optional(), id_number_masked: masked.optional(), phone_masked: masked.optional(),
+  }),
+  counterDone: z.object({
+    account_id: z.string(), name_masked: masked, id_number_masked: masked, phone_masked: masked,
+    password: z.string().describe('the initial password, shown this once'), agreement_version: z.string(),
+  }),
+  approvals: z.object({ approvals: z.array(approvalView) }),
+  staff: z.object({ staff: z.array(z.object({ id: z.string(), username: z.string(), display_name: z.string(), status: z.enum(['active', 'disabled']), roles: staffRoles, created_at: at })) }),
+  staffCreated: z.object({ id: z.string(), username: z.string(), roles: staffRoles, password: z.string(), otpauth_uri: z.string() }),
+  audit: z.object({
+    records: z.array(z.object({
+      seq: z.number().int(), at, actor_kind: z.string(), actor_id: z.string().nullable(), action: z.string(),
+      target_kind: z.string().nullable(), target_id: z.string().nullable(), result: z.enum(['success', 'failure', 'denied']),
+      ip: z.string().nullable(), user_agent: z.string().nullable(), request_id: z.string().nullable(),
+      details: z.record(z.string(), z.unknown()), prev_hash: z.string(), hash: z.string(),
+    })),
+    next_before: z.number().int().optional().describe('send as ?before= for the next page'),
   }),
 };
 

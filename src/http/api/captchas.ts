@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { z } from 'zod';
 import { AppError } from '../../errors.js';
 import type { Cache } from '../../store/cache.js';
 import type { Captchas } from '../../verification/captcha.js';
@@ -14,7 +15,8 @@ export const captchaOperations: ApiOperation[] = [
   {
     method: 'post', path: '/api/v1/captchas', tag: 'captchas', status: 201,
     summary: 'A new image captcha, for the JSON flows once they answer captcha_required (send its id and the characters read as captcha_id and captcha_answer)',
-    returns: '{ captcha_id, image (a data: URL of an SVG), expires_in }',
+    returns: 'the captcha to show', errors: ['captcha_rate_limited'],
+    response: z.object({ captcha_id: z.string(), image: z.string().describe('a data: URL of an SVG'), expires_in: z.number().int() }),
   },
 ];
 

@@ -1,23 +1,104 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { AppError, type ErrorCode } from '../../errors.js';
+import type { BearerRequirement } from '../account/principal.js';
 
-/**
- * The OpenAPI 3.1 description of /api/v1, built from the same zod schemas that validate
- * requests at the edge, so the document cannot drift from what the server accepts.
- */
-export interface ApiOperation {
+interface OperationBase {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
   tag: string;
   body?: z.ZodType;
-  /** Needs `Authorization: Bearer <access token>`. */
-  bearer?: boolean;
+  /** Needs `Authorization: Bearer <access token>`: the account scope (`true`), or the scope of the requirement given. */
+  bearer?: true | BearerRequirement;
   /** Needs the staff console session cookie, and on writes its CSRF token in X-CSRF-Token (http/admin/api.ts). */
   staffSession?: boolean;
-  /** A short description of the success response. */
+  /** A short description of the success answer. */
   returns: string;
-  status?: number;
+  /** The codes this operation refuses with, besides those every operation, a body and its credentials bring (see errorCodesOf). */
+  errors?: readonly ErrorCode[];
+}
+
+/**
+ * What a success looks like: a JSON body with the schema it has (200 unless `status`
+ * says 201), no body at all (204), or a body of another media type (the audit CSV).
+ */
+type Success =
+  | { status?: 200 | 201; response: z.ZodType; media?: never }
+  | { status: 204; response?: never; media?: never }
+  | { status?: 200; media: string; response?: never };
+
+/**
+ * One operation of /api/v1, as the OpenAPI document describes it. The request body and
+ * the success answer are the zod schemas the route itself uses, next to it, so the
+ * document is generated from the same source as the behaviour, and the contract test
+ * (test/integration/api-contract.test.ts) holds every real answer to it.
+ */
+export type ApiOperation = OperationBase & Success;
+
+/** Any operation can fail inside (500). */
+const EVERY_OPERATION: readonly ErrorCode[] = ['internal'];
+/** A body that is not JSON, too large, or not of its schema. */
+const WITH_BODY: readonly ErrorCode[] = ['bad_request', 'invalid_input'];
+/** An invalid bearer token is one 401 whatever is wrong with it. */
+const WITH_BEARER: readonly ErrorCode[] = ['unauthenticated'];
+const ACCOUNT_BEARER: readonly ErrorCode[] = ['account_client_not_allowed', 'account_scope_missing'];
+/** No console session, a role that may not, and on writes a wrong CSRF token. */
+const WITH_STAFF_SESSION: readonly ErrorCode[] = ['unauthenticated', 'forbidden'];
+const STAFF_WRITE: readonly ErrorCode[] = ['csrf'];
+
+/** Codes that several operations share, for their `errors`. */
+export const FLOW_ERRORS: readonly ErrorCode[] = ['flow_expired', 'flow_step_invalid', 'flow_busy'];
+export const SMS_SEND_ERRORS: readonly ErrorCode[] = ['sms_rate_limited', 'sms_unavailable', 'captcha_required', 'captcha_invalid'];
+export const SMS_CODE_ERRORS: readonly ErrorCode[] = ['code_invalid', 'code_attempts_exceeded'];
+/** A real-name check: limited per flow, ID number and address, a captcha after a few wrong answers, the registry may be down. */
+export const REALNAME_CHECK_ERRORS: readonly ErrorCode[] = ['realname_checks_exceeded', 'captcha_required', 'captcha_invalid', 'registry_unavailable'];
+
+/** Every code an operation may answer with, in the order a reader meets them. */
+export function errorCodesOf(op: ApiOperation): ErrorCode[] {
+  const bearer = op.bearer === true ? ACCOUNT_BEARER : op.bearer ? [op.bearer.clientRefused, op.bearer.scopeMissing] : [];
+  return [...new Set<ErrorCode>([
+    ...(op.body ? WITH_BODY : []),
+    ...(op.bearer ? [...WITH_BEARER, ...bearer] : []),
+    ...(op.staffSession ? [...WITH_STAFF_SESSION, ...(op.method === 'get' ? [] : STAFF_WRITE)] : []),
+    ...(op.errors ?? []),
+    ...EVERY_OPERATION,
+  ])];
+}
+
+/** The codes by HTTP status: one documented response per status, its `error` limited to them. */
+function errorResponses(op: ApiOperation): Record<string, unknown> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of errorCodesOf(op)) {
+    const status = new AppError(code).status;
+    byStatus.set(status, [...byStatus.get(status) ?? [], code]);
+  }
+  return Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, codes]) => [String(status), {
+    description: codes.join(', '),
+    content: { 'application/json': { schema: { allOf: [{ $ref: '#/components/schemas/Error' }, { properties: { error: { enum: codes } } }] } } },
+  }]));
+}
+
+/**
+ * A schema for the document. The pattern zod gives an ISO date-time only restates its
+ * `format`, hundreds of characters at each of the document's many times, so it is left out.
+ */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  return z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.format === 'date-time') delete jsonSchema.pattern;
+    },
+  });
+}
+
+function successResponse(op: ApiOperation): Record<string, unknown> {
+  if (op.status === 204) return { 204: { description: op.returns } };
+  const content = op.media
+    ? { [op.media]: { schema: { type: 'string' } } }
+    : { 'application/json': { schema: jsonSchema(op.response!, 'output') } };
+  return { [String(op.status ?? 200)]: { description: op.returns, content } };
 }
 
 const errorSchema = {
@@ -25,12 +106,13 @@ const errorSchema = {
   required: ['error', 'message', 'message_zh', 'message_en', 'request_id'],
   properties: {
     error: { type: 'string', description: 'stable machine-readable code' },
-    message: { type: 'string', description: 'in the language of the request' },
+    message: { type: 'string', description: 'in the language of the request: English when Accept-Language prefers en (or ?lang=en), else Chinese; also in the Content-Language header' },
     message_zh: { type: 'string' },
     message_en: { type: 'string' },
     reason: { type: 'string', description: 'a finer code, for example why a password was refused' },
     request_id: { type: 'string' },
   },
+  additionalProperties: false,
 };
 
 export function openApiDocument(issuer: string, operations: ApiOperation[]): Record<string, unknown> {
@@ -45,11 +127,8 @@ export function openApiDocument(issuer: string, operations: ApiOperation[]): Rec
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(op.bearer ? { security: [{ bearer: [] }] } : {}),
       ...(op.staffSession ? { security: [{ staffSession: [], ...(op.method === 'get' ? {} : { staffCsrf: [] }) }] } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
-      responses: {
-        [String(op.status ?? 200)]: { description: op.returns },
-        default: { description: 'an error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-      },
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } } : {}),
+      responses: { ...successResponse(op), ...errorResponses(op) },
     };
   }
   return {
@@ -57,7 +136,7 @@ export function openApiDocument(issuer: string, operations: ApiOperation[]): Rec
     info: {
       title: 'civic-idp API',
       version: '1',
-      description: 'Self-service flows and the account centre of the unified identity platform (统一身份认证平台), for the app and the mini-program. Errors carry a stable code and messages in Chinese and English.',
+      description: 'Self-service flows and the account centre of the unified identity platform (统一身份认证平台), for the app and the mini-program. Every key of every JSON body, asked or answered, is snake_case. Each operation lists the statuses it answers; an error carries a stable code (limited, per status, to the codes listed) and messages in Chinese and English.',
     },
     servers: [{ url: issuer }],
     paths,

@@ -10,6 +10,7 @@ import { QR_LOGIN_SCOPE } from '../../oidc/configuration/claims.js';
 import { bearerPrincipal, type BearerRequirement } from '../account/principal.js';
 import { noStore } from '../middleware/security-headers.js';
 import { parseInput, requestMeta } from '../request-meta.js';
+import { at } from './common-schemas.js';
 import type { ApiOperation } from './openapi.js';
 
 const QR_APPROVER: BearerRequirement = { scope: QR_LOGIN_SCOPE, clientRefused: 'qr_client_not_allowed', scopeMissing: 'qr_scope_missing' };
@@ -22,16 +23,28 @@ export const qrLoginSchemas = {
 const tag = 'qr-login';
 const needs = 'Bearer access token of a client registered with the qr_login scope, carrying that scope (else 403 qr_client_not_allowed or qr_scope_missing).';
 
+/** Answers of the app's two QR calls. */
+export const qrLoginResponses = {
+  scan: z.object({
+    client: z.object({ id: z.string(), name: z.string() }).describe('the service the browser is signing in to'),
+    browser: z.object({ ip_approximate: z.string().nullable().describe('a /24 or /48'), user_agent: z.string().nullable() }),
+    created_at: at,
+    expires_at: at,
+    expires_in: z.number().int(),
+  }),
+  decision: z.object({ status: z.enum(['confirmed', 'denied']) }),
+};
+
 export const qrLoginOperations: ApiOperation[] = [
   {
-    method: 'post', path: '/api/v1/qr-login/scan', tag, bearer: true, body: qrLoginSchemas.scan,
+    method: 'post', path: '/api/v1/qr-login/scan', tag, bearer: QR_APPROVER, body: qrLoginSchemas.scan,
     summary: `PC login by QR code, step 1: the scanned text of the login page's QR code (civic-idp:qr-login:<id>). Claims the code for this account (another account then gets 409 qr_claimed). ${needs}`,
-    returns: '{ client: { id, name } of the service the browser is signing in to, browser: { ip_approximate (a /24 or /48), user_agent }, created_at, expires_at, expires_in }; 400 qr_expired, 409 qr_used',
+    returns: 'what to show the person before they decide', response: qrLoginResponses.scan, errors: ['qr_expired', 'qr_used', 'qr_claimed'],
   },
   {
-    method: 'post', path: '/api/v1/qr-login/decision', tag, bearer: true, body: qrLoginSchemas.decide,
+    method: 'post', path: '/api/v1/qr-login/decision', tag, bearer: QR_APPROVER, body: qrLoginSchemas.decide,
     summary: `PC login by QR code, step 2: confirm or deny, once, by the account that scanned it; the page then signs in that account with amr qr. ${needs}`,
-    returns: '{ status: confirmed | denied }; 409 qr_not_scanned, qr_claimed or qr_used (a second decision), 400 qr_expired',
+    returns: 'the decision recorded (a second decision is 409 qr_used)', response: qrLoginResponses.decision, errors: ['qr_expired', 'qr_used', 'qr_claimed', 'qr_not_scanned'],
   },
 ];
 

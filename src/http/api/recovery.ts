@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { Recovery } from '../../flows/recovery.js';
 import { parseInput, requestMeta } from '../request-meta.js';
+import { codeSent, epochSeconds, flowChannel } from './common-schemas.js';
 import { API_FLOW_STARTER, apiFlowRef } from './flow-ref.js';
 
 export const recoverySchemas = {
@@ -15,6 +16,18 @@ export const recoverySchemas = {
   resend: z.object({ captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional() }),
   code: z.object({ code: z.string().trim().min(1).max(10) }),
   password: z.object({ password: z.string().min(1).max(256) }),
+};
+
+/** Answers of the recovery flow: deliberately nothing about the account (flows/recovery.ts RecoveryView). */
+export const recoveryResponses = {
+  flow: z.object({
+    flow_id: z.string(),
+    flow_token: z.string().optional().describe('only in the answer that starts the flow'),
+    channel: flowChannel,
+    state: z.enum(['identity', 'code_sent', 'password', 'complete']),
+    expires_at: epochSeconds,
+  }),
+  codeSent,
 };
 
 /**

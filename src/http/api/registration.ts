@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { Registration } from '../../flows/registration.js';
 import { parseInput, requestMeta } from '../request-meta.js';
 import { API_FLOW_STARTER, apiFlowRef } from './flow-ref.js';
-import type { ApiOperation } from './openapi.js';
+import { codeSent, epochSeconds, flowChannel, maskedFactor } from './common-schemas.js';
+import { FLOW_ERRORS, REALNAME_CHECK_ERRORS, SMS_CODE_ERRORS, SMS_SEND_ERRORS, type ApiOperation } from './openapi.js';
 
 export const documentFactorKinds = ['social_security_card', 'bank_card', 'housing_fund', 'driving_licence'] as const;
 
@@ -26,14 +27,36 @@ export function captchaOf(input: { captcha_id?: string; captcha_answer?: string 
 const tag = 'registration';
 const flow = '/api/v1/registration/:flowId';
 
+/** Answers of the registration flow (flows/registration.ts RegistrationView): personal data masked. */
+export const registrationResponses = {
+  flow: z.object({
+    flow_id: z.string(),
+    flow_token: z.string().optional().describe('only in the answer that starts the flow'),
+    channel: flowChannel,
+    state: z.enum(['identity', 'factors', 'complete']),
+    expires_at: epochSeconds,
+    identity: z.object({ name_masked: z.string(), id_number_masked: z.string() }).optional(),
+    verified_factors: z.array(maskedFactor),
+    phone: z.object({ masked: z.string(), verified: z.boolean() }).optional(),
+    factors_needed: z.number().int(),
+    ready_to_complete: z.boolean(),
+    ready_without_phone: z.boolean(),
+    account_id: z.string().optional(),
+  }),
+  codeSent,
+};
+
+const FLOW = FLOW_ERRORS;
+const answers = registrationResponses;
+
 export const registrationOperations: ApiOperation[] = [
-  { method: 'post', path: '/api/v1/registration', tag, summary: 'Start a registration flow', returns: 'the flow (state identity), with its flow_token: send it as X-Flow-Token on every later call of the flow', status: 201 },
-  { method: 'get', path: flow, tag, summary: 'The flow as it stands (masked data)', returns: 'the flow' },
-  { method: 'post', path: `${flow}/identity`, tag, summary: 'Name and citizen ID, checked against the population registry (wrong answers are limited; a captcha may be required)', body: registrationSchemas.identity, returns: 'the flow (state factors)' },
-  { method: 'post', path: `${flow}/phone/code`, tag, summary: 'Send an SMS code to the phone to bind (a captcha may be required)', body: registrationSchemas.phoneCode, returns: '{ ttl_seconds }' },
-  { method: 'post', path: `${flow}/phone/verify`, tag, summary: 'Verify the SMS code; the carrier check decides whether the phone also counts as a factor', body: registrationSchemas.phoneVerify, returns: 'the flow' },
-  { method: 'post', path: `${flow}/factors`, tag, summary: 'Verify a further factor against its registry (wrong answers are limited; a captcha may be required)', body: registrationSchemas.factor, returns: 'the flow' },
-  { method: 'post', path: `${flow}/complete`, tag, summary: 'Password and service agreement; creates the account (assurance level 2). Without a verified phone, send without_phone: true (two other factors suffice; no SMS login, recovery at a counter)', body: registrationSchemas.complete, returns: 'the flow (state complete, account_id)' },
+  { method: 'post', path: '/api/v1/registration', tag, summary: 'Start a registration flow', returns: 'the flow (state identity), with its flow_token: send it as X-Flow-Token on every later call of the flow', status: 201, response: answers.flow },
+  { method: 'get', path: flow, tag, summary: 'The flow as it stands (masked data)', returns: 'the flow', response: answers.flow, errors: ['flow_expired'] },
+  { method: 'post', path: `${flow}/identity`, tag, summary: 'Name and citizen ID, checked against the population registry (wrong answers are limited; a captcha may be required)', body: registrationSchemas.identity, returns: 'the flow (state factors)', response: answers.flow, errors: [...FLOW, 'invalid_id_number', 'identity_mismatch', ...REALNAME_CHECK_ERRORS] },
+  { method: 'post', path: `${flow}/phone/code`, tag, summary: 'Send an SMS code to the phone to bind (a captcha may be required)', body: registrationSchemas.phoneCode, returns: 'the code\'s lifetime', response: answers.codeSent, errors: [...FLOW, 'invalid_phone', ...SMS_SEND_ERRORS] },
+  { method: 'post', path: `${flow}/phone/verify`, tag, summary: 'Verify the SMS code; the carrier check decides whether the phone also counts as a factor', body: registrationSchemas.phoneVerify, returns: 'the flow', response: answers.flow, errors: [...FLOW, ...SMS_CODE_ERRORS, 'registry_unavailable'] },
+  { method: 'post', path: `${flow}/factors`, tag, summary: 'Verify a further factor against its registry (wrong answers are limited; a captcha may be required)', body: registrationSchemas.factor, returns: 'the flow', response: answers.flow, errors: [...FLOW, 'factor_duplicate', 'factor_mismatch', 'invalid_phone', ...REALNAME_CHECK_ERRORS] },
+  { method: 'post', path: `${flow}/complete`, tag, summary: 'Password and service agreement; creates the account (assurance level 2). Without a verified phone, send without_phone: true (two other factors suffice; no SMS login, recovery at a counter)', body: registrationSchemas.complete, returns: 'the flow (state complete, account_id)', response: answers.flow, errors: [...FLOW, 'factors_insufficient', 'phone_required', 'agreement_required', 'weak_password', 'already_registered', 'phone_in_use'] },
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { GranteeRef } from '../../delegation/delegations.js';
+import { at, enterpriseStatus, enterpriseType } from '../api/common-schemas.js';
 
 const when = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
 const scope = z.array(z.object({
@@ -44,6 +45,50 @@ export const delegationSchemas = {
     valid_until: when.optional(),
     may_redelegate: z.boolean().optional(),
   }),
+};
+
+const scopeOut = z.array(z.object({ client_id: z.string(), service_items: z.array(z.string()) }));
+const grantView = z.object({
+  id: z.string(),
+  enterprise_id: z.string(),
+  parent_id: z.string().nullable(),
+  level: z.number().int(),
+  grantor_name_masked: z.string(),
+  grantee_name_masked: z.string(),
+  scope: scopeOut,
+  valid_from: at,
+  valid_until: at,
+  may_redelegate: z.boolean(),
+  status: z.enum(['pending', 'active', 'revoked', 'expired']),
+  version: z.number().int(),
+  revoked_at: at.optional(),
+});
+const requestView = z.object({
+  id: z.string(),
+  enterprise_id: z.string(),
+  requester_name_masked: z.string(),
+  scope: scopeOut,
+  valid_from: at,
+  valid_until: at,
+  reason: z.string().nullable(),
+  status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']),
+  grant_id: z.string().optional(),
+});
+const enterpriseView = z.object({ id: z.string(), name: z.string(), uscc_masked: z.string(), type: enterpriseType, status: enterpriseStatus });
+
+/** Delegation answers as present.ts shows them (people by masked name only), for the OpenAPI document. */
+export const delegationResponses = {
+  overview: z.object({
+    enterprises: z.array(enterpriseView.extend({ role: z.enum(['legal_representative', 'delegate']) })),
+    held: z.array(grantView),
+    granted: z.array(grantView),
+  }),
+  grant: grantView,
+  requests: z.object({ mine: z.array(requestView), to_decide: z.array(requestView) }),
+  request: requestView,
+  tree: z.object({ enterprise: enterpriseView, grants: z.array(grantView) }),
+  history: z.object({ grant: grantView, history: z.array(z.object({ at, action: z.string(), details: z.record(z.string(), z.unknown()) })) }),
+  cancelled: z.object({ revoked: z.array(z.string()).describe('the ids of the grant and every grant below it') }),
 };
 
 export function granteeRef(input: z.infer<typeof grantee>): GranteeRef {
