@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../../errors.js';
 import type { BearerRequirement } from '../account/principal.js';
+import { isStaffPath } from '../middleware/staff-surface.js';
 
 interface OperationBase {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -36,16 +37,18 @@ type Success =
  */
 export type ApiOperation = OperationBase & Success;
 
-/** Any operation can fail inside (500). */
-const EVERY_OPERATION: readonly ErrorCode[] = ['internal'];
-/** A body that is not JSON, too large, or not of its schema. */
-const WITH_BODY: readonly ErrorCode[] = ['bad_request', 'invalid_input'];
+/** Any operation can fail inside (500), and every one reads a store that may be down (503, with Retry-After). */
+const EVERY_OPERATION: readonly ErrorCode[] = ['internal', 'store_unavailable'];
+/** A body that is not JSON, too large, encoded other than it says, or not of its schema. */
+const WITH_BODY: readonly ErrorCode[] = ['bad_request', 'body_encoding_invalid', 'invalid_input'];
 /** An invalid bearer token is one 401 whatever is wrong with it. */
 const WITH_BEARER: readonly ErrorCode[] = ['unauthenticated'];
 const ACCOUNT_BEARER: readonly ErrorCode[] = ['account_client_not_allowed', 'account_scope_missing'];
 /** No console session, a role that may not, and on writes a wrong CSRF token. */
 const WITH_STAFF_SESSION: readonly ErrorCode[] = ['unauthenticated', 'forbidden'];
 const STAFF_WRITE: readonly ErrorCode[] = ['csrf'];
+/** The console's API, sign-in included, is a page that does not exist off the staff listener (ADMIN_PORT) or outside ADMIN_ALLOWED_NETWORKS. */
+const STAFF_SURFACE: readonly ErrorCode[] = ['not_found'];
 
 /** Codes that several operations share, for their `errors`. */
 export const FLOW_ERRORS: readonly ErrorCode[] = ['flow_expired', 'flow_step_invalid', 'flow_busy'];
@@ -61,6 +64,7 @@ export function errorCodesOf(op: ApiOperation): ErrorCode[] {
     ...(op.body ? WITH_BODY : []),
     ...(op.bearer ? [...WITH_BEARER, ...bearer] : []),
     ...(op.staffSession ? [...WITH_STAFF_SESSION, ...(op.method === 'get' ? [] : STAFF_WRITE)] : []),
+    ...(isStaffPath(op.path) ? STAFF_SURFACE : []),
     ...(op.errors ?? []),
     ...EVERY_OPERATION,
   ])];
@@ -144,7 +148,7 @@ export function openApiDocument(issuer: string, operations: ApiOperation[]): Rec
       schemas: { Error: errorSchema },
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'an opaque access token this provider issued with the `account` scope (qr_login for /api/v1/qr-login) to a client registered for it: the app, the mini-program or the account centre; a department\'s token is refused (401 if invalid, 403 account_client_not_allowed or account_scope_missing)' },
-        staffSession: { type: 'apiKey', in: 'cookie', name: 'civic_staff', description: 'the staff console session, from POST /api/v1/admin/login then /api/v1/admin/login/totp' },
+        staffSession: { type: 'apiKey', in: 'cookie', name: 'civic_staff', description: 'the staff console session, from POST /api/v1/admin/login then /api/v1/admin/login/totp; with ADMIN_PORT, /api/v1/admin answers only on the staff listener (and with ADMIN_ALLOWED_NETWORKS only to those networks), 404 elsewhere' },
         staffCsrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: 'the console session\'s CSRF token, from GET /api/v1/admin/session; required on every write' },
       },
     },
