@@ -178,8 +178,10 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const clientPolicies = new ClientPolicies(clients, audit);
     const qrLogins = new QrLogins(cache, accounts, audit);
     // Legal persons (法人): see enterprises/.
-    // When the register names a new representative, the old one's logins in the enterprise's name end.
-    const enterprises = new Enterprises(database.db, accounts, registries, audit, async (enterpriseId) => accountSessions.endLogins(await acting.rootLoginsFor(enterpriseId)));
+    // When the register names a new representative, or stops listing the enterprise as active, logins in its name end.
+    const enterprises = new Enterprises(database.db, accounts, registries, audit, async (enterpriseId, whose) => accountSessions.endLogins(
+      await (whose === 'everyone' ? acting.loginsFor(enterpriseId) : acting.rootLoginsFor(enterpriseId)),
+    ));
     const enterpriseRegistration = new EnterpriseRegistration(database.db, accounts, enterprises, registries, smsCodes, audit);
     const enterpriseLogin = new EnterpriseLogin(
       database.db, accounts, enterprises, smsCodes, ownerCodes, new LoginThrottle(cache, config.loginPolicy), cache, audit, LIFETIMES.interaction,

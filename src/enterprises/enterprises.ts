@@ -58,8 +58,11 @@ export class Enterprises {
     private readonly accounts: Accounts,
     private readonly registries: Registries,
     private readonly audit: AuditLog,
-    /** Ends the logins made in the enterprise's name by root authority, once the register has named someone else. */
-    private readonly onRepresentativeReplaced: (enterpriseId: string) => Promise<void> = async () => {},
+    /**
+     * Ends logins made in the enterprise's name: its representative's (root authority) once the
+     * register names someone else, everyone's once the register no longer lists it as active.
+     */
+    private readonly onAuthorityEnded: (enterpriseId: string, whose: 'representative' | 'everyone') => Promise<void> = async () => {},
   ) {}
 
   byId(id: string): Promise<EnterpriseRow | undefined> {
@@ -105,12 +108,12 @@ export class Enterprises {
    * representative empties the seat and ends the old one's logins in the enterprise's name.
    */
   async applyEntry(enterpriseId: string, entry: Enterprise, meta: RequestMeta = {}): Promise<{ enterprise: EnterpriseRow; outcome: RefreshOutcome }> {
-    const applied = await this.applyEntryOnce(enterpriseId, entry, meta);
-    if (applied.outcome === 'representative_changed') await this.onRepresentativeReplaced(enterpriseId);
+    const { ended, ...applied } = await this.applyEntryOnce(enterpriseId, entry, meta);
+    if (ended) await this.onAuthorityEnded(enterpriseId, ended);
     return applied;
   }
 
-  private async applyEntryOnce(enterpriseId: string, entry: Enterprise, meta: RequestMeta): Promise<{ enterprise: EnterpriseRow; outcome: RefreshOutcome }> {
+  private async applyEntryOnce(enterpriseId: string, entry: Enterprise, meta: RequestMeta): Promise<{ enterprise: EnterpriseRow; outcome: RefreshOutcome; ended?: 'representative' | 'everyone' }> {
     const representativeIdx = this.accounts.idNumberIndex(entry.legalRepresentative.idNumber);
     return this.db.transaction().execute(async (trx) => {
       const row = await enterpriseStore.lockById(trx, enterpriseId);
@@ -147,7 +150,9 @@ export class Enterprises {
       }
       const enterprise = (await enterpriseStore.byId(trx, row.id))!;
       const outcome: RefreshOutcome = changedRepresentative ? 'representative_changed' : changedStatus ? 'status_changed' : renamed ? 'renamed' : 'unchanged';
-      return { enterprise, outcome };
+      // Only a change ends logins, so that asking the register again ends nothing twice.
+      const ended = changedStatus && entry.status !== 'active' ? 'everyone' as const : changedRepresentative ? 'representative' as const : undefined;
+      return { enterprise, outcome, ...(ended ? { ended } : {}) };
     });
   }
 

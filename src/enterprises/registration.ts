@@ -238,6 +238,8 @@ export class EnterpriseRegistration {
 
   async reject(accountId: string, applicationId: string, meta: RequestMeta): Promise<ApplicationView> {
     const row = await this.awaitingMe(accountId, applicationId, 'reject', meta);
+    // Only the representative the register names now may refuse (which also bars the applicant for a week).
+    await this.stillValid(row);
     await this.decide(row, 'rejected', accountId, 'enterprise.application.reject', meta);
     return this.view((await enterpriseStore.application(this.db, row.id))!);
   }

@@ -97,8 +97,12 @@ export class Registration {
     return consultRegistry(call);
   }
 
-  private check(flow: RegistrationFlow, idNumber: string, what: Pick<RealNameCheck, 'check' | 'refusal'>, captcha: Captcha | undefined, meta: RequestMeta): RealNameCheck {
-    return { ...what, flowId: flow.id, channel: flow.channel, idNumber, idIndex: this.accounts.idNumberIndex(idNumber), captcha, meta };
+  private check(flow: RegistrationFlow, person: { idNumber: string; name: string }, what: Pick<RealNameCheck, 'check' | 'refusal'>, captcha: Captcha | undefined, meta: RequestMeta): RealNameCheck {
+    return {
+      ...what, flowId: flow.id, channel: flow.channel, idNumber: person.idNumber, captcha, meta,
+      idIndex: this.accounts.idNumberIndex(person.idNumber),
+      personIndex: this.accounts.guessIndex(person.idNumber, person.name),
+    };
   }
 
   /** Whether the flow's next real-name check from this address needs a captcha. */
@@ -122,7 +126,7 @@ export class Registration {
       if (!parsed.ok) throw new AppError('invalid_id_number', { field: 'id_number' });
       const name = input.name.trim();
       if (name.length < 1 || name.length > 50) throw new AppError('invalid_input', { field: 'name' });
-      await this.checks.run(this.check(flow, parsed.value, { check: 'identity', refusal: 'identity_mismatch' }, input.captcha, meta), async () => {
+      await this.checks.run(this.check(flow, { idNumber: parsed.value, name }, { check: 'identity', refusal: 'identity_mismatch' }, input.captcha, meta), async () => {
         const person = await this.consult(() => this.registries.population.verifyPerson({ idNumber: parsed.value, name }));
         if (!person.match) return { match: false, reason: 'mismatch' };
         if (person.status !== 'normal') return { match: false, reason: 'not_eligible' };
@@ -138,8 +142,9 @@ export class Registration {
       const phone = normalisePhone(input.phone);
       if (!phone) throw new AppError('invalid_phone');
       const sent = await this.smsCodes.send({ purpose: 'register', phone, flowId: at.id, ip: meta.ip ?? 'unknown', captcha: input.captcha });
-      // Until the new number is verified, the flow no longer has a verified phone to bind.
-      const next: RegistrationFlow = { ...flow, data: { ...flow.data, phone: { number: phone, verified: false } } };
+      // Until the new number is verified, the flow has no verified phone to bind, and so no phone factor either.
+      const factors = flow.data.factors.filter((f) => f.kind !== 'phone');
+      const next: RegistrationFlow = { ...flow, data: { ...flow.data, factors, phone: { number: phone, verified: false } } };
       return { flow: next, result: { ttl_seconds: sent.ttlSeconds } };
     });
   }
@@ -167,7 +172,7 @@ export class Registration {
       const { identity } = flow.data;
       if (!identity) throw new AppError('flow_step_invalid');
       if (flow.data.factors.some((f) => f.kind === input.kind)) throw new AppError('factor_duplicate');
-      const factor = await this.checks.run(this.check(flow, identity.idNumber, { check: input.kind, refusal: 'factor_mismatch' }, input.captcha, meta), async () => {
+      const factor = await this.checks.run(this.check(flow, identity, { check: input.kind, refusal: 'factor_mismatch' }, input.captcha, meta), async () => {
         try {
           return { match: true, value: await verifyDocumentFactor(this.registries, { idNumber: identity.idNumber, name: identity.name }, input) };
         } catch (error) {
@@ -188,10 +193,12 @@ export class Registration {
    */
   async complete(at: FlowRef, input: { password: string; acceptAgreement: boolean; withoutPhone?: boolean }, meta: RequestMeta): Promise<RegistrationView> {
     return this.step(at, ['factors'], async (flow) => {
-      const { identity, factors } = flow.data;
+      const { identity } = flow.data;
       if (!identity) throw new AppError('flow_step_invalid');
-      if (factors.length < REQUIRED_FACTORS) throw new AppError('factors_insufficient');
       const phone = flow.data.phone?.verified ? flow.data.phone.number : undefined;
+      // A phone counts as a factor only as the phone the account is bound to.
+      const factors = phone ? flow.data.factors : flow.data.factors.filter((f) => f.kind !== 'phone');
+      if (factors.length < REQUIRED_FACTORS) throw new AppError('factors_insufficient');
       if (!phone && !input.withoutPhone) throw new AppError('phone_required');
       if (!input.acceptAgreement) throw new AppError('agreement_required');
       const policy = checkPassword(input.password, { idNumber: identity.idNumber, phone, birthDate: identity.birthDate });

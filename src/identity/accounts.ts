@@ -54,6 +54,11 @@ export class Accounts {
     return this.personal.index('id_number', idNumber);
   }
 
+  /** See PersonalData.guessIndex: the person a name and an ID number's first 14 characters describe. */
+  guessIndex(idNumber: string, name: string): string {
+    return this.personal.guessIndex(idNumber, name);
+  }
+
   phoneIndex(phone: string): string {
     return this.personal.index('phone', phone);
   }

@@ -1,5 +1,6 @@
 import type { KeyedDigest } from '../crypto/digest.js';
 import type { FieldCipher } from '../crypto/field-cipher.js';
+import { normalName } from './person-name.js';
 
 /** The kinds of personal data we hold; each has its own encryption context and index purpose. */
 export type PersonalDatum =
@@ -28,6 +29,14 @@ export class PersonalData {
   /** A keyed digest of a secret the account holds (recovery codes): checkable, not recoverable. */
   secretDigest(purpose: string, value: string): string {
     return this.digest.digest(`secret:${purpose}`, value);
+  }
+
+  /**
+   * A keyed digest that names a person as a stranger would describe them (a name with the
+   * region and birth date of an ID number), for limits on guessing: never stored with data.
+   */
+  guessIndex(idNumber: string, name: string): string {
+    return this.digest.digest('guess:person', `${idNumber.slice(0, 14)}\0${normalName(name)}`);
   }
 
   /** Values must already be normalised (upper-case ID, 11-digit phone, digits-only card). */

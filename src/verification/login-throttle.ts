@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { LoginPolicy } from '../config/load.js';
 import { AppError } from '../errors.js';
 import type { Cache } from '../store/cache.js';
+import { addressKey } from './address-key.js';
 
 /** After this many failures each further attempt waits twice as long, up to a minute. */
 const FREE_FAILURES = 3;
@@ -66,7 +67,7 @@ export class LoginThrottle {
   /** Takes this attempt's places, or throws account_locked / login_throttled having taken none. */
   async begin(subject: string, ip: string): Promise<LoginAttempt> {
     const window = this.policy.lockMinutes * 60;
-    const ipKey = `login-ip:${ip}`;
+    const ipKey = `login-ip:${addressKey(ip)}`;
     if (!await this.cache.reserve(ipKey, this.policy.ipLimitPerHour, 3600)) {
       throw new AppError('login_throttled', { seconds: await this.cache.ttl(ipKey) ?? 3600 });
     }

@@ -4,6 +4,7 @@ import { AppError, type ErrorCode } from '../errors.js';
 import { maskIdNumber } from '../identity/masking.js';
 import { reservations, type Cache } from '../store/cache.js';
 import type { Captchas } from './captcha.js';
+import { addressKey } from './address-key.js';
 
 /** What a registry said: a match with what it proved, or no match and why (the why is for the audit log only). */
 export type Verdict<T> = { match: true; value: T } | { match: false; reason: 'mismatch' | 'not_eligible' };
@@ -18,6 +19,8 @@ export interface RealNameCheck {
   idNumber: string;
   /** The ID number's keyed digest: limits are counted by it, never by the number. */
   idIndex: string;
+  /** A keyed digest of the name with the ID number's region and birth date (its first 14 characters): the person being guessed at. */
+  personIndex: string;
   captcha?: { id?: string; answer?: string };
   meta: RequestMeta;
 }
@@ -45,12 +48,12 @@ export class RealNameChecks {
     private readonly policy: RealNamePolicy,
   ) {}
 
-  private captchaFreeKeys(ip: string, idIndex: string): string[] {
-    return [`realname-free:ip:${ip}`, `realname-free:id:${idIndex}`];
+  private captchaFreeKeys(ip: string | undefined, idIndex: string): string[] {
+    return [`realname-free:ip:${addressKey(ip)}`, `realname-free:id:${idIndex}`];
   }
 
   /** Whether the next check from this address (about this ID number, when known) needs a captcha: pages show one ahead of time. */
-  async captchaRequired(ip: string, idIndex?: string): Promise<boolean> {
+  async captchaRequired(ip: string | undefined, idIndex?: string): Promise<boolean> {
     const keys = this.captchaFreeKeys(ip, idIndex ?? '').slice(0, idIndex === undefined ? 1 : 2);
     const used = await Promise.all(keys.map(async (key) => Number(await this.cache.get(key) ?? 0)));
     return used.some((count) => count >= this.policy.captchaAfterFailures);
@@ -61,10 +64,19 @@ export class RealNameChecks {
     const limits: Array<[string, number, number]> = [
       [`realname-fail:flow:${request.flowId}`, this.policy.failuresPerFlow, DAY],
       [`realname-fail:id:${request.idIndex}`, this.policy.failuresPerIdNumberPerDay, DAY],
-      [`realname-fail:ip:${request.meta.ip ?? 'unknown'}`, this.policy.failuresPerIpPerHour, HOUR],
+      [`realname-fail:ip:${addressKey(request.meta.ip)}`, this.policy.failuresPerIpPerHour, HOUR],
+      // Names tried against one person's region and birth date: guessing the sequence number
+      // of a known person's ID number is one person's wrong answers, not one per number tried.
+      [`realname-fail:person:${request.personIndex}`, this.policy.failuresPerIdNumberPerDay, DAY],
     ];
     let verdict: Verdict<T>;
     try {
+      // The captcha first: a check that lacks one it needs is refused without touching the limits.
+      let captchaFree = true;
+      for (const key of [...this.captchaFreeKeys(request.meta.ip, request.idIndex), `realname-free:person:${request.personIndex}`]) {
+        if (!await take(key, this.policy.captchaAfterFailures, HOUR)) captchaFree = false;
+      }
+      if (!captchaFree) await this.captchas.verify(request.captcha?.id, request.captcha?.answer);
       for (const [key, limit, seconds] of limits) {
         if (!await take(key, limit, seconds)) {
           await this.record(request, 'denied', 'limit');
@@ -72,11 +84,6 @@ export class RealNameChecks {
           throw new AppError('realname_checks_exceeded', { minutes: Math.max(1, Math.ceil(left / 60)) });
         }
       }
-      let captchaFree = true;
-      for (const key of this.captchaFreeKeys(request.meta.ip ?? 'unknown', request.idIndex)) {
-        if (!await take(key, this.policy.captchaAfterFailures, HOUR)) captchaFree = false;
-      }
-      if (!captchaFree) await this.captchas.verify(request.captcha?.id, request.captcha?.answer);
       verdict = await ask();
     } catch (error) {
       await giveBack();

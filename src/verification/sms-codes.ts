@@ -6,6 +6,7 @@ import { codeMessage, type CodePurpose, type SmsGateway } from '../ports/sms/ind
 import { isUpstreamUnavailable } from '../ports/errors.js';
 import { reservations, type Cache } from '../store/cache.js';
 import type { Captchas } from './captcha.js';
+import { addressKey } from './address-key.js';
 
 export interface CodeBinding {
   purpose: CodePurpose;
@@ -55,7 +56,7 @@ export class SmsCodes {
   }
 
   private captchaFreeKey(ip: string) {
-    return `sms-ip-free:${ip}:h`;
+    return `sms-ip-free:${addressKey(ip)}:h`;
   }
 
   /** Whether the next send from this address needs a captcha (the page shows one ahead of time). */
@@ -76,9 +77,12 @@ export class SmsCodes {
       if (!request.staffPresent && !await take(this.captchaFreeKey(request.ip), this.policy.captchaAfterSendsPerIp, 3600)) {
         await this.captchas.verify(request.captcha?.id, request.captcha?.answer);
       }
-      const phone = this.phoneKey(request.phone);
+      // A phone's limits are counted per purpose: codes another flow sent to it (a recovery run
+      // by someone who knows the person's name and ID number, say) must neither use up its
+      // login codes nor show, through sms_rate_limited, which number an account is bound to.
+      const phone = `${request.purpose}:${this.phoneKey(request.phone)}`;
       const windows: Array<[string, number, number]> = [
-        [`sms-ip:${request.ip}:h`, 3600, this.policy.perIpPerHour],
+        [`sms-ip:${addressKey(request.ip)}:h`, 3600, this.policy.perIpPerHour],
         [`sms-phone:${phone}:m`, 60, this.policy.perMinute],
         [`sms-phone:${phone}:h`, 3600, this.policy.perHour],
         [`sms-phone:${phone}:d`, 86_400, this.policy.perDay],

@@ -6,6 +6,7 @@ import type { Captchas } from '../../verification/captcha.js';
 import { captchaImage } from '../captcha-image.js';
 import { noStore } from '../middleware/security-headers.js';
 import type { ApiOperation } from './openapi.js';
+import { addressKey } from '../../verification/address-key.js';
 
 /** New captchas one address may ask for in a minute. */
 const PER_ADDRESS_PER_MINUTE = 20;
@@ -30,7 +31,7 @@ export function captchaApi(captchas: Captchas, cache: Cache): Router {
   const router = new Router({ prefix: '/api/v1/captchas' });
   router.use(noStore);
   router.post('/', async (ctx) => {
-    if (!await cache.reserve(`captcha-ip:${ctx.ip}:m`, PER_ADDRESS_PER_MINUTE, 60)) throw new AppError('captcha_rate_limited');
+    if (!await cache.reserve(`captcha-ip:${addressKey(ctx.ip)}:m`, PER_ADDRESS_PER_MINUTE, 60)) throw new AppError('captcha_rate_limited');
     const { id, image } = await captchaImage(captchas);
     ctx.status = 201;
     ctx.body = { captcha_id: id, image, expires_in: EXPIRES_IN_SECONDS };

@@ -92,9 +92,10 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     return profile?.status === 'active' ? profile : undefined;
   }
 
-  /** What a login form names: what was typed, or in a step-up the signed-in account's own. */
+  /** What a login form names: in a step-up the signed-in account's own (whatever was typed), else what was typed. */
   async function named(details: Details, typed: string | undefined, field: 'idNumber' | 'phone'): Promise<string> {
-    const value = typed ?? (await stepUpAccount(details))?.[field];
+    const signedIn = await stepUpAccount(details);
+    const value = signedIn ? signedIn[field] : typed;
     if (!value) throw new AppError(field === 'phone' ? 'invalid_phone' : 'invalid_input', { field: field === 'phone' ? 'phone' : 'identifier' });
     return value;
   }
@@ -218,7 +219,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     deps.csrf.verify(details.uid, input.csrf);
     // After a few failures the password form asks for a captcha: the refusal shows one.
     const page = async (error: { code: string; message: string }, status: number) => renderLogin(ctx, details, {
-      error, identifier: input.identifier, ...await passwordFormAfter(input.identifier ?? (await stepUpAccount(details))?.idNumber ?? '', error.code),
+      error, identifier: input.identifier, ...await passwordFormAfter((await stepUpAccount(details))?.idNumber ?? input.identifier ?? '', error.code),
     }, status);
     await onPage(ctx, page, async () => {
       const identifier = await named(details, input.identifier, 'idNumber');

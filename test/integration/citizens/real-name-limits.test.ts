@@ -11,7 +11,8 @@ import { auditOf } from '../../helpers/staff.js';
  * flow, per ID number and per address, each limit holds when fifty checks arrive at once,
  * a captcha comes before any limit, every answer is audited, and a deceased person's ID
  * number is answered exactly as a wrong name is. Defaults: 5 per flow, 10 per ID number a
- * day, 20 per address an hour, a captcha after 2.
+ * day (and per person guessed at), 20 per address an hour (an IPv6 /64 is one address), a
+ * captcha after 2.
  *
  * The server trusts one proxy hop, so each test can speak from addresses of its own.
  */
@@ -29,6 +30,11 @@ const WANG_XIUYING_DECEASED = { name: '王秀英', idNumber: '350583195505060422
 function unknownIdNumber(seq: number): string {
   const first17 = `35010219900101${String(seq).padStart(3, '0')}`;
   return first17 + idNumberCheckCharacter(first17);
+}
+
+/** A made-up name for the made-up person `unknownIdNumber(seq)` stands for: each guess is at someone else. */
+function strangerName(seq: number): string {
+  return `路人${String.fromCodePoint(0x4e00 + seq)}`;
 }
 
 /** A registration flow started from `ip`, with its steps. */
@@ -82,23 +88,23 @@ test.serial('thirty wrong names for one ID number at once, from thirty addresses
 test.serial('from one address the first two wrong answers need no captcha; twenty more at once without one are refused before the registry and cost nothing', async (t) => {
   const ip = '203.0.113.10';
   const free = [];
-  for (let i = 0; i < 2; i += 1) free.push(await (await flowFrom(ip)).identity('某人', unknownIdNumber(i)));
+  for (let i = 0; i < 2; i += 1) free.push(await (await flowFrom(ip)).identity(strangerName(i), unknownIdNumber(i)));
   t.deepEqual(codes(free), ['identity_mismatch', 'identity_mismatch']);
 
-  const burst = await Promise.all(Array.from({ length: 20 }, async (_, i) => (await flowFrom(ip)).identity('某人', unknownIdNumber(10 + i))));
+  const burst = await Promise.all(Array.from({ length: 20 }, async (_, i) => (await flowFrom(ip)).identity(strangerName(10 + i), unknownIdNumber(10 + i))));
   t.is(count(codes(burst), 'captcha_required'), 20, codes(burst).join());
   for (let i = 0; i < 20; i += 1) t.is((await checks(`350102********${unknownIdNumber(10 + i).slice(14)}`)).length, 0);
 
-  const solved = await (await flowFrom(ip)).identity('某人', unknownIdNumber(40), await solvedCaptcha(ip));
+  const solved = await (await flowFrom(ip)).identity(strangerName(40), unknownIdNumber(40), await solvedCaptcha(ip));
   t.is(solved.body.error, 'identity_mismatch', 'with a captcha the check goes on');
-  const wrongCaptcha = await (await flowFrom(ip)).identity('某人', unknownIdNumber(41), { ...await solvedCaptcha(ip), captcha_answer: 'zzzzz' });
+  const wrongCaptcha = await (await flowFrom(ip)).identity(strangerName(41), unknownIdNumber(41), { ...await solvedCaptcha(ip), captcha_answer: 'zzzzz' });
   t.is(wrongCaptcha.body.error, 'captcha_invalid');
 });
 
 test.serial('one address may fail twenty checks an hour, whatever captchas it solves; fifty at once get no more', async (t) => {
   const ip = '203.0.113.20';
   // Captchas fetched from addresses of their own: the captcha endpoint has its own per-address limit.
-  const burst = await Promise.all(Array.from({ length: 50 }, async (_, i) => (await flowFrom(ip)).identity('某人', unknownIdNumber(100 + i), await solvedCaptcha(`192.0.2.${i + 1}`))));
+  const burst = await Promise.all(Array.from({ length: 50 }, async (_, i) => (await flowFrom(ip)).identity(strangerName(100 + i), unknownIdNumber(100 + i), await solvedCaptcha(`192.0.2.${i + 1}`))));
   const answered = codes(burst);
   t.is(count(answered, 'identity_mismatch'), 20, answered.join());
   t.is(count(answered, 'realname_checks_exceeded'), 30);
@@ -154,12 +160,41 @@ test.serial('the registration page shows a captcha with the identity form once t
   t.false(first.html.includes('name="captcha_answer"'));
   for (let i = 0; i < 2; i += 1) {
     const again = await page();
-    t.is(errorCode(await submit(again.flowUrl, again.html, { name: '某人', id_number: unknownIdNumber(300 + i) })), 'identity_mismatch');
+    t.is(errorCode(await submit(again.flowUrl, again.html, { name: strangerName(300 + i), id_number: unknownIdNumber(300 + i) })), 'identity_mismatch');
   }
   const third = await page();
   t.true(third.html.includes('id="check_captcha"'), 'the captcha is shown ahead of the next check');
-  const refused = await submit(third.flowUrl, third.html, { name: '某人', id_number: unknownIdNumber(302) });
+  const refused = await submit(third.flowUrl, third.html, { name: strangerName(302), id_number: unknownIdNumber(302) });
   t.is(errorCode(refused), 'captcha_required');
   t.true(refused.includes('id="check_captcha"'));
   t.true(refused.includes(`value="${unknownIdNumber(302)}"`), 'what was typed comes back');
+});
+
+test.serial('guessing the sequence number of a known person\'s ID number (name, region, birth date known) is one person\'s wrong answers, from any address', async (t) => {
+  // 黄丽 is in the register as 310104200002290866; the guesser knows her name, region and birth date.
+  const guesses = ['001', '002', '003', '004', '005', '006', '007', '008', '009', '010', '011'].map((seq) => {
+    const first17 = `31010420000229${seq}`;
+    return first17 + idNumberCheckCharacter(first17);
+  });
+  const answers: string[] = [];
+  for (const [i, idNumber] of guesses.entries()) {
+    const ip = `198.18.0.${i + 1}`;
+    answers.push((await (await flowFrom(ip)).identity('黄丽', idNumber, i < 2 ? {} : await solvedCaptcha(`192.0.2.${100 + i}`))).body.error);
+  }
+  t.deepEqual(answers.slice(0, 10), Array(10).fill('identity_mismatch'));
+  t.is(answers[10], 'realname_checks_exceeded');
+  const withoutCaptcha = await (await flowFrom('198.18.1.1')).identity('黄丽', guesses[0]!);
+  t.true(['captcha_required', 'realname_checks_exceeded'].includes(withoutCaptcha.body.error), 'a fresh address gets no free try at her');
+  const right = await (await flowFrom('198.18.1.2')).identity('黄丽', '310104200002290866', await solvedCaptcha('192.0.2.200'));
+  t.is(right.body.error, 'realname_checks_exceeded', 'the right number does not reveal itself either');
+});
+
+test.serial('addresses of one IPv6 /64 share one allowance: a subscriber cannot walk through its own prefix', async (t) => {
+  const answers: string[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    answers.push((await (await flowFrom(`2001:db8:aa:bb::${(i + 1).toString(16)}`)).identity(strangerName(500 + i), unknownIdNumber(500 + i))).body.error);
+  }
+  t.deepEqual(answers, ['identity_mismatch', 'identity_mismatch', 'captcha_required']);
+  const elsewhere = await (await flowFrom('2001:db8:aa:bc::1')).identity(strangerName(510), unknownIdNumber(510));
+  t.is(elsewhere.body.error, 'identity_mismatch', 'another /64 is another subscriber');
 });

@@ -570,3 +570,21 @@ test.serial('a password notice the gateway cannot take is recorded, and the rese
   t.is(notices.length, 1);
   t.is(notices[0]!.result, 'failure');
 });
+
+test.serial('a recovery run by a stranger neither uses up the bound phone\'s login codes nor tells which number is bound', async (t) => {
+  const strict = await startServer({ SMS_LIMIT_PER_MINUTE: '1', CAPTCHA_AFTER_SENDS_PER_IP: '100', SMS_LIMIT_PER_IP_PER_HOUR: '1000' });
+  t.teardown(() => strict.close());
+  const p = person();
+  await seedAccount(strict.deps, p);
+  t.is((await (await flowOn(strict)()).identity(p.name, p.idNumber)).status, 200, 'a reset code goes to the bound phone');
+  t.is((await messagesTo(p.phone, strict)).length, 1);
+
+  // SMS-login sends to candidate numbers: the bound one answers exactly as one nobody has.
+  const sendLoginCode = async (phone: string) => {
+    const auth = await beginAuthorization(strict.url, APP);
+    const page = await auth.browser.post(`/interaction/${auth.uid}/login/sms/send`, { csrf: auth.csrf, phone });
+    return errorCode(page.body) ?? 'sent';
+  };
+  t.deepEqual([await sendLoginCode(p.phone), await sendLoginCode(person().phone)], ['sent', 'sent']);
+  t.is((await messagesTo(p.phone, strict)).length, 2, 'and the person can still sign in by SMS');
+});

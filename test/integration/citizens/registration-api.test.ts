@@ -466,3 +466,14 @@ test.serial('the registration page offers completing without a phone once two ot
   t.true(now.body.includes('data-registered'), now.body.slice(0, 500));
   t.is((await other.deps.accounts.byIdNumber(ZHANG_SAN.idNumber))?.phone_enc, null);
 });
+
+test.serial('a verified phone stops counting as a factor once another number is started, so without_phone cannot keep it', async (t) => {
+  const flow = await newFlow();
+  await flow.identity(ZHANG_SAN.name, ZHANG_SAN.idNumber);
+  const verified = await verifyPhone(flow, server, ZHANG_SAN.phone);
+  t.deepEqual(verified.body.verified_factors.map((f: { kind: string }) => f.kind), ['phone']);
+  t.is((await flow.sendCode('13905910001')).status, 200);
+  t.deepEqual((await flow.get()).body.verified_factors, [], 'the phone factor went with the verified phone');
+  await flow.factor(SOCIAL_SECURITY);
+  await refusedUnchanged(t, flow, () => flow.complete(NEW_PASSWORD, true, { without_phone: true }), 'factors_insufficient');
+});

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { decodeJwt } from 'jose';
 import type { Enterprise } from '../../../src/ports/registries/index.js';
-import { citizen, days, delegationApi, PASSWORD, portal, seedEnterprise, type Citizen } from '../../helpers/delegation.js';
+import { citizen, days, delegationApi, makeUscc, PASSWORD, portal, seedEnterprise, type Citizen } from '../../helpers/delegation.js';
 import { hidden } from '../../helpers/http-browser.js';
 import { APP, PORTAL, beginAuthorization, codeFrom, throughConsent } from '../../helpers/oidc.js';
 import { LOCAL_RELYING_PARTIES, LogoutReceiver, writeClientsFile } from '../../helpers/relying-party.js';
@@ -170,4 +170,41 @@ test('a name the register changes reaches the enterprise and the org claim of th
   t.is((await server.deps.enterprises.byId(enterprise.id))?.name, '福州新名称科技有限公司');
   const tokens = await loginActingAs(rep, PORTAL, { scope: 'openid profile' }, enterpriseOption(enterprise.id));
   t.like(decodeJwt(tokens.id_token!).org as object, { uscc: enterprise.uscc, name: '福州新名称科技有限公司' });
+});
+
+test('the register marking an enterprise revoked ends every login in its name, its delegates\' included, with a back-channel logout', async (t) => {
+  const rep = await citizen(server);
+  const delegate = await citizen(server);
+  const enterprise = await enterpriseOf(rep);
+  await grantTo(rep, enterprise.id, delegate, days(30));
+  const underGrant = await loginActingAs(delegate, PORTAL, { scope: 'openid profile' }, enterpriseOption(enterprise.id));
+  const sid = decodeJwt(underGrant.id_token!).sid;
+  const before = receiver.to('/portal').length;
+  register.set(enterprise.uscc, { ...register.get(enterprise.uscc)!, status: 'revoked' });
+  t.is((await server.deps.enterprises.refreshFromRegistry(enterprise.id)).outcome, 'status_changed');
+  const told = (await receiver.waitFor('/portal', before + 1)).slice(before).map((d) => decodeJwt(d.logoutToken));
+  t.true(told.some((claims) => claims.sub === delegate.accountId && claims.sid === sid), JSON.stringify(told));
+  t.is((await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${underGrant.access_token}` } })).status, 401);
+  // Asking the register again changes nothing and ends nothing twice.
+  const after = receiver.to('/portal').length;
+  t.is((await server.deps.enterprises.refreshFromRegistry(enterprise.id)).outcome, 'unchanged');
+  t.is(receiver.to('/portal').length, after);
+});
+
+test('a representative the register has since replaced cannot reject an application made while they held the seat', async (t) => {
+  const rep = await citizen(server);
+  const successor = await citizen(server);
+  const applicant = await citizen(server);
+  // An enterprise on the register that is not registered here yet.
+  const uscc = makeUscc();
+  register.set(uscc, { uscc, name: '福州待注册示例有限公司', type: 'company', status: 'active', legalRepresentative: { name: rep.name, idNumber: rep.idNumber, phone: rep.phone } });
+  const call = (who: Citizen, method: 'GET' | 'POST', path: string, body?: unknown) => fetch(`${server.url}/api/v1${path}`, {
+    method, headers: { authorization: `Bearer ${who.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+  }).then(async (r) => ({ status: r.status, body: await r.json() as Record<string, any> }));
+  const applied = await call(applicant, 'POST', '/enterprises', { uscc, name: '福州待注册示例有限公司', on_behalf: true });
+  t.is(applied.status, 201, JSON.stringify(applied.body));
+  register.set(uscc, { ...register.get(uscc)!, legalRepresentative: { name: successor.name, idNumber: successor.idNumber, phone: successor.phone } });
+  const rejected = await call(rep, 'POST', `/enterprises/applications/${applied.body.application.id}/reject`);
+  t.is(rejected.body.error, 'enterprise_representative_mismatch');
+  t.is((await call(applicant, 'GET', `/enterprises/applications/${applied.body.application.id}`)).body.status, 'pending');
 });

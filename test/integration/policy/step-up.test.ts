@@ -107,7 +107,7 @@ test.serial('a step-up does not ask the signed-in person to type their ID number
   const person = makePerson('孙七');
   await seedAccount(server.deps, person);
   const stranger = makePerson('周八');
-  await seedAccount(server.deps, stranger);
+  await seedAccount(server.deps, stranger, { password: 'Other-Person-Pass-99' });
   const open = await registerClient(server, 'open-retype');
   const pwdOnly = await registerClient(server, 'pwd-retype', { login_methods: ['pwd'] });
   const smsOnly = await registerClient(server, 'sms-retype', { login_methods: ['sms'] });
@@ -118,13 +118,16 @@ test.serial('a step-up does not ask the signed-in person to type their ID number
   t.regex(stepUp.body, /data-step-up-account/);
   t.false(stepUp.body.includes('name="identifier"'), 'no identifier field');
   t.false(stepUp.body.includes(person.idNumber), 'the ID number is shown masked only');
+  // A typed identifier counts for nothing in a step-up: it is the signed-in account's password that is asked for.
+  const asOther = await browser.post(`/interaction/${stepUp.uid}/login/password`, { csrf: hidden(stepUp.body, 'csrf'), identifier: stranger.idNumber, password: 'Other-Person-Pass-99' });
+  t.is(errorCode(asOther.body), 'login_failed');
   const done = await browser.post(`/interaction/${stepUp.uid}/login/password`, { csrf: hidden(stepUp.body, 'csrf'), password: PASSWORD });
   const tokens = await tokensFor(server, { ...stepUp, url: done.url }, pwdOnly);
   t.is(tokens.status, 200, done.url);
   t.true((decodeJwt(tokens.body.id_token!).amr as string[]).includes('pwd'));
 
   // A password session steps up to SMS: the code goes to the bound phone, nothing typed.
-  const pwdFirst = await withPassword(await authorize(server, new HttpBrowser(server.url), open), stranger.idNumber, PASSWORD);
+  const pwdFirst = await withPassword(await authorize(server, new HttpBrowser(server.url), open), stranger.idNumber, 'Other-Person-Pass-99');
   const smsStepUp = await authorize(server, pwdFirst.browser, smsOnly);
   t.regex(smsStepUp.body, /data-step-up-phone/);
   t.false(smsStepUp.body.includes('name="phone"'), 'no phone field');
