@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { ClientMetadata } from 'oidc-provider';
 import { ConfigError, loadConfig } from './config/load.js';
 import { buildDependencies, type Dependencies } from './deps.js';
+import { AppError } from './errors.js';
 import { openDatabase } from './store/db.js';
 import { createLogger } from './log.js';
 import { ClientRegistry, ClientsFileError } from './oidc/clients.js';
@@ -70,7 +71,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'staff:create': {
-    summary: 'create a staff account (the first admin); prints its password and authenticator URI once',
+    summary: 'create a staff account (the first admin); prints its password and authenticator URI once. Roles of one power only: admin; agent or supervisor; auditor',
     usage: 'staff:create --username NAME --role ROLE [--role ROLE] [--name DISPLAY]',
     options: { username: { type: 'string' }, role: { type: 'string', multiple: true }, name: { type: 'string' } },
     async run(deps, { values }) {
@@ -85,6 +86,7 @@ const COMMANDS: Record<string, Command> = {
         `initial password (shown once): ${created.password}`,
         `authenticator (shown once; scan or type into an authenticator app):`,
         created.otpauthUri,
+        ...(created.mustChange ? ['hand both over in person: at the first sign-in the holder must choose a new password and enrol a new authenticator, and these stop working'] : []),
       ].join('\n');
     },
   },
@@ -148,6 +150,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
+  // A refusal by the domain (roles that break the separation of powers, a taken username) in both languages, with its code.
+  if (error instanceof AppError) {
+    process.stderr.write(`${error.code}: ${error.messageIn('zh-CN')}\n${error.code}: ${error.messageIn('en')}\n`);
+    process.exit(1);
+  }
   if (error instanceof ConfigError || error instanceof ClientsFileError || error instanceof UsageError || error instanceof AuditBrokenError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(error instanceof UsageError ? 2 : 1);

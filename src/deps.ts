@@ -262,7 +262,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       db: database.db, cache, cipher, digest, audit, accounts, accountSessions, securityEvents, flows, registries, smsCodes, sms,
       agreementVersion: config.agreementVersion,
       enterprises, delegations, acting,
-      clients, clientPolicies, production: config.env === 'production',
+      clients, clientPolicies, production: config.env === 'production', staffPasswordMaxAgeDays: config.staffPasswordMaxAgeDays,
       validateClient: (metadata) => providers.current.Client.validate(metadata as ClientMetadata),
     });
 

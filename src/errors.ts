@@ -122,7 +122,14 @@ export type ErrorCode =
   | 'client_exists'
   | 'client_file_managed'
   | 'client_metadata_invalid'
-  | 'client_no_secret';
+  | 'client_no_secret'
+  | 'credentials_change_required'
+  | 'roles_incompatible'
+  | 'staff_self_administration'
+  | 'staff_not_active'
+  | 'staff_not_disabled'
+  | 'staff_not_locked'
+  | 'staff_role_unchanged';
 
 const STATUS: Record<ErrorCode, number> = {
   internal: 500,
@@ -246,6 +253,13 @@ const STATUS: Record<ErrorCode, number> = {
   client_file_managed: 409,
   client_metadata_invalid: 400,
   client_no_secret: 409,
+  credentials_change_required: 403,
+  roles_incompatible: 409,
+  staff_self_administration: 403,
+  staff_not_active: 409,
+  staff_not_disabled: 409,
+  staff_not_locked: 409,
+  staff_role_unchanged: 409,
 };
 
 /**

@@ -131,6 +131,8 @@ export interface Config {
   outboundPrivateHosts: string[];
   /** Audit records older than this many days (never fewer than 180) are purged daily. */
   auditRetentionDays: number;
+  /** A staff password older than this many days must be changed at the next sign-in. */
+  staffPasswordMaxAgeDays: number;
   wechat: WechatConfig;
 }
 
@@ -339,6 +341,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
     backchannelLogout: { retries: env.BACKCHANNEL_LOGOUT_RETRIES, retryDelayMs: env.BACKCHANNEL_LOGOUT_RETRY_MS },
     outboundPrivateHosts: env.OUTBOUND_PRIVATE_HOSTS.split(',').map((host) => host.trim()).filter(Boolean),
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    staffPasswordMaxAgeDays: env.STAFF_PASSWORD_MAX_AGE_DAYS,
     wechat,
   };
 }

@@ -15,6 +15,7 @@ const RULES: Record<ApprovalKind, { requester: StaffRole; decider: StaffRole; ta
   'account.unban': { requester: 'agent', decider: 'supervisor', targetKind: 'account' },
   'enterprise.restore': { requester: 'agent', decider: 'supervisor', targetKind: 'enterprise' },
   'staff.grant_admin': { requester: 'admin', decider: 'admin', targetKind: 'staff' },
+  'staff.enable': { requester: 'admin', decider: 'admin', targetKind: 'staff' },
 };
 
 /** What an approved request does, inside the deciding transaction; `after` runs once it has committed (notices). */
@@ -116,6 +117,8 @@ export class Approvals {
     await this.expire(meta);
 
     const after: Array<() => Promise<void>> = [];
+    // What the effect finds changed since the request (an account no longer banned, a role
+    // that would break the separation of powers) rolls the decision back; it is a refusal, audited.
     const outcome = await this.db.transaction().execute(async (trx) => {
       const row = await staffStore.approvalForUpdate(trx, id);
       if (!row || row.status !== 'pending') return 'closed' as const;
@@ -131,7 +134,11 @@ export class Approvals {
         details: { approval: id, kind: row.kind, requested_by: row.requested_by }, meta,
       }, trx);
       return 'decided' as const;
+    }).catch((error: unknown) => {
+      if (error instanceof AppError && error.status < 500) return error;
+      throw error;
     });
+    if (outcome instanceof AppError) return refuse(this.audit, actor, `approval.${decision}`, outcome, meta, target);
     if (outcome === 'closed') return refuse(this.audit, actor, `approval.${decision}`, new AppError('approval_closed'), meta, target);
     for (const run of after) await run();
     return approvalView((await staffStore.approval(this.db, id))!);

@@ -24,6 +24,9 @@ import { CounterRegistration } from './counter-registration.js';
 import { CounterEnterpriseRegistration } from './counter-enterprise.js';
 import { EnterpriseDesk } from './enterprise-desk.js';
 import { StaffAccounts } from './staff-accounts.js';
+import { StaffCredentials } from './staff-credentials.js';
+import { StaffLifecycle } from './staff-lifecycle.js';
+import { StaffLock } from './staff-lock.js';
 import { StaffLogin } from './staff-login.js';
 import { StaffSessions } from './staff-sessions.js';
 
@@ -32,6 +35,10 @@ export interface StaffServices {
   accounts: StaffAccounts;
   sessions: StaffSessions;
   login: StaffLogin;
+  /** A member's own password and authenticator: first sign-in, expiry, later changes. */
+  credentials: StaffCredentials;
+  /** Disable and re-enable, roles, authenticator reset, unlock. */
+  lifecycle: StaffLifecycle;
   approvals: Approvals;
   citizens: CitizenDesk;
   counter: CounterRegistration;
@@ -66,20 +73,25 @@ export interface StaffServiceDependencies {
   /** oidc-provider's own validation of client metadata. */
   validateClient: MetadataValidator;
   production: boolean;
+  /** A staff password is due for a change after this many days (STAFF_PASSWORD_MAX_AGE_DAYS). */
+  staffPasswordMaxAgeDays: number;
 }
 
 export function buildStaffServices(deps: StaffServiceDependencies): StaffServices {
-  const accounts = new StaffAccounts(deps.db, deps.cipher, deps.audit);
+  const lock = new StaffLock(deps.cache, deps.audit);
   const sessions = new StaffSessions(deps.cache, deps.digest);
-  const login = new StaffLogin(accounts, sessions, deps.cache, deps.digest, deps.audit);
+  const credentials = new StaffCredentials(deps.db, deps.cache, deps.cipher, lock, sessions, deps.audit, deps.staffPasswordMaxAgeDays);
+  const accounts = new StaffAccounts(deps.db, deps.cipher, deps.audit, credentials, lock);
+  const login = new StaffLogin(accounts, sessions, credentials, lock, deps.cache, deps.digest, deps.audit);
   const approvals = new Approvals(deps.db, deps.audit);
   approvals.onApproved('staff.grant_admin', (approval, decider, trx, meta) => accounts.grantApprovedAdmin(approval, decider, trx, meta));
+  const lifecycle = new StaffLifecycle(deps.db, accounts, approvals, lock, deps.cipher, deps.audit);
   const citizens = new CitizenDesk(deps.accounts, deps.accountSessions, sessions, deps.securityEvents, approvals, deps.sms, deps.audit);
   const counter = new CounterRegistration(deps.flows, deps.accounts, deps.registries, deps.smsCodes, deps.audit, deps.agreementVersion);
   const phoneChange = new CounterPhoneChange(deps.flows, deps.accounts, citizens, deps.smsCodes, deps.sms, deps.audit);
   const enterprises = new EnterpriseDesk(deps.db, deps.accounts, deps.delegations, deps.acting, deps.accountSessions, sessions, deps.securityEvents, approvals, deps.audit);
   const counterEnterprise = new CounterEnterpriseRegistration(deps.flows, deps.accounts, deps.enterprises, deps.registries, deps.smsCodes, sessions, deps.audit);
-  return { accounts, sessions, login, approvals, citizens, counter, auditViewer: new AuditViewer(deps.db, deps.audit), phoneChange, enterprises, counterEnterprise,
+  return { accounts, sessions, login, credentials, lifecycle, approvals, citizens, counter, auditViewer: new AuditViewer(deps.db, deps.audit), phoneChange, enterprises, counterEnterprise,
     clients: new ClientAdministration(deps.clients, deps.clientPolicies, deps.validateClient, deps.audit, deps.production),
   };
 }

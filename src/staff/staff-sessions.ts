@@ -10,6 +10,8 @@ interface StoredSession {
   staffId: string;
   createdAt: number;
   lastSeenAt: number;
+  /** The member's session epoch when it began (absent in sessions older than epochs: 0). */
+  epoch?: number;
 }
 
 export interface StaffSession {
@@ -17,6 +19,8 @@ export interface StaffSession {
   /** Names the session in pages, CSRF tokens and search memory; the cookie value never leaves the cookie. */
   handle: string;
   createdAt: number;
+  /** Compared with the member's current epoch on every use: a raised epoch ends the session. */
+  epoch: number;
 }
 
 /**
@@ -36,12 +40,23 @@ export class StaffSessions {
     return `staff-session:${handle}`;
   }
 
-  async create(staffId: string): Promise<{ id: string; session: StaffSession }> {
+  async create(staffId: string, epoch = 0): Promise<{ id: string; session: StaffSession }> {
     const id = randomBytes(32).toString('base64url');
     const at = this.now();
     const handle = this.handle(id);
-    await this.cache.set(this.key(handle), JSON.stringify({ staffId, createdAt: at, lastSeenAt: at } satisfies StoredSession), STAFF_IDLE_SECONDS);
-    return { id, session: { staffId, handle, createdAt: at } };
+    await this.cache.set(this.key(handle), JSON.stringify({ staffId, createdAt: at, lastSeenAt: at, epoch } satisfies StoredSession), STAFF_IDLE_SECONDS);
+    return { id, session: { staffId, handle, createdAt: at, epoch } };
+  }
+
+  /**
+   * Moves a live session into a new epoch: the member who raised it (by replacing their own
+   * credentials) keeps the session they did it in, while every other one ends.
+   */
+  async carryOver(handle: string, epoch: number): Promise<void> {
+    const raw = await this.cache.get(this.key(handle));
+    const ttl = await this.cache.ttl(this.key(handle));
+    if (!raw || !ttl) return;
+    await this.cache.set(this.key(handle), JSON.stringify({ ...JSON.parse(raw) as StoredSession, epoch }), ttl);
   }
 
   /** The live session for a cookie value, touched; undefined once idle or too old (and then removed). */
@@ -59,7 +74,7 @@ export class StaffSessions {
     }
     const ttl = Math.max(1, Math.min(STAFF_IDLE_SECONDS, Math.floor(absoluteLeft / 1000)));
     await this.cache.set(this.key(handle), JSON.stringify({ ...stored, lastSeenAt: at }), ttl);
-    return { staffId: stored.staffId, handle, createdAt: stored.createdAt };
+    return { staffId: stored.staffId, handle, createdAt: stored.createdAt, epoch: stored.epoch ?? 0 };
   }
 
   async end(sessionId: string): Promise<void> {

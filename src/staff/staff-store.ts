@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Transaction } from 'kysely';
+import type { Insertable, Selectable, Transaction, Updateable } from 'kysely';
 import type { Db } from '../store/db.js';
 import type { ApprovalsTable, Database, StaffAccountsTable, StaffRole } from '../store/schema.js';
 
@@ -27,6 +27,30 @@ export const staffStore = {
       db.selectFrom('staff_roles').select(['staff_id', 'role']).execute(),
     ]);
     return rows.map((row) => ({ ...row, roles: roles.filter((r) => r.staff_id === row.id).map((r) => r.role).sort() }));
+  },
+
+  /** The member, locked for the rest of the transaction: two acts on one member are judged one after the other. */
+  forUpdate(trx: Transaction<Database>, id: string): Promise<StaffRow | undefined> {
+    return trx.selectFrom('staff_accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  },
+
+  async anyWithRole(db: Executor, role: StaffRole): Promise<boolean> {
+    return Boolean(await db.selectFrom('staff_roles').select('staff_id').where('role', '=', role).limit(1).executeTakeFirst());
+  },
+
+  async update(db: Executor, staffId: string, patch: Updateable<StaffAccountsTable>): Promise<void> {
+    await db.updateTable('staff_accounts').set({ ...patch, updated_at: new Date() }).where('id', '=', staffId).execute();
+  },
+
+  /** Ends every console session of the member (each carries the epoch it began in); returns the new epoch. */
+  async nextSessionEpoch(db: Executor, staffId: string): Promise<number> {
+    const row = await db.updateTable('staff_accounts').set((eb) => ({ session_epoch: eb('session_epoch', '+', 1), updated_at: new Date() }))
+      .where('id', '=', staffId).returning('session_epoch').executeTakeFirstOrThrow();
+    return row.session_epoch;
+  },
+
+  async withdraw(db: Executor, staffId: string, role: StaffRole): Promise<void> {
+    await db.deleteFrom('staff_roles').where('staff_id', '=', staffId).where('role', '=', role).execute();
   },
 
   async insert(db: Executor, row: Insertable<StaffAccountsTable>): Promise<void> {

@@ -231,6 +231,13 @@ export interface StaffAccountsTable {
   created_by: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** What was handed over must be replaced by the holder at the next sign-in (migration 0012). */
+  password_must_change: ColumnType<boolean, boolean | undefined, boolean>;
+  totp_must_enrol: ColumnType<boolean, boolean | undefined, boolean>;
+  password_changed_at: Timestamp;
+  /** Raised to end every console session of the member at once. */
+  session_epoch: ColumnType<number, number | undefined, number>;
+  last_login_at: NullableTimestamp;
 }
 
 export interface StaffRolesTable {
@@ -240,7 +247,7 @@ export interface StaffRolesTable {
   granted_at: Timestamp;
 }
 
-export type ApprovalKind = 'account.unban' | 'enterprise.restore' | 'staff.grant_admin';
+export type ApprovalKind = 'account.unban' | 'enterprise.restore' | 'staff.grant_admin' | 'staff.enable';
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 
 export interface ApprovalsTable {

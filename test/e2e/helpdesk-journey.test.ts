@@ -11,7 +11,8 @@ import { pkce } from '../helpers/http-browser.js';
 import { exchangeCode, PORTAL } from '../helpers/oidc.js';
 import { LOCAL_RELYING_PARTIES, LogoutReceiver, writeClientsFile } from '../helpers/relying-party.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { totpCode } from '../helpers/staff.js';
+import { ownPassword, totpCode } from '../helpers/staff.js';
+import { fillCredentials } from '../helpers/staff-browser.js';
 
 /**
  * The helpdesk's day, in real browsers: the first admin comes from the CLI and signs in
@@ -103,7 +104,14 @@ async function staffSignIn(who: { username: string; password: string; secret: st
   await staffPage.waitForURL('**/admin/login/totp');
   await staffPage.getByLabel('动态口令').fill(await totpCode(who.secret));
   await staffPage.getByRole('button', { name: '登录' }).click();
-  await staffPage.waitForURL(/\/admin$/);
+  await staffPage.waitForURL(/\/admin(\/credentials)?$/);
+  if (staffPage.url().endsWith('/admin/credentials')) {
+    // The first sign-in of a member the admin created: they make the credentials their own, and keep using those.
+    const password = ownPassword();
+    who.secret = await fillCredentials(staffPage, who.password, password);
+    who.password = password;
+    await staffPage.waitForURL(/\/admin\?done=credentials_changed$/);
+  }
 }
 
 async function staffSignOut() {

@@ -29,3 +29,15 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number): Prom
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The operator CLI (src/cli.ts) with the given environment on top of this one; resolves when it exits. */
+export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
 import type { Dependencies } from '../../src/deps.js';
 import type { StaffCredentials } from '../../src/staff/staff-accounts.js';
@@ -5,9 +6,46 @@ import type { StaffRole } from '../../src/store/schema.js';
 import { HttpBrowser } from './http-browser.js';
 import type { TestServer } from './server.js';
 
-/** A staff account straight from the service, as the CLI makes the first admin. */
-export function createStaff(deps: Dependencies, username: string, roles: StaffRole[]): Promise<StaffCredentials> {
+/**
+ * A staff account straight from the service, as the command line makes it, with what is
+ * handed over: the holder must replace both at the first sign-in (but the very first admin).
+ */
+export function createHandedOver(deps: Dependencies, username: string, roles: StaffRole[]): Promise<StaffCredentials> {
   return deps.staff.accounts.create({ username, roles }, { kind: 'system' }, {});
+}
+
+/** A password of a member's own choosing, as the first sign-in asks for. */
+export function ownPassword(): string {
+  return `Own-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * The holder's first sign-in, through the same domain operations the console's uses:
+ * password and handed-over code, then a new password and a new authenticator confirmed
+ * with a code. Returns the holder's own credentials; what was handed over stops working.
+ */
+export async function completeFirstSignIn(deps: Dependencies, handed: StaffCredentials): Promise<StaffCredentials> {
+  const { pending } = await deps.staff.login.password({ username: handed.username, password: handed.password }, {});
+  const session = await deps.staff.login.totp(pending, await totpCode(handed.totpSecret), {});
+  const actor = await deps.staff.login.principal(session.sessionId);
+  if (!actor?.due) throw new Error(`${handed.username} has nothing to replace`);
+  const enrolment = await deps.staff.credentials.startAuthenticator(actor);
+  const password = ownPassword();
+  // Confirmed with the previous step's code, so that a sign-in in the same thirty seconds is
+  // not a replay of it; once more if the step rolled over between making and checking it.
+  const confirm = async () => deps.staff.credentials.change(actor, { currentPassword: handed.password, newPassword: password, code: await totpCode(enrolment.secret, -1) }, {});
+  await confirm().catch((error: unknown) => {
+    if ((error as { code?: string }).code !== 'totp_invalid') throw error;
+    return confirm();
+  });
+  await deps.staff.sessions.end(session.sessionId);
+  return { ...handed, password, totpSecret: enrolment.secret, otpauthUri: enrolment.otpauth_uri, mustChange: false };
+}
+
+/** A staff member who has made their credentials their own, as every member must before any act. */
+export async function createStaff(deps: Dependencies, username: string, roles: StaffRole[]): Promise<StaffCredentials> {
+  const handed = await createHandedOver(deps, username, roles);
+  return handed.mustChange ? completeFirstSignIn(deps, handed) : handed;
 }
 
 /**
@@ -37,6 +75,22 @@ export async function staffSignIn(server: TestServer, who: StaffCredentials, ahe
   return clientFor(browser, session.csrf_token);
 }
 
+/**
+ * Signs in through the JSON API (password, then code) whatever is due; `next` says where
+ * the console sends the member: `credentials` while handed-over or expired ones stand.
+ */
+export async function apiSignIn(server: TestServer, who: { username: string; password: string; totpSecret: string }, ahead = 0): Promise<{ next: string; client: StaffClient }> {
+  const browser = new HttpBrowser(server.url);
+  const post = (path: string, body: unknown) => browser.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const first = await post('/api/v1/admin/login', { username: who.username, password: who.password });
+  if (first.status !== 200) throw new Error(`password step failed: ${first.status} ${await first.text()}`);
+  const second = await post('/api/v1/admin/login/totp', { code: await totpCode(who.totpSecret, ahead) });
+  if (second.status !== 200) throw new Error(`totp step failed: ${second.status} ${await second.text()}`);
+  const { next } = await second.json() as { next: string };
+  const session = await (await browser.request('/api/v1/admin/session')).json() as { csrf_token: string };
+  return { next, client: clientFor(browser, session.csrf_token) };
+}
+
 export function clientFor(browser: HttpBrowser, csrf: string): StaffClient {
   return {
     browser,
@@ -56,4 +110,14 @@ export function clientFor(browser: HttpBrowser, csrf: string): StaffClient {
 /** The audit records of one action, oldest first. */
 export async function auditOf(deps: Dependencies, action: string) {
   return deps.database.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('seq').execute();
+}
+
+/** An admin moves a member from one role to another: withdrawn, then granted, never both at once. */
+export async function moveRole(server: TestServer, memberId: string, from: StaffRole, to: StaffRole): Promise<void> {
+  const admin = await staffSignIn(server, await createStaff(server.deps, `admin.${randomBytes(3).toString('hex')}`, ['admin']));
+  const steps: Array<[string, Record<string, string>]> = [[`/staff/${memberId}/roles/${from}/withdraw`, { reason: '调整岗位' }], [`/staff/${memberId}/roles`, { role: to, reason: '调整岗位' }]];
+  for (const [path, body] of steps) {
+    const done = await admin.api('POST', path, body);
+    if (done.status !== 200) throw new Error(`${path}: ${done.status} ${JSON.stringify(done.body)}`);
+  }
 }

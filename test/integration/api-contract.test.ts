@@ -278,8 +278,36 @@ test.serial('staff console: citizens, counter, approvals, staff, audit, enterpri
   await root('GET /api/v1/admin/staff', { expect: 200 });
   const created = await root('POST /api/v1/admin/staff', { body: { username: 'contract.new', display_name: '新同事', roles: ['agent'] }, expect: 201 });
   await root('POST /api/v1/admin/staff', { body: { username: 'contract.new', roles: ['agent'] }, expect: 409 });
-  const promotion = await root('POST /api/v1/admin/staff/{staffId}/admin-requests', { params: { staffId: created.body.id }, body: { reason: '值班管理员' }, expect: 201 });
-  await (await staffApi(secondAdmin))('POST /api/v1/admin/approvals/{approvalId}/reject', { params: { approvalId: promotion.body.id }, body: { note: '暂不需要' }, expect: 200 });
+  await root('POST /api/v1/admin/staff', { body: { username: 'contract.mixed', roles: ['agent', 'auditor'] }, expect: 409 });
+
+  // The new member's first sign-in: nothing but replacing what was handed over.
+  const handed = { username: 'contract.new', password: created.body.password as string, totpSecret: new URL(created.body.otpauth_uri as string).searchParams.get('secret')!, id: created.body.id as string };
+  const fresh = await staffApi(handed as StaffCredentials);
+  await fresh('GET /api/v1/admin/approvals', { expect: 403 });
+  await fresh('GET /api/v1/admin/credentials', { expect: 200 });
+  const enrolment = await fresh('POST /api/v1/admin/credentials/authenticator', { expect: 201 });
+  await fresh('POST /api/v1/admin/credentials', { body: { current_password: 'not-the-password', new_password: NEW_PASSWORD, code: '000000' }, expect: 400 });
+  await fresh('POST /api/v1/admin/credentials', { body: { current_password: handed.password, new_password: NEW_PASSWORD, code: await staffTotp(enrolment.body.secret as string, -1) }, expect: 200 });
+  await fresh('GET /api/v1/admin/approvals', { expect: 200 });
+
+  const member = { staffId: handed.id };
+  const checker = await staffApi(secondAdmin);
+  await root('POST /api/v1/admin/staff/{staffId}/roles/{role}/withdraw', { params: { ...member, role: 'agent' }, body: { reason: '转任系统管理' }, expect: 200 });
+  await root('POST /api/v1/admin/staff/{staffId}/roles/{role}/withdraw', { params: { ...member, role: 'agent' }, body: { reason: '转任系统管理' }, expect: 409 });
+  const promotion = await root('POST /api/v1/admin/staff/{staffId}/admin-requests', { params: member, body: { reason: '值班管理员' }, expect: 201 });
+  await checker('POST /api/v1/admin/approvals/{approvalId}/reject', { params: { approvalId: promotion.body.id }, body: { note: '暂不需要' }, expect: 200 });
+  await root('POST /api/v1/admin/staff/{staffId}/roles', { params: member, body: { role: 'auditor', reason: '改任审计' }, expect: 200 });
+  await root('POST /api/v1/admin/staff/{staffId}/roles', { params: member, body: { role: 'agent', reason: '兼任窗口' }, expect: 409 });
+  await root('POST /api/v1/admin/staff/{staffId}/disable', { params: member, body: { reason: '离岗' }, expect: 200 });
+  await root('POST /api/v1/admin/staff/{staffId}/disable', { params: { staffId: admin.id }, body: { reason: '自己' }, expect: 403 });
+  const enable = await root('POST /api/v1/admin/staff/{staffId}/enable-requests', { params: member, body: { reason: '返岗' }, expect: 201 });
+  await checker('POST /api/v1/admin/approvals/{approvalId}/approve', { params: { approvalId: enable.body.id }, body: {}, expect: 200 });
+  await root('POST /api/v1/admin/staff/{staffId}/authenticator-reset', { params: member, body: { reason: '手机遗失' }, expect: 200 });
+  await root('POST /api/v1/admin/staff/{staffId}/unlock', { params: member, body: { reason: '未锁定' }, expect: 409 });
+  // Wrong passwords (the wrong current password above counted too) until the member is locked.
+  for (let i = 0; i < 5 && (await anonymous('POST /api/v1/admin/login', { body: { username: handed.username, password: 'wrong-password' } })).status === 401; i += 1);
+  await anonymous('POST /api/v1/admin/login', { body: { username: handed.username, password: NEW_PASSWORD }, expect: 423 });
+  await root('POST /api/v1/admin/staff/{staffId}/unlock', { params: member, body: { reason: '本人到场' }, expect: 200 });
 
   await root('GET /api/v1/admin/clients', { expect: 200 });
   const client = { clientId: 'contract-web' };

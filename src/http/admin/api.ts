@@ -6,6 +6,7 @@ import { parseInput, requestMeta } from '../request-meta.js';
 import { consoleKit, type ConsoleDependencies } from './console-kit.js';
 import { adminSchemas, auditFilterOf } from './schemas.js';
 import { clientApi } from './client-api.js';
+import { staffLifecycleApi } from './staff-api.js';
 
 function actorOf(ctx: Context): StaffActor {
   return (ctx.state as { staff: StaffActor }).staff;
@@ -96,7 +97,7 @@ export function consoleApi(deps: ConsoleDependencies, json: Middleware): Router 
     const input = parseInput(adminSchemas.createStaff, ctx.request.body);
     const created = await deps.staff.accounts.create({ username: input.username, displayName: input.display_name, roles: input.roles }, { kind: 'staff', actor: actorOf(ctx) }, meta(ctx));
     ctx.status = 201;
-    ctx.body = { id: created.id, username: created.username, roles: created.roles, password: created.password, otpauth_uri: created.otpauthUri };
+    ctx.body = { id: created.id, username: created.username, roles: created.roles, password: created.password, otpauth_uri: created.otpauthUri, must_change: created.mustChange };
   });
 
   router.post('/staff/:staffId/admin-requests', json, async (ctx) => {
@@ -118,6 +119,7 @@ export function consoleApi(deps: ConsoleDependencies, json: Middleware): Router 
     ctx.attachment('audit-log.csv');
   });
 
+  staffLifecycleApi(router, deps, json);
   clientApi(router, deps, json);
 
   return router;

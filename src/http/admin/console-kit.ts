@@ -29,7 +29,10 @@ export interface ConsoleDependencies {
 export type ShowPage = (ctx: Context, who: StaffActor, extra?: Record<string, unknown>, status?: number) => Promise<void>;
 
 /** Errors that are not about what was typed go to the error page, not back to the form. */
-const NOT_ON_PAGE = new Set(['csrf', 'internal', 'unauthenticated', 'forbidden', 'outside_search', 'flow_expired', 'not_found']);
+const NOT_ON_PAGE = new Set(['csrf', 'internal', 'unauthenticated', 'forbidden', 'outside_search', 'flow_expired', 'not_found', 'credentials_change_required']);
+
+/** What a member whose credentials are due may still reach: replacing them, the session probe, signing out. */
+const WHILE_DUE = /^\/(admin|api\/v1\/admin)\/(credentials|session|logout)(\/|$)/;
 
 export function setStaffCookie(ctx: Context, name: string, value: string | null, maxAge?: number): void {
   ctx.cookies.set(name, value, { httpOnly: true, sameSite: 'strict', signed: true, secure: ctx.secure, path: '/', ...(maxAge ? { maxAge } : {}) });
@@ -37,19 +40,29 @@ export function setStaffCookie(ctx: Context, name: string, value: string | null,
 
 /**
  * What every console page and API route shares: the staff member behind the session
- * cookie (roles read afresh each request, so a change applies at once), CSRF tokens bound
- * to the console session, and refusals audited — a forged or stale form included.
+ * cookie (status, roles and session epoch read afresh each request, so a change applies
+ * at once), CSRF tokens bound to the console session, and refusals audited — a forged or
+ * stale form included, and any route but replacing credentials while they are due.
  */
 export function consoleKit(deps: ConsoleDependencies) {
   const scope = (who: StaffActor) => `staff:${who.sessionHandle}`;
 
   async function principal(ctx: Context): Promise<StaffActor | undefined> {
-    const cookie = ctx.cookies.get(STAFF_COOKIE, { signed: true });
-    const session = await deps.staff.sessions.use(cookie);
-    if (!session) return undefined;
-    const row = await deps.staff.accounts.row(session.staffId);
-    if (!row || row.status !== 'active') return undefined;
-    return { id: row.id, username: row.username, roles: await deps.staff.accounts.roles(row.id), sessionHandle: session.handle };
+    return deps.staff.login.principal(ctx.cookies.get(STAFF_COOKIE, { signed: true }));
+  }
+
+  /** Undefined when the member may go on; else the audited refusal for a member whose credentials are due. */
+  async function refusedWhileDue(ctx: Context, who: StaffActor): Promise<AppError | undefined> {
+    if (!who.due || WHILE_DUE.test(ctx.path)) return undefined;
+    return deps.staff.credentials.refuseUntilReplaced(who, { method: ctx.method, route: routeLabel(ctx.path, ctx._matchedRoute ? String(ctx._matchedRoute) : undefined) }, requestMeta(ctx));
+  }
+
+  /** The signed-in member, refused (and audited) while credentials are due, but where they are replaced. */
+  async function ready(ctx: Context): Promise<StaffActor | undefined> {
+    const who = await principal(ctx);
+    const refused = who && await refusedWhileDue(ctx, who);
+    if (refused) throw refused;
+    return who;
   }
 
   function csrfToken(who: StaffActor): string {
@@ -77,12 +90,19 @@ export function consoleKit(deps: ConsoleDependencies) {
 
   const describe = describeError;
 
-  /** A page for signed-in staff; anyone else goes to the console login. */
+  /**
+   * A page for signed-in staff; anyone else goes to the console login, and a member whose
+   * credentials are due to the page that replaces them (the refusal audited).
+   */
   function view(handler: (ctx: Context, who: StaffActor) => Promise<void>): Middleware {
     return async (ctx) => {
       const who = await principal(ctx);
       if (!who) {
         ctx.redirect('/admin/login');
+        return;
+      }
+      if (await refusedWhileDue(ctx, who)) {
+        ctx.redirect('/admin/credentials');
         return;
       }
       await handler(ctx, who);
@@ -91,7 +111,7 @@ export function consoleKit(deps: ConsoleDependencies) {
 
   /** A form post: see formAction (http/form-action.ts); a refused CSRF token is audited. */
   function action<T>(schema: z.ZodType<T>, show: ShowPage, run: (ctx: Context, who: StaffActor, input: T) => Promise<void>): Middleware {
-    return formAction({ principal, checkCsrf, notOnPage: NOT_ON_PAGE }, schema, show, run);
+    return formAction({ principal: ready, checkCsrf, notOnPage: NOT_ON_PAGE }, schema, show, run);
   }
 
   /**
@@ -102,7 +122,7 @@ export function consoleKit(deps: ConsoleDependencies) {
   function apiGuard(): Middleware {
     return async (ctx, next) => {
       if (/^\/api\/v1\/admin\/(login|logout|session)(\/|$)/.test(ctx.path)) return next();
-      const who = await principal(ctx);
+      const who = await ready(ctx);
       if (!who) throw new AppError('unauthenticated');
       if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) await checkCsrf(ctx, who, ctx.get(CSRF_HEADER));
       (ctx.state as { staff: StaffActor }).staff = who;

@@ -25,12 +25,14 @@ export function consoleLogin(deps: ConsoleDependencies, form: Middleware, json: 
     setStaffCookie(ctx, STAFF_PENDING_COOKIE, pending, PENDING_MS);
   }
 
-  async function totpStep(ctx: Context, body: unknown) {
+  /** Returns where the member goes next: replacing handed-over or expired credentials comes before anything else. */
+  async function totpStep(ctx: Context, body: unknown): Promise<'session' | 'credentials'> {
     const input = parseInput(adminSchemas.totp, body);
     const pending = ctx.cookies.get(STAFF_PENDING_COOKIE, { signed: true });
     const done = await deps.staff.login.totp(pending, input.code, requestMeta(ctx));
     setStaffCookie(ctx, STAFF_PENDING_COOKIE, null);
     setStaffCookie(ctx, STAFF_COOKIE, done.sessionId);
+    return done.credentialsDue ? 'credentials' : 'session';
   }
 
   async function logout(ctx: Context) {
@@ -44,11 +46,12 @@ export function consoleLogin(deps: ConsoleDependencies, form: Middleware, json: 
 
   const showLogin = (ctx: Context, step: 'password' | 'totp', extra: Record<string, unknown> = {}, status = 200) => kit.render(ctx, undefined, step === 'password' ? 'login' : 'login-totp', extra, status);
 
-  /** Errors of a login step are shown on its page; the lock and bad state as well. */
-  function pageStep(step: 'password' | 'totp', run: (ctx: Context) => Promise<void>, next: string): Middleware {
+  /** Errors of a login step are shown on its page; the lock and bad state as well. `run` returns where to go next. */
+  function pageStep(step: 'password' | 'totp', run: (ctx: Context) => Promise<string>): Middleware {
     return async (ctx) => {
+      let next: string;
       try {
-        await run(ctx);
+        next = await run(ctx);
       } catch (error) {
         if (!(error instanceof AppError) || error.code === 'internal') throw error;
         showLogin(ctx, error.code === 'login_state_invalid' ? 'password' : step, { error: kit.describe(ctx, error) }, error.status);
@@ -61,9 +64,12 @@ export function consoleLogin(deps: ConsoleDependencies, form: Middleware, json: 
   router.use(['/admin/login', '/admin/logout', '/api/v1/admin/login', '/api/v1/admin/logout', '/api/v1/admin/session'], noStore);
 
   router.get('/admin/login', (ctx) => showLogin(ctx, 'password'));
-  router.post('/admin/login', form, pageStep('password', (ctx) => passwordStep(ctx, ctx.request.body), '/admin/login/totp'));
+  router.post('/admin/login', form, pageStep('password', async (ctx) => {
+    await passwordStep(ctx, ctx.request.body);
+    return '/admin/login/totp';
+  }));
   router.get('/admin/login/totp', (ctx) => showLogin(ctx, 'totp'));
-  router.post('/admin/login/totp', form, pageStep('totp', (ctx) => totpStep(ctx, ctx.request.body), '/admin'));
+  router.post('/admin/login/totp', form, pageStep('totp', async (ctx) => (await totpStep(ctx, ctx.request.body) === 'credentials' ? '/admin/credentials' : '/admin')));
   router.post('/admin/logout', form, async (ctx) => {
     await logout(ctx);
     kit.redirect(ctx, '/admin/login');
@@ -74,14 +80,14 @@ export function consoleLogin(deps: ConsoleDependencies, form: Middleware, json: 
     ctx.body = { next: 'totp' };
   });
   router.post('/api/v1/admin/login/totp', json, async (ctx) => {
-    await totpStep(ctx, ctx.request.body);
-    // The new session is read on the next request; answer with what it needs.
-    ctx.body = { next: 'session', session_max_seconds: STAFF_ABSOLUTE_SECONDS };
+    // The new session is read on the next request; answer with what it needs: `credentials`
+    // when the member must first replace what was handed over (or has expired).
+    ctx.body = { next: await totpStep(ctx, ctx.request.body), session_max_seconds: STAFF_ABSOLUTE_SECONDS };
   });
   router.get('/api/v1/admin/session', async (ctx) => {
     const who = await kit.principal(ctx);
     if (!who) throw new AppError('unauthenticated');
-    ctx.body = { staff: { id: who.id, username: who.username, roles: who.roles }, csrf_token: kit.csrfToken(who) };
+    ctx.body = { staff: { id: who.id, username: who.username, roles: who.roles }, credentials_change_required: Boolean(who.due), csrf_token: kit.csrfToken(who) };
   });
   router.post('/api/v1/admin/logout', json, async (ctx) => {
     if (!await kit.principal(ctx)) throw new AppError('unauthenticated');

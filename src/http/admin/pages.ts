@@ -5,12 +5,12 @@ import type { Context, Middleware } from 'koa';
 import { AppError } from '../../errors.js';
 import type { StaffActor } from '../../staff/roles.js';
 import { BAN_REASONS } from '../../staff/ban-reasons.js';
-import { STAFF_ROLES } from '../../staff/roles.js';
 import { noStore } from '../middleware/security-headers.js';
 import { parseInput, requestMeta } from '../request-meta.js';
 import { consoleKit, type ConsoleDependencies, type ShowPage } from './console-kit.js';
 import { adminSchemas, auditFilterOf, confirmedForm } from './schemas.js';
 import { clientPages } from './client-pages.js';
+import { staffPages } from './staff-pages.js';
 
 const notice = (ctx: Context) => (typeof ctx.query.done === 'string' && /^[a-z_]{1,32}$/.test(ctx.query.done) ? `admin.done_${ctx.query.done}` : undefined);
 
@@ -49,10 +49,6 @@ export function consolePages(deps: ConsoleDependencies & { agreementVersion: str
     const approvals = await deps.staff.approvals.list(who, { status: 'pending' }, meta(ctx));
     const decided = (await deps.staff.approvals.list(who, {}, meta(ctx))).filter((a) => a.status !== 'pending').slice(0, 50);
     kit.render(ctx, who, 'approvals', { approvals, decided, notice: notice(ctx), ...extra }, status);
-  };
-
-  const showStaff: ShowPage = async (ctx, who, extra = {}, status = 200) => {
-    kit.render(ctx, who, 'staff', { staff: await deps.staff.accounts.list(who, meta(ctx)), roles: STAFF_ROLES, notice: notice(ctx), ...extra }, status);
   };
 
   /**
@@ -142,17 +138,7 @@ export function consolePages(deps: ConsoleDependencies & { agreementVersion: str
     }));
   }
 
-  router.get('/staff', kit.view((ctx, who) => showStaff(ctx, who)));
-
-  router.post('/staff', form, kit.action(adminSchemas.createStaff, showStaff, async (ctx, who, input) => {
-    const created = await deps.staff.accounts.create({ username: input.username, displayName: input.display_name, roles: input.roles }, { kind: 'staff', actor: who }, meta(ctx));
-    kit.render(ctx, who, 'staff-created', { created });
-  }));
-
-  router.post('/staff/:staffId/admin', form, kit.action(adminSchemas.reason, showStaff, async (ctx, who, input) => {
-    await deps.staff.accounts.requestAdmin(who, ctx.params.staffId ?? '', input.reason, deps.staff.approvals, meta(ctx));
-    kit.redirect(ctx, '/admin/staff?done=admin_requested');
-  }));
+  staffPages(router, kit, deps, form);
 
   router.get('/audit', kit.view(async (ctx, who) => {
     const input = parseInput(adminSchemas.auditFilter, ctx.query);

@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import type { Dependencies } from '../../deps.js';
 import { consoleApi } from './api.js';
+import { consoleCredentials } from './credentials.js';
 import { consoleLogin } from './login.js';
 import { consolePages } from './pages.js';
 import { enterpriseConsoleApi } from './enterprise-api.js';
@@ -15,6 +16,7 @@ export function adminConsole(deps: Pick<Dependencies, 'staff' | 'audit' | 'csrf'
   const console = { staff: deps.staff, audit: deps.audit, csrf: deps.csrf, pages: deps.pages };
   const routers = [
     consoleLogin(console, form, json),
+    ...consoleCredentials(console, form, json),
     consolePages({ ...console, agreementVersion: deps.config.agreementVersion, issuer: deps.config.issuer, site: deps.config.site }, form),
     consoleApi(console, json),
     enterpriseConsolePages(console, form),

@@ -32,6 +32,9 @@ export const adminSchemas = {
   code: z.object({ code: text(8) }),
   phoneChange: z.object({ name: text(50), id_number: text(32), phone: text(20) }),
   decision: z.object({ note: z.string().max(500).optional() }),
+  /** Replacing one's own credentials: the current password, and a new password, a code from a new authenticator, or both. */
+  credentials: z.object({ current_password: z.string().min(1).max(256), new_password: z.string().max(256).optional(), code: z.string().max(16).optional() }),
+  role: z.object({ role, reason: text(500) }),
   /** Audit filters, from a query string: empty fields mean no filter. */
   auditFilter: z.object({
     from: z.union([z.literal(''), z.iso.date(), z.iso.datetime()]).optional(),
@@ -48,10 +51,31 @@ export const adminSchemas = {
 const masked = z.string();
 const staffRoles = z.array(role);
 
+/** A staff member as admins see them (staff/staff-accounts.ts StaffSummary). */
+const staffSummary = z.object({
+  id: z.string(), username: z.string(), display_name: z.string(), status: z.enum(['active', 'disabled']), roles: staffRoles, created_at: at,
+  locked: z.boolean(),
+  credentials: z.enum(['set', 'first_sign_in', 'authenticator_reset', 'password_expired']).describe('set: the holder\'s own; otherwise what the holder must replace at the next sign-in'),
+  last_login_at: at.nullable(),
+});
+
+/** One's own credentials (staff/staff-credentials.ts CredentialStatus). */
+const credentialStatus = z.object({
+  password_change_required: z.boolean(), password_expired: z.boolean(), authenticator_enrolment_required: z.boolean(),
+  password_changed_at: at, password_expires_at: at,
+});
+
+/** A role named in a path (/staff/{staffId}/roles/{role}/withdraw). */
+export const roleParam = z.object({ role });
+
+/** The console page's form: the new password typed twice. */
+export const credentialsForm = adminSchemas.credentials.extend({ confirm: z.string().max(256).optional() })
+  .refine((input) => (input.new_password ?? '') === (input.confirm ?? ''), { message: 'invalid_input', path: ['confirm'] });
+
 /** A request for a second person's decision (staff/approvals.ts ApprovalView). */
 export const approvalView = z.object({
   id: z.string(),
-  kind: z.enum(['account.unban', 'enterprise.restore', 'staff.grant_admin']),
+  kind: z.enum(['account.unban', 'enterprise.restore', 'staff.grant_admin', 'staff.enable']),
   target: z.object({ kind: z.string(), id: z.string() }),
   requested_by: z.string(),
   reason: z.string(),
@@ -75,8 +99,8 @@ const citizenSummary = z.object({
 /** The console's answers (staff/*.ts views), for the OpenAPI document. */
 export const adminResponses = {
   passwordStep: z.object({ next: z.literal('totp') }),
-  totpStep: z.object({ next: z.literal('session'), session_max_seconds: z.number().int() }),
-  session: z.object({ staff: z.object({ id: z.string(), username: z.string(), roles: staffRoles }), csrf_token: z.string() }),
+  totpStep: z.object({ next: z.enum(['session', 'credentials']).describe('credentials: replace the handed-over or expired credentials before anything else'), session_max_seconds: z.number().int() }),
+  session: z.object({ staff: z.object({ id: z.string(), username: z.string(), roles: staffRoles }), credentials_change_required: z.boolean(), csrf_token: z.string() }),
   citizens: z.object({ results: z.array(citizenSummary) }),
   citizen: citizenSummary.extend({
     registration_channel: z.enum(['online', 'counter', 'federation']),
@@ -101,8 +125,13 @@ export const adminResponses = {
     password: z.string().describe('the initial password, shown this once'), agreement_version: z.string(),
   }),
   approvals: z.object({ approvals: z.array(approvalView) }),
-  staff: z.object({ staff: z.array(z.object({ id: z.string(), username: z.string(), display_name: z.string(), status: z.enum(['active', 'disabled']), roles: staffRoles, created_at: at })) }),
-  staffCreated: z.object({ id: z.string(), username: z.string(), roles: staffRoles, password: z.string(), otpauth_uri: z.string() }),
+  staff: z.object({ staff: z.array(staffSummary) }),
+  staffMember: staffSummary,
+  staffCreated: z.object({ id: z.string(), username: z.string(), roles: staffRoles, password: z.string(), otpauth_uri: z.string(), must_change: z.boolean().describe('the holder replaces both at first sign-in') }),
+  authenticatorReset: z.object({ staff: staffSummary, secret: z.string().describe('shown this once'), otpauth_uri: z.string() }),
+  credentials: credentialStatus,
+  credentialsChanged: credentialStatus.extend({ password_changed: z.boolean(), authenticator_changed: z.boolean() }),
+  pendingAuthenticator: z.object({ secret: z.string(), otpauth_uri: z.string(), expires_in: z.number().int().describe('seconds left to confirm it') }),
   audit: z.object({
     records: z.array(z.object({
       seq: z.number().int(), at, actor_kind: z.string(), actor_id: z.string().nullable(), action: z.string(),

@@ -44,8 +44,8 @@ const WITH_BODY: readonly ErrorCode[] = ['bad_request', 'body_encoding_invalid',
 /** An invalid bearer token is one 401 whatever is wrong with it. */
 const WITH_BEARER: readonly ErrorCode[] = ['unauthenticated'];
 const ACCOUNT_BEARER: readonly ErrorCode[] = ['account_client_not_allowed', 'account_scope_missing'];
-/** No console session, a role that may not, and on writes a wrong CSRF token. */
-const WITH_STAFF_SESSION: readonly ErrorCode[] = ['unauthenticated', 'forbidden'];
+/** No console session, a role that may not, credentials still to be replaced (but where they are), and on writes a wrong CSRF token. */
+const WITH_STAFF_SESSION: readonly ErrorCode[] = ['unauthenticated', 'forbidden', 'credentials_change_required'];
 const STAFF_WRITE: readonly ErrorCode[] = ['csrf'];
 /** The console's API, sign-in included, is a page that does not exist off the staff listener (ADMIN_PORT) or outside ADMIN_ALLOWED_NETWORKS. */
 const STAFF_SURFACE: readonly ErrorCode[] = ['not_found'];

@@ -10,6 +10,7 @@ import * as m0008 from './0008_clients.js';
 import * as m0009 from './0009_counter_enterprise.js';
 import * as m0010 from './0010_application_superseded.js';
 import * as m0011 from './0011_refresh_successor.js';
+import * as m0012 from './0012_staff_lifecycle.js';
 
 /**
  * Every migration in order. A landed migration is never edited: add the next file.
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009_counter_enterprise': m0009,
   '0010_application_superseded': m0010,
   '0011_refresh_successor': m0011,
+  '0012_staff_lifecycle': m0012,
 };

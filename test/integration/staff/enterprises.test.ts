@@ -8,7 +8,7 @@ import { asPortal, CHEN_WEI, citizen, days, delegationApi, LI_NA, portal, portal
 import { ENTERPRISES } from '../../helpers/enterprises.js';
 import { errorCode, hidden } from '../../helpers/http-browser.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
-import { auditOf, createStaff, staffSignIn, type StaffClient } from '../../helpers/staff.js';
+import { auditOf, createStaff, moveRole, staffSignIn, type StaffClient } from '../../helpers/staff.js';
 
 let server: TestServer;
 let agent: StaffCredentials;
@@ -236,14 +236,16 @@ test.serial('deregistration needs a reason, revokes every grant and ends the tok
   await agentClient.api('GET', `/enterprises?q=${other.uscc}`);
   t.is((await agentClient.api('POST', `/enterprises/${other.id}/restore-requests`, { reason: '误操作' })).body.error, 'enterprise_not_deregistered');
 
-  const both = await createStaff(server.deps, 'agent.head', ['agent', 'supervisor']);
+  const both = await createStaff(server.deps, 'agent.head', ['agent']);
   const bothClient = await staffSignIn(server, both);
   await bothClient.api('GET', `/enterprises?q=${enterprise.uscc}`);
   const request = await bothClient.api('POST', `/enterprises/${enterprise.id}/restore-requests`, { reason: '注销有误，企业持执照到窗口申请恢复' });
   t.is(request.status, 201, JSON.stringify(request.body));
   t.like(request.body, { kind: 'enterprise.restore', status: 'pending', target: { kind: 'enterprise', id: enterprise.id } });
 
-  const self = await bothClient.api('POST', `/approvals/${request.body.id}/approve`, {});
+  // The requester becomes a supervisor (agent and supervisor are never held together): their own request stays theirs.
+  await moveRole(server, both.id, 'agent', 'supervisor');
+  const self = await (await staffSignIn(server, both, 1)).api('POST', `/approvals/${request.body.id}/approve`, {});
   t.is(self.status, 403);
   t.is(self.body.error, 'self_approval');
   const notSupervisor = await agentClient.api('POST', `/approvals/${request.body.id}/approve`, {});

@@ -196,25 +196,32 @@ test.serial('unban: only of a banned account, asked by an agent, decided by a su
   t.is((await supervisorClient.api('POST', `/approvals/${request.body.id}/reject`, {})).body.error, 'approval_closed');
 });
 
-test.serial('nobody approves their own request, even holding the deciding role; rejected and expired requests are kept', async (t) => {
+test.serial('nobody approves their own request, even after becoming a supervisor; rejected and expired requests are kept', async (t) => {
   const person = { idNumber: '440305199910010031', name: '郑志强', phone: '13700000044' };
-  const both = await createStaff(server.deps, 'agent.selfish', ['agent', 'supervisor']);
-  const client = await staffSignIn(server, both);
+  const [promoted, admin] = [await createStaff(server.deps, 'agent.selfish', ['agent']), await createStaff(server.deps, 'admin.desk', ['admin'])];
+  let client = await staffSignIn(server, promoted);
   const id = await seedAccount(server.deps, person);
   await client.api('GET', `/citizens?q=${person.idNumber}`);
   await client.api('POST', `/citizens/${id}/ban`, { reason: 'abuse' });
   const request = await client.api('POST', `/citizens/${id}/unban-requests`, { reason: '申请解禁' });
+  // The agent becomes the department head: the role moves (never both at once), their own request stays theirs.
+  const root = await staffSignIn(server, admin);
+  t.is((await root.api('POST', `/staff/${promoted.id}/roles`, { role: 'supervisor', reason: '调任部门负责人' })).body.error, 'roles_incompatible');
+  t.is((await root.api('POST', `/staff/${promoted.id}/roles/agent/withdraw`, { reason: '调任部门负责人' })).status, 200);
+  t.is((await root.api('POST', `/staff/${promoted.id}/roles`, { role: 'supervisor', reason: '调任部门负责人' })).status, 200);
+  client = await staffSignIn(server, promoted, 1);
   const self = await client.api('POST', `/approvals/${request.body.id}/approve`, {});
   t.is(self.status, 403);
   t.is(self.body.error, 'self_approval');
   t.is((await server.deps.accounts.row(id))?.status, 'banned');
-  t.true((await auditOf(server.deps, 'approval.approve')).some((r) => r.result === 'denied' && r.actor_id === both.id && r.details.reason === 'self_approval'));
+  t.true((await auditOf(server.deps, 'approval.approve')).some((r) => r.result === 'denied' && r.actor_id === promoted.id && r.details.reason === 'self_approval'));
 
   const rejected = await supervisorClient.api('POST', `/approvals/${request.body.id}/reject`, { note: '材料不全' });
   t.is(rejected.body.status, 'rejected');
   t.is((await server.deps.accounts.row(id))?.status, 'banned');
 
-  const again = await client.api('POST', `/citizens/${id}/unban-requests`, { reason: '补充材料后再次申请' });
+  await agentClient.api('GET', `/citizens?q=${person.idNumber}`);
+  const again = await agentClient.api('POST', `/citizens/${id}/unban-requests`, { reason: '补充材料后再次申请' });
   t.is(again.status, 201);
   // A week and a day later the request has expired; it is kept, marked so, and cannot be approved.
   const later = new Approvals(server.deps.database.db, server.deps.audit, () => new Date(Date.now() + 8 * 86_400_000));
@@ -226,7 +233,7 @@ test.serial('nobody approves their own request, even holding the deciding role; 
   t.is((await server.deps.accounts.row(id))?.status, 'banned');
 });
 
-test.serial('the admin role: never granted on creation from the console; a second admin must approve the request', async (t) => {
+test.serial('the admin role: never granted on creation from the console, never beside another role; a second admin must approve the request', async (t) => {
   const first = await createStaff(server.deps, 'admin.first', ['admin']);
   const second = await createStaff(server.deps, 'admin.second', ['admin']);
   const a = await staffSignIn(server, first);
@@ -236,14 +243,18 @@ test.serial('the admin role: never granted on creation from the console; a secon
   const created = await a.api('POST', '/staff', { username: 'new.colleague', roles: ['agent'] });
   t.is(created.status, 201);
   t.regex(created.body.otpauth_uri, /^otpauth:\/\/totp\//);
+  t.true(created.body.must_change);
+  // An agent is not made an admin: the agent role goes first.
+  t.is((await a.api('POST', `/staff/${created.body.id}/admin-requests`, { reason: '接任系统管理' })).body.error, 'roles_incompatible');
+  t.is((await a.api('POST', `/staff/${created.body.id}/roles/agent/withdraw`, { reason: '转任系统管理' })).status, 200);
   const request = await a.api('POST', `/staff/${created.body.id}/admin-requests`, { reason: '接任系统管理' });
   t.is(request.status, 201, JSON.stringify(request.body));
   t.is((await a.api('POST', `/approvals/${request.body.id}/approve`, {})).body.error, 'self_approval');
-  t.deepEqual(await server.deps.staff.accounts.roles(created.body.id), ['agent']);
+  t.deepEqual(await server.deps.staff.accounts.roles(created.body.id), []);
   t.is((await supervisorClient.api('POST', `/approvals/${request.body.id}/approve`, {})).body.error, 'forbidden', 'a supervisor does not decide admin grants');
   const approved = await b.api('POST', `/approvals/${request.body.id}/approve`, {});
   t.is(approved.body.status, 'approved');
-  t.deepEqual(await server.deps.staff.accounts.roles(created.body.id), ['admin', 'agent']);
+  t.deepEqual(await server.deps.staff.accounts.roles(created.body.id), ['admin']);
 });
 
 test.serial('counter phone change: in-person check, then a code to the new phone; both numbers are told', async (t) => {
@@ -270,3 +281,4 @@ test.serial('counter phone change: in-person check, then a code to the new phone
   t.true((await notices('13700001111')).some((text) => text.includes('绑定')));
   t.like((await auditOf(server.deps, 'account.phone_change')).at(-1), { actor_kind: 'staff', actor_id: agent.id, result: 'success' });
 });
+
