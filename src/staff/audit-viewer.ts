@@ -2,6 +2,12 @@ import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import { searchAudit, type AuditFilter, type AuditRow } from '../audit/audit-search.js';
 import type { Db } from '../store/db.js';
 import { authorize, type StaffActor } from './roles.js';
+import { staffStore } from './staff-store.js';
+
+/** A record as the auditor reads it: staff named by their usernames as well as their ids. */
+export type AuditRecordView = AuditRow & { actor_username: string | null; target_username: string | null };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const PAGE = 100;
 const EXPORT_LIMIT = 50_000;
@@ -21,11 +27,29 @@ function csvCell(value: unknown): string {
 export class AuditViewer {
   constructor(private readonly db: Db, private readonly audit: AuditLog) {}
 
-  async search(actor: StaffActor, filter: AuditFilter, meta: RequestMeta): Promise<{ records: AuditRow[]; next?: number }> {
+  async search(actor: StaffActor, filter: AuditFilter, meta: RequestMeta): Promise<{ records: AuditRecordView[]; next?: number }> {
     await authorize(this.audit, actor, ['auditor'], 'audit.view', meta);
-    const records = await searchAudit(this.db, filter, PAGE);
+    const records = await searchAudit(this.db, await this.byUsername(filter), PAGE);
     await this.audit.append({ actor: { kind: 'staff', id: actor.id }, action: 'audit.view', result: 'success', details: { filter: describe(filter), count: records.length }, meta });
-    return { records, ...(records.length === PAGE ? { next: records.at(-1)!.seq } : {}) };
+    return { records: await this.named(records), ...(records.length === PAGE ? { next: records.at(-1)!.seq } : {}) };
+  }
+
+  /** An actor typed as a staff username is looked for by that member's id. */
+  private async byUsername(filter: AuditFilter): Promise<AuditFilter> {
+    if (!filter.actorId || UUID.test(filter.actorId)) return filter;
+    const member = await staffStore.byUsername(this.db, filter.actorId.toLowerCase());
+    return member ? { ...filter, actorId: member.id } : filter;
+  }
+
+  /** The usernames of the staff members the records name, looked up once for the page. */
+  private async named(records: AuditRow[]): Promise<AuditRecordView[]> {
+    const ids = records.flatMap((r) => [r.actor_kind === 'staff' ? r.actor_id : null, r.target_kind === 'staff' ? r.target_id : null]).filter((id): id is string => Boolean(id));
+    const names = await staffStore.usernames(this.db, ids);
+    return records.map((r) => ({
+      ...r,
+      actor_username: r.actor_kind === 'staff' && r.actor_id ? names.get(r.actor_id) ?? null : null,
+      target_username: r.target_kind === 'staff' && r.target_id ? names.get(r.target_id) ?? null : null,
+    }));
   }
 
   async exportCsv(actor: StaffActor, filter: AuditFilter, meta: RequestMeta): Promise<string> {

@@ -10,7 +10,7 @@ import { normalisePhone } from '../identity/phone.js';
 import type { Registries } from '../ports/registries/index.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import { initialPassword } from './initial-password.js';
-import { authorize, refuse, type StaffActor } from './roles.js';
+import { auditRefusals, authorize, type StaffActor } from './roles.js';
 
 type CounterState = 'code_sent' | 'complete';
 
@@ -42,6 +42,7 @@ export interface CounterRegistrationDone {
 }
 
 const FLOW_TTL_SECONDS = 20 * 60;
+const ACTION = 'account.register.counter';
 
 /**
  * Registration at the counter (线下窗口注册): the agent enters what the ID card reader gives
@@ -68,26 +69,35 @@ export class CounterRegistration {
     };
   }
 
+  /**
+   * Checks the person in the population register and sends the applicant a code. The
+   * lookup is audited whatever it answers (it also tells whether the ID number or the
+   * phone has an account), and so is every refusal.
+   */
   async start(actor: StaffActor, input: { name: string; idNumber: string; phone: string }, meta: RequestMeta): Promise<CounterRegistrationView> {
-    await authorize(this.audit, actor, ['agent'], 'account.register.counter', meta);
-    const parsed = parseIdNumber(input.idNumber.trim());
-    if (!parsed.ok) throw new AppError('invalid_id_number');
-    const name = input.name.trim();
-    if (name.length < 1 || name.length > 50) throw new AppError('invalid_input', { field: 'name' });
-    const phone = normalisePhone(input.phone);
-    if (!phone) throw new AppError('invalid_phone');
-    const person = await consultRegistry(() => this.registries.population.verifyPerson({ idNumber: parsed.value, name }));
-    if (!person.match || person.status !== 'normal') {
-      return refuse(this.audit, actor, 'account.register.counter', new AppError(person.match ? 'person_not_eligible' : 'identity_mismatch'), meta);
-    }
-    // The person is in front of the desk with their card: telling them now is no leak.
-    if (await this.accounts.byIdNumber(parsed.value)) throw new AppError('already_registered');
-    if (await this.accounts.byPhone(phone)) throw new AppError('phone_in_use');
-    const flow = await this.flows.create<CounterState, CounterData>('counter', 'browser', 'code_sent', {
-      staffId: actor.id, identity: { idNumber: parsed.value, name, birthDate: parsed.birthDate, phone },
-    }, FLOW_TTL_SECONDS);
-    await this.smsCodes.send({ purpose: 'counter', phone, flowId: flow.id, ip: `staff:${actor.id}`, staffPresent: true });
-    return this.view(flow);
+    await authorize(this.audit, actor, ['agent'], ACTION, meta);
+    return auditRefusals(this.audit, actor, ACTION, meta, async () => {
+      const parsed = parseIdNumber(input.idNumber.trim());
+      if (!parsed.ok) throw new AppError('invalid_id_number');
+      const name = input.name.trim();
+      if (name.length < 1 || name.length > 50) throw new AppError('invalid_input', { field: 'name' });
+      const phone = normalisePhone(input.phone);
+      if (!phone) throw new AppError('invalid_phone');
+      const person = await consultRegistry(() => this.registries.population.verifyPerson({ idNumber: parsed.value, name }));
+      if (!person.match || person.status !== 'normal') throw new AppError(person.match ? 'person_not_eligible' : 'identity_mismatch');
+      // The person is in front of the desk with their card: telling them now is no leak.
+      if (await this.accounts.byIdNumber(parsed.value)) throw new AppError('already_registered');
+      if (await this.accounts.byPhone(phone)) throw new AppError('phone_in_use');
+      const flow = await this.flows.create<CounterState, CounterData>('counter', 'browser', 'code_sent', {
+        staffId: actor.id, identity: { idNumber: parsed.value, name, birthDate: parsed.birthDate, phone },
+      }, FLOW_TTL_SECONDS);
+      await this.smsCodes.send({ purpose: 'counter', phone, flowId: flow.id, ip: `staff:${actor.id}`, staffPresent: true });
+      await this.audit.append({
+        actor: { kind: 'staff', id: actor.id }, action: `${ACTION}.start`, result: 'success',
+        details: { registry: 'match', id_number_masked: maskIdNumber(parsed.value), phone_masked: maskPhone(phone), flow: flow.id }, meta,
+      });
+      return this.view(flow);
+    });
   }
 
   async get(actor: StaffActor, flowId: string): Promise<CounterRegistrationView> {
@@ -98,8 +108,9 @@ export class CounterRegistration {
 
   /** The code the applicant read from their phone; creates the account and returns the hand-over sheet. */
   async confirm(actor: StaffActor, flowId: string, code: string, meta: RequestMeta): Promise<CounterRegistrationDone> {
-    await authorize(this.audit, actor, ['agent'], 'account.register.counter', meta);
-    return this.flows.step<CounterState, CounterData, CounterRegistrationDone>('counter', { id: flowId, channel: 'browser' }, ['code_sent'], async (flow) => {
+    await authorize(this.audit, actor, ['agent'], ACTION, meta);
+    // A wrong or spent code, a flow gone, the ID number or phone registered meanwhile: each refusal is recorded.
+    return auditRefusals(this.audit, actor, ACTION, meta, () => this.flows.step<CounterState, CounterData, CounterRegistrationDone>('counter', { id: flowId, channel: 'browser' }, ['code_sent'], async (flow) => {
       const identity = flow.data.identity;
       // Another agent's pending registration is not this agent's to finish.
       if (!identity || flow.data.staffId !== actor.id) throw new AppError('flow_expired');
@@ -122,6 +133,6 @@ export class CounterRegistration {
       };
       // Personal data leaves the flow as soon as the account holds it.
       return { flow: { ...flow, state: 'complete', data: { staffId: actor.id, accountId } }, result: done };
-    });
+    }));
   }
 }

@@ -34,6 +34,13 @@ export const staffStore = {
     return trx.selectFrom('staff_accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
   },
 
+  /** Usernames of the given members, for showing people rather than ids. */
+  async usernames(db: Executor, ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await db.selectFrom('staff_accounts').select(['id', 'username']).where('id', 'in', [...new Set(ids)]).execute();
+    return new Map(rows.map((row) => [row.id, row.username]));
+  },
+
   async anyWithRole(db: Executor, role: StaffRole): Promise<boolean> {
     return Boolean(await db.selectFrom('staff_roles').select('staff_id').where('role', '=', role).limit(1).executeTakeFirst());
   },

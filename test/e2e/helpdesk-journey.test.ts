@@ -389,7 +389,7 @@ test.serial('the auditor sees all of it; audit:verify passes, and after a superu
   for (const action of ['account.register', 'account.password_reset', 'account.ban', 'session.revoke_all', 'approval.request', 'approval.approve', 'account.unban']) {
     t.true(actions.includes(action), `${action} is in the viewer`);
   }
-  const refused = staffPage.locator('tr[data-action="approval.approve"]').filter({ hasText: 'denied' });
+  const refused = staffPage.locator('tr[data-action="approval.approve"]').filter({ hasText: '拒绝' });
   t.true(await refused.count() >= 1, 'the agent\'s attempt to approve is there too, as denied');
 
   await staffPage.getByLabel('对象').fill('');

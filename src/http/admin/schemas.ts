@@ -136,6 +136,7 @@ export const adminResponses = {
     records: z.array(z.object({
       seq: z.number().int(), at, actor_kind: z.string(), actor_id: z.string().nullable(), action: z.string(),
       target_kind: z.string().nullable(), target_id: z.string().nullable(), result: z.enum(['success', 'failure', 'denied']),
+      actor_username: z.string().nullable().describe('for a staff actor'), target_username: z.string().nullable().describe('for a staff target'),
       ip: z.string().nullable(), user_agent: z.string().nullable(), request_id: z.string().nullable(),
       details: z.record(z.string(), z.unknown()), prev_hash: z.string(), hash: z.string(),
     })),

@@ -44,6 +44,21 @@ test.serial('the auditor reads the log with filters and exports CSV; both are au
   const page = await client.browser.get('/admin/audit?action=account.');
   t.regex(page.body, /data-action="account\.ban"/);
   t.is(page.response.headers.get('cache-control'), 'no-store');
+  // People by their usernames, acts by their names (zh-CN first), never by their codes or ids.
+  t.true(denied.body.records.every((r: { actor_username: string }) => r.actor_username === 'agent.audited'));
+  const named = await client.browser.get(`/admin/audit?actor_id=agent.audited`);
+  const rows = [...named.body.matchAll(/<tr data-seq[\s\S]*?<\/tr>/g)].map((m) => m[0]);
+  t.true(rows.length >= 2);
+  for (const row of rows) {
+    t.regex(row, /<td data-actor><a href="[^"]+" title="[0-9a-f-]{36}">agent\.audited<\/a><\/td>/);
+    const name = /<td data-action-name title="([a-z_.]+)">([^<]+)<\/td>/.exec(row);
+    t.truthy(name);
+    t.not(name![2], name![1], `${name![1]} is shown by its name`);
+  }
+  t.regex(named.body, /<td data-action-name title="account\.ban">禁用账号<\/td>/);
+  t.regex(named.body, /<td data-action-name title="staff\.login">工作人员登录<\/td>/);
+  t.regex(named.body, /<td>工作人员<\/td>/, 'the actor kind in words');
+  t.regex((await client.browser.get('/admin/audit?action=account.&lang=en')).body, /<td data-action-name title="account\.ban">Ban an account<\/td>/);
 
   t.true((await auditOf(server.deps, 'audit.view')).some((r) => r.actor_id === auditor.id));
   t.true((await auditOf(server.deps, 'audit.export')).some((r) => r.actor_id === auditor.id && r.details.count === lines.length - 1));

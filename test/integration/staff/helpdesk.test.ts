@@ -95,6 +95,27 @@ test.serial('counter registration: registry check, SMS code to the applicant, le
   t.regex(signedIn.body, /login\/password-change/);
 });
 
+test.serial('counter registration leaves a record of every register lookup and every refusal: already registered, phone in use, a wrong applicant code', async (t) => {
+  const start = (person: { name: string; id_number: string; phone: string }) => agentClient.api('POST', '/counter/registrations', person);
+  const refusals = async () => (await auditOf(server.deps, 'account.register.counter')).filter((r) => r.actor_id === agent.id && r.result === 'denied').map((r) => r.details.reason);
+  const before = (await refusals()).length;
+
+  // 黄丽 registered at the counter in the first test; 郑志强 wants 黄丽's phone.
+  t.is((await start({ name: '黄丽', id_number: '310104200002290866', phone: '13900000077' })).body.error, 'already_registered');
+  t.is((await start({ name: '郑志强', id_number: '440305199910010031', phone: '13900000001' })).body.error, 'phone_in_use');
+  const started = await start({ name: '郑志强', id_number: '440305199910010031', phone: '13900000078' });
+  t.is(started.status, 201, JSON.stringify(started.body));
+  const lookup = (await auditOf(server.deps, 'account.register.counter.start')).at(-1);
+  t.like(lookup, { actor_kind: 'staff', actor_id: agent.id, result: 'success', details: { registry: 'match', id_number_masked: '440305********0031', phone_masked: '139****0078' } });
+  t.false(JSON.stringify(lookup?.details).includes('440305199910010031'), 'the lookup is recorded masked');
+
+  const code = await latestOutboxCode(outbox(), '13900000078', 'counter');
+  const wrong = await agentClient.api('POST', `/counter/registrations/${started.body.flow_id}/confirm`, { code: String((Number(code) + 1) % 1_000_000).padStart(6, '0') });
+  t.is(wrong.body.error, 'code_invalid');
+  t.deepEqual((await refusals()).slice(before), ['already_registered', 'phone_in_use', 'code_invalid']);
+  t.is(await server.deps.accounts.byIdNumber('440305199910010031'), undefined);
+});
+
 test.serial('search is exact and masked; an account not found by this session\'s search cannot be acted on', async (t) => {
   const person = { idNumber: '350102198503150241', name: '李娜', phone: '13905910001' };
   const id = await seedAccount(server.deps, person);
