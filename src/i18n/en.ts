@@ -114,6 +114,7 @@ export const en: Catalogue = {
   'errors.method_not_allowed': 'This address does not accept this kind of request. Please use the links and buttons on the page.',
   'errors.confirmation_required': 'This cannot be undone: tick the confirmation box first.',
   'admin.confirm_irreversible': 'I have checked, and confirm this act (it cannot be undone)',
+  'admin.otpauth_qr': 'Scan this QR code with an authenticator app',
   'errors.bad_request': 'The request is malformed.',
   'errors.body_encoding_invalid': 'The request body is not encoded as its Content-Encoding says.',
   'errors.csrf': 'This page has expired or did not come from us. Reload it and try again.',

@@ -11,6 +11,7 @@ import { requestMeta } from '../request-meta.js';
 import { describeError, formAction } from '../form-action.js';
 import { chinaTime } from '../account/page-kit.js';
 import { routeLabel } from '../middleware/request-context.js';
+import QRCode from 'qrcode';
 
 /** The console session cookie: HttpOnly, signed, SameSite=Strict, gone with the browser. */
 export const STAFF_COOKIE = 'civic_staff';
@@ -139,3 +140,8 @@ export function consoleKit(deps: ConsoleDependencies) {
 }
 
 export type ConsoleKit = ReturnType<typeof consoleKit>;
+
+/** An authenticator's otpauth URI as a QR code to scan (a data: URL, which the CSP allows), beside the URI and secret for typing. */
+export function otpauthQr(uri: string): Promise<string> {
+  return QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 200 });
+}

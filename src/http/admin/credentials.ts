@@ -6,6 +6,7 @@ import { noStore } from '../middleware/security-headers.js';
 import { parseInput, requestMeta } from '../request-meta.js';
 import { consoleKit, type ConsoleDependencies, type ShowPage } from './console-kit.js';
 import { adminSchemas, credentialsForm } from './schemas.js';
+import { otpauthQr } from './console-kit.js';
 
 const changeOf = (input: { current_password: string; new_password?: string; code?: string }): CredentialChange => ({
   currentPassword: input.current_password, newPassword: input.new_password || undefined, code: input.code || undefined,
@@ -26,7 +27,7 @@ export function consoleCredentials(deps: ConsoleDependencies, form: Middleware, 
 
   const show: ShowPage = async (ctx, who, extra = {}, status = 200) => {
     const pending = await credentials.pendingAuthenticator(who) ?? await credentials.startAuthenticator(who);
-    kit.render(ctx, who, 'credentials', { status: await credentials.status(who), pending, ...extra }, status);
+    kit.render(ctx, who, 'credentials', { status: await credentials.status(who), pending, qr: await otpauthQr(pending.otpauth_uri), ...extra }, status);
   };
 
   pages.get('/', kit.view((ctx, who) => show(ctx, who)));

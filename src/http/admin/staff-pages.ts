@@ -4,6 +4,7 @@ import { STAFF_ROLES } from '../../staff/roles.js';
 import { requestMeta } from '../request-meta.js';
 import type { ConsoleDependencies, ConsoleKit, ShowPage } from './console-kit.js';
 import { adminSchemas } from './schemas.js';
+import { otpauthQr } from './console-kit.js';
 
 const notice = (ctx: Context) => (typeof ctx.query.done === 'string' && /^[a-z_]{1,32}$/.test(ctx.query.done) ? `admin.done_${ctx.query.done}` : undefined);
 
@@ -26,7 +27,7 @@ export function staffPages(router: Router, kit: ConsoleKit, deps: ConsoleDepende
 
   router.post('/staff', form, kit.action(adminSchemas.createStaff, showStaff, async (ctx, who, input) => {
     const created = await deps.staff.accounts.create({ username: input.username, displayName: input.display_name, roles: input.roles }, { kind: 'staff', actor: who }, meta(ctx));
-    kit.render(ctx, who, 'staff-created', { created });
+    kit.render(ctx, who, 'staff-created', { created, qr: await otpauthQr(created.otpauthUri) });
   }));
 
   router.post('/staff/:staffId/admin', form, kit.action(adminSchemas.reason, showStaff, async (ctx, who, input) => {
