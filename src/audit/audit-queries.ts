@@ -26,6 +26,14 @@ export async function recentTargetEvents(db: Db, targetKind: string, targetId: s
   return rows.map((row) => ({ at: row.at, action: row.action, result: row.result, details: row.details ?? {} }));
 }
 
+/** The latest successful record of one act on a target (the ban an unban would lift, say), with who did it. */
+export async function latestAct(db: Db, targetKind: string, targetId: string, action: string): Promise<{ at: Date; actorId: string | null; details: Record<string, unknown> } | undefined> {
+  const row = await db.selectFrom('audit_log').select(['at', 'actor_id', 'details'])
+    .where('target_kind', '=', targetKind).where('target_id', '=', targetId).where('action', '=', action).where('result', '=', 'success')
+    .orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  return row ? { at: row.at, actorId: row.actor_id, details: row.details ?? {} } : undefined;
+}
+
 /** The same query behind a service, so HTTP code asks for events and never touches the database. */
 export class SecurityEvents {
   constructor(private readonly db: Db) {}
@@ -36,5 +44,15 @@ export class SecurityEvents {
 
   recentOf(targetKind: string, targetId: string, limit = 50): Promise<SecurityEvent[]> {
     return recentTargetEvents(this.db, targetKind, targetId, limit);
+  }
+
+  /** The grounds of a request to undo an act: the act's latest record, as an approver is shown it. */
+  async grounds(targetKind: string, targetId: string, action: string): Promise<{ action: string; at: string; by?: string; reason?: string; note?: string } | undefined> {
+    const act = await latestAct(this.db, targetKind, targetId, action);
+    if (!act) return undefined;
+    const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
+    const reason = text(act.details.reason);
+    const note = text(act.details.note);
+    return { action, at: act.at.toISOString(), ...(act.actorId ? { by: act.actorId } : {}), ...(reason ? { reason } : {}), ...(note ? { note } : {}) };
   }
 }

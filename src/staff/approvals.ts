@@ -18,6 +18,26 @@ const RULES: Record<ApprovalKind, { requester: StaffRole; decider: StaffRole; ta
   'staff.enable': { requester: 'admin', decider: 'admin', targetKind: 'staff' },
 };
 
+/** What an approver is shown of a request's subject, by the desk that owns it (no personal data unmasked). */
+export interface ApprovalSubject {
+  /** Masked for a person, e.g. "*三（110105********002X）"; an enterprise's name and code are public. */
+  label: string;
+  /** The console page of the subject, which a decider of a pending request may open. */
+  href?: string;
+  /** The act this request would undo (the ban, the deregistration, the disabling): when, by whom, why. */
+  grounds?: { action: string; at: string; by?: string; reason?: string; note?: string };
+}
+
+/** A pending request as its decider sees it: who asked, about whom, on what grounds, and what came before. */
+export interface ApprovalCase extends ApprovalView {
+  requester: string;
+  subject?: ApprovalSubject;
+  /** Earlier requests about the same subject, newest first. */
+  history: ApprovalView[];
+}
+
+export type SubjectDescriber = (targetId: string) => Promise<ApprovalSubject | undefined>;
+
 /** What an approved request does, inside the deciding transaction; `after` runs once it has committed (notices). */
 export type ApprovalExecutor = (approval: ApprovalRow, decider: StaffActor, trx: Transaction<Database>, meta: RequestMeta) => Promise<{ after?: () => Promise<void> } | void>;
 
@@ -53,12 +73,48 @@ export function approvalView(row: ApprovalRow): ApprovalView {
  */
 export class Approvals {
   private readonly executors = new Map<ApprovalKind, ApprovalExecutor>();
+  private readonly describers = new Map<ApprovalKind, SubjectDescriber>();
 
   constructor(private readonly db: Db, private readonly audit: AuditLog, private readonly now: () => Date = () => new Date()) {}
 
   /** Registers what approving a kind of request does (bans.ts registers the unban). */
   onApproved(kind: ApprovalKind, executor: ApprovalExecutor): void {
     this.executors.set(kind, executor);
+  }
+
+  /** Registers how a kind of request's subject is shown to its deciders (by the desk that owns it). */
+  describe(kind: ApprovalKind, describer: SubjectDescriber): void {
+    this.describers.set(kind, describer);
+  }
+
+  /**
+   * The pending requests, each with what deciding needs: the requester by name, the
+   * subject (masked), the act it would undo (and who did it) and the requests before.
+   */
+  async cases(actor: StaffActor, meta: RequestMeta): Promise<ApprovalCase[]> {
+    const pending = await this.list(actor, { status: 'pending' }, meta);
+    const username = async (id: string | undefined) => (id ? (await staffStore.byId(this.db, id))?.username ?? id : undefined);
+    return Promise.all(pending.map(async (approval) => {
+      const [requester, described, earlier] = await Promise.all([
+        username(approval.requested_by),
+        this.describers.get(approval.kind)?.(approval.target.id),
+        staffStore.listApprovals(this.db, { targetId: approval.target.id, limit: 20 }),
+      ]);
+      const by = await username(described?.grounds?.by);
+      const subject = described?.grounds ? { ...described, grounds: { ...described.grounds, ...(by ? { by } : {}) } } : described;
+      return {
+        ...approval,
+        requester: requester ?? approval.requested_by,
+        ...(subject ? { subject } : {}),
+        history: earlier.filter((row) => row.id !== approval.id).map(approvalView),
+      };
+    }));
+  }
+
+  /** Whether a request about this target is pending that this member may decide (they may then look at the target). */
+  async decidable(actor: StaffActor, targetId: string): Promise<boolean> {
+    const rows = await staffStore.listApprovals(this.db, { status: 'pending', targetId, limit: 20 });
+    return rows.some((row) => actor.roles.includes(RULES[row.kind].decider) && row.requested_by !== actor.id && new Date(row.expires_at) > this.now());
   }
 
   /** Files a request; the caller has checked that the act makes sense for the target. */

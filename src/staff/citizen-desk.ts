@@ -57,6 +57,13 @@ export class CitizenDesk {
     private readonly audit: AuditLog,
   ) {
     approvals.onApproved('account.unban', (approval, decider, trx, meta) => this.unban(approval.target_id, approval.id, decider, trx, meta));
+    approvals.describe('account.unban', async (accountId) => {
+      const row = await this.accounts.row(accountId);
+      if (!row) return undefined;
+      const { masked } = this.accounts.profileOf(row);
+      const grounds = await this.events.grounds('account', accountId, 'account.ban');
+      return { label: `${masked.name}（${masked.idNumber}）`, href: `/admin/citizens/${accountId}`, ...(grounds ? { grounds } : {}) };
+    });
   }
 
   private summary(row: AccountRow): CitizenSummary {
@@ -86,7 +93,9 @@ export class CitizenDesk {
 
   /** The account, if this session's search found it; refused and audited otherwise. */
   private async found(actor: StaffActor, accountId: string, action: string, meta: RequestMeta): Promise<AccountRow> {
-    const row = await this.staffSessions.found(actor.sessionHandle, accountId) ? await this.accounts.row(accountId) : undefined;
+    // The account this session's search found, or one a request this member may decide is about.
+    const mayLook = await this.staffSessions.found(actor.sessionHandle, accountId) || await this.approvals.decidable(actor, accountId);
+    const row = mayLook ? await this.accounts.row(accountId) : undefined;
     if (!row || row.status === 'deregistered') return refuse(this.audit, actor, action, new AppError('outside_search'), meta, { kind: 'account', id: accountId });
     return row;
   }

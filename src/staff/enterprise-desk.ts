@@ -54,6 +54,12 @@ export class EnterpriseDesk {
     private readonly audit: AuditLog,
   ) {
     approvals.onApproved('enterprise.restore', (approval, decider, trx, meta) => this.restore(approval, decider, trx, meta));
+    approvals.describe('enterprise.restore', async (enterpriseId) => {
+      const row = await enterpriseStore.byId(this.db, enterpriseId);
+      if (!row) return undefined;
+      const grounds = await this.events.grounds('enterprise', enterpriseId, 'enterprise.deregister');
+      return { label: `${row.name}（${row.uscc}）`, href: `/admin/enterprises/${enterpriseId}`, ...(grounds ? { grounds } : {}) };
+    });
   }
 
   private summary(row: EnterpriseRow): EnterpriseSummary {
@@ -75,7 +81,9 @@ export class EnterpriseDesk {
 
   /** The enterprise, if this session's search found it; refused and audited otherwise. */
   private async found(actor: StaffActor, enterpriseId: string, action: string, meta: RequestMeta): Promise<EnterpriseRow> {
-    const row = await this.staffSessions.found(actor.sessionHandle, enterpriseId) ? await enterpriseStore.byId(this.db, enterpriseId) : undefined;
+    // The enterprise this session's search found, or one a request this member may decide is about.
+    const mayLook = await this.staffSessions.found(actor.sessionHandle, enterpriseId) || await this.approvals.decidable(actor, enterpriseId);
+    const row = mayLook ? await enterpriseStore.byId(this.db, enterpriseId) : undefined;
     if (!row) return refuse(this.audit, actor, action, new AppError('outside_search'), meta, { kind: 'enterprise', id: enterpriseId });
     return row;
   }

@@ -29,6 +29,7 @@ import { StaffLifecycle } from './staff-lifecycle.js';
 import { StaffLock } from './staff-lock.js';
 import { StaffLogin } from './staff-login.js';
 import { StaffSessions } from './staff-sessions.js';
+import { staffStore } from './staff-store.js';
 
 /** The helpdesk and administration side, built once by the composition root. */
 export interface StaffServices {
@@ -85,6 +86,14 @@ export function buildStaffServices(deps: StaffServiceDependencies): StaffService
   const login = new StaffLogin(accounts, sessions, credentials, lock, deps.cache, deps.digest, deps.audit);
   const approvals = new Approvals(deps.db, deps.audit);
   approvals.onApproved('staff.grant_admin', (approval, decider, trx, meta) => accounts.grantApprovedAdmin(approval, decider, trx, meta));
+  const staffMember = (groundsAction?: string) => async (staffId: string) => {
+    const row = await staffStore.byId(deps.db, staffId);
+    if (!row) return undefined;
+    const grounds = groundsAction ? await deps.securityEvents.grounds('staff', staffId, groundsAction) : undefined;
+    return { label: row.display_name ? `${row.username}（${row.display_name}）` : row.username, href: '/admin/staff', ...(grounds ? { grounds } : {}) };
+  };
+  approvals.describe('staff.grant_admin', staffMember());
+  approvals.describe('staff.enable', staffMember('staff.disable'));
   const lifecycle = new StaffLifecycle(deps.db, accounts, approvals, lock, deps.cipher, deps.audit);
   const citizens = new CitizenDesk(deps.accounts, deps.accountSessions, sessions, deps.securityEvents, approvals, deps.sms, deps.audit);
   const counter = new CounterRegistration(deps.flows, deps.accounts, deps.registries, deps.smsCodes, deps.audit, deps.agreementVersion);

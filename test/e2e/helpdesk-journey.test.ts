@@ -344,6 +344,14 @@ test.serial('the agent asks for an unban but cannot approve it; the supervisor a
   await staffSignIn(journey.staff.supervisor);
   await staffPage.getByRole('link', { name: '审批' }).click();
   const item = staffPage.locator(`[data-approval="${approval.id}"]`).first();
+  // The supervisor decides knowing what: whose account (masked), who asked, and the ban it would lift.
+  t.regex(await item.locator('[data-approval-subject]').innerText(), /\*.*（\d{6}\*{8}\d{3}[\dX]）/);
+  t.is((await item.locator('[data-approval-requester]').innerText()).trim(), journey.staff.agent.username);
+  t.regex(await item.locator('[data-approval-grounds]').innerText(), /禁用账号.*账号存在被盗用风险/);
+  // The subject's page opens for the one who decides, without a search of their own.
+  await item.locator('[data-approval-subject] a').click();
+  t.regex(staffPage.url(), new RegExp(`/admin/citizens/${journey.accountId}$`));
+  await staffPage.getByRole('link', { name: '审批' }).click();
   await item.getByLabel('审批意见').fill('已核实，同意解禁');
   await item.getByRole('button', { name: '批准' }).click();
   await staffPage.waitForURL(/done=approved/);

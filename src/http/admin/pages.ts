@@ -46,7 +46,7 @@ export function consolePages(deps: ConsoleDependencies & { agreementVersion: str
   };
 
   const showApprovals: ShowPage = async (ctx, who, extra = {}, status = 200) => {
-    const approvals = await deps.staff.approvals.list(who, { status: 'pending' }, meta(ctx));
+    const approvals = await deps.staff.approvals.cases(who, meta(ctx));
     const decided = (await deps.staff.approvals.list(who, {}, meta(ctx))).filter((a) => a.status !== 'pending').slice(0, 50);
     kit.render(ctx, who, 'approvals', { approvals, decided, notice: notice(ctx), ...extra }, status);
   };
