@@ -12,6 +12,7 @@ export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string; schema: string };
 
 export type CacheConfig =
+  // `url` names one server, a Redis Cluster or a Sentinel set-up (redis-url.ts).
   | { kind: 'redis'; url: string; prefix: string; timeouts?: CacheTimeouts }
   | { kind: 'memory'; prefix: string };
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRedisUrl } from './redis-url.js';
 
 /**
  * Every setting the process understands. Names are a contract with operators:
@@ -11,13 +12,21 @@ const boolish = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** A string its parser accepts; the parser's own words are the message. */
+function parsedBy(parse: (value: string) => unknown) {
+  return z.string().superRefine((value, context) => {
+    try {
+      parse(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
+}
+
 const postgresUrl = z
   .string()
   .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL');
-
-const redisUrl = z
-  .string()
-  .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL');
+const redisUrl = parsedBy(parseRedisUrl);
 
 const sqlIdentifier = z
   .string()

@@ -1,10 +1,14 @@
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { CacheTimeouts } from '../config/load.js';
+import type { RedisTarget } from '../config/redis-url.js';
 import type { Logger } from '../log.js';
 import type { BroadcastListener, Cache, ConsumeOutcome } from './cache.js';
 import { cacheFault } from './faults.js';
+import { checkServing, clusterAddresses, createRedisClient, type RedisClient } from './redis-connection.js';
+import { followingSubscriber, RotatingSubscriber, type Subscriber } from './redis-subscriber.js';
 
-// Each script reads and writes one key only, so it is valid on Redis Cluster.
+// Each script reads and writes the one key it is given (KEYS[1], never a name it makes
+// up), so it runs on the node that owns that key's slot on Redis Cluster.
 const SCRIPTS = {
   consumeRecord: {
     numberOfKeys: 1,
@@ -40,7 +44,7 @@ return 1`,
   },
 } as const;
 
-type ScriptedRedis = Redis & {
+type ScriptedRedis = RedisClient & {
   consumeRecord(key: string, at: number): Promise<number>;
   incrementWindow(key: string, ttlSeconds: number): Promise<number>;
   reserve(key: string, limit: number, ttlSeconds: number): Promise<number>;
@@ -54,28 +58,16 @@ export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
 
   /** A connection in subscriber mode can do nothing else; made at the first subscribe. */
-  private subscriber: Redis | undefined;
+  private subscriber: Subscriber | undefined;
   private readonly listeners = new Map<string, BroadcastListener[]>();
 
-  private constructor(private readonly redis: ScriptedRedis, private readonly prefix: string) {}
+  private constructor(private readonly redis: ScriptedRedis, private readonly target: RedisTarget, private readonly prefix: string) {}
 
-  static async connect(url: string, prefix: string, options: { timeouts?: CacheTimeouts; logger?: Logger } = {}): Promise<RedisCache> {
+  /** Connects to REDIS_URL: one server, a Redis Cluster or a Sentinel set-up (config/redis-url.ts). */
+  static async connect(url: string | RedisTarget, prefix: string, options: { timeouts?: CacheTimeouts; logger?: Logger } = {}): Promise<RedisCache> {
     const { timeouts, logger } = options;
-    const redis = new Redis(url, {
-      keyPrefix: prefix,
-      lazyConnect: true,
-      // Commands issued in the same tick share one round trip.
-      enableAutoPipelining: true,
-      // While Redis is away a command fails at once (the request answers 503 and may be
-      // retried) instead of waiting in a queue for a reconnection that may be long.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      // A command whose caller was told it failed must not run later behind its back
-      // (an INCR counted twice, a code stored after the answer said it was not).
-      autoResendUnfulfilledCommands: false,
-      connectTimeout: timeouts?.connectMs ?? 5_000,
-      ...(timeouts ? { commandTimeout: timeouts.commandMs } : {}),
-    }) as ScriptedRedis;
+    const { client, target } = createRedisClient(url, prefix, timeouts);
+    const redis = client as ScriptedRedis;
     for (const [name, script] of Object.entries(SCRIPTS)) {
       redis.defineCommand(name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
@@ -90,8 +82,11 @@ export class RedisCache implements Cache {
       if (lost) logger?.info('cache connection restored');
       lost = false;
     });
-    await redis.connect().catch((error: unknown) => { throw cacheFault(error); });
-    return new RedisCache(redis, prefix);
+    await redis.connect().catch((error: unknown) => {
+      redis.disconnect();
+      throw cacheFault(error);
+    });
+    return new RedisCache(redis, target, prefix);
   }
 
   /** Runs one operation, its connection faults turned into StoreUnavailableError. */
@@ -179,38 +174,41 @@ export class RedisCache implements Cache {
     await this.run(() => this.subscriberConnection().subscribe(name));
   }
 
-  private subscriberConnection(): Redis {
+  private subscriberConnection(): Subscriber {
     if (this.subscriber) return this.subscriber;
-    const subscriber = this.redis.duplicate({
-      keyPrefix: '',
-      enableAutoPipelining: false,
-      // The subscription waits out an outage and is renewed by ioredis when Redis returns.
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      autoResendUnfulfilledCommands: true,
-      // Named, so that an operator's CLIENT LIST shows whose it is.
-      connectionName: `civic-idp-broadcast:${this.prefix.replace(/[^\w:.-]/g, '_')}`,
-    });
-    subscriber.on('error', () => {});
-    subscriber.on('message', (channel: string, message: string) => {
-      for (const listener of this.listeners.get(channel) ?? []) listener.onMessage(message);
-    });
-    // ioredis resubscribes by itself after a reconnect; what was published meanwhile is lost.
-    let connectedBefore = false;
-    subscriber.on('ready', () => {
-      if (connectedBefore) for (const listener of [...this.listeners.values()].flat()) listener.onGap();
-      connectedBefore = true;
-    });
-    this.subscriber = subscriber;
-    return subscriber;
+    // Named, so that an operator's CLIENT LIST shows whose it is.
+    const connectionName = `civic-idp-broadcast:${this.prefix.replace(/[^\w:.-]/g, '_')}`;
+    const events = {
+      message: (channel: string, message: string) => {
+        for (const listener of this.listeners.get(channel) ?? []) listener.onMessage(message);
+      },
+      // What was published while the subscription was down is lost.
+      gap: () => {
+        for (const listener of [...this.listeners.values()].flat()) listener.onGap();
+      },
+    };
+    const { redis, target } = this;
+    this.subscriber = redis instanceof Cluster && target.mode === 'cluster'
+      ? new RotatingSubscriber(() => clusterAddresses(redis, target.nodes), {
+        ...(target.username ? { username: target.username } : {}),
+        ...(target.password ? { password: target.password } : {}),
+        ...(target.tls ? { tls: {} } : {}),
+        connectTimeout: redis.options.redisOptions?.connectTimeout ?? 5_000,
+        connectionName,
+      }, events)
+      : followingSubscriber(redis as Exclude<RedisClient, Cluster>, connectionName, events);
+    return this.subscriber;
   }
 
   async ping() {
-    await this.run(() => this.redis.ping());
+    await this.run(() => checkServing(this.redis, this.target));
   }
 
   async close() {
-    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await this.subscriber?.close();
+    await this.redis.quit().catch(() => undefined);
+    // quit leaves a Sentinel client's failover watchers (connections to each sentinel)
+    // running; disconnect ends them too, and is harmless otherwise.
+    this.redis.disconnect();
   }
 }

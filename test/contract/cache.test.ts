@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
 import type { Cache } from '../../src/store/cache.js';
-import { cacheImplementations, redisUrl, sleep, type CacheFixture, type CacheImplementation } from '../helpers/stores.js';
+import { cacheImplementations, redisTopologies, redisUrl, sleep, type CacheFixture, type CacheImplementation } from '../helpers/stores.js';
 
 /**
  * The Cache contract: one suite, run against the in-process cache and Redis alike.
@@ -17,7 +17,7 @@ function cacheContract(implementation: CacheImplementation) {
   };
 
   it('reports its kind and answers ping', async (t, cache) => {
-    t.is(cache.kind, implementation.name);
+    t.is(cache.kind, implementation.kind);
     await t.notThrowsAsync(cache.ping());
   });
 
@@ -272,7 +272,10 @@ async function waitFor(done: () => boolean, timeoutMs = 3_000) {
   while (!done() && Date.now() < until) await sleep(10);
 }
 
-for (const implementation of cacheImplementations) cacheContract(implementation);
+// Redis Cluster and Sentinel of this file's own, never the machine's shared Redis.
+const topologies = redisTopologies();
+test.after.always(() => topologies.destroy());
+for (const implementation of [...cacheImplementations, ...topologies.implementations]) cacheContract(implementation);
 
 // Redis only: the prefix really is applied on the server, so cleanup and other tenants are safe.
 test('redis: every key is written under the configured prefix', async (t) => {

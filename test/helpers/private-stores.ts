@@ -1,7 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './server.js';
@@ -66,19 +67,19 @@ export async function startPrivatePostgres(): Promise<PrivateStore> {
   return store;
 }
 
-export async function startPrivateRedis(): Promise<PrivateStore> {
-  const port = await freePort();
+/** One redis-server process on `port`, which `start` runs (again) with `args` and waits for. */
+function redisProcess(port: number, args: string[], readyText = 'Ready to accept connections'): PrivateStore {
   let child: ChildProcess | undefined;
   const store: PrivateStore = {
     url: `redis://127.0.0.1:${port}`,
     async start() {
       if (child) return;
-      const started = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const started = spawn('redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
       let output = '';
       await new Promise<void>((resolve, reject) => {
         const read = (chunk: Buffer) => {
           output += chunk.toString();
-          if (!output.includes('Ready to accept connections')) return;
+          if (!output.includes(readyText)) return;
           started.stdout!.off('data', read).resume();
           resolve();
         };
@@ -97,8 +98,176 @@ export async function startPrivateRedis(): Promise<PrivateStore> {
     },
     destroy: () => store.stop(),
   };
+  return store;
+}
+
+export async function startPrivateRedis(): Promise<PrivateStore> {
+  const store = redisProcess(await freePort(), ['--save', '', '--appendonly', 'no']);
   await store.start();
   return store;
+}
+
+export interface PrivateRedisCluster {
+  /** `redis+cluster://…` naming every master. */
+  url: string;
+  /** The masters, in the order of their ports; each stops and starts on its own. */
+  nodes: PrivateStore[];
+  ports: number[];
+  destroy(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster of three masters (no replicas) on free ports. `persistent` keeps each
+ * node's data in an append-only file, so a node stopped and started again comes back with
+ * its keys, as a restarted production node does; otherwise a restarted node is empty.
+ */
+export async function startPrivateRedisCluster(options: { persistent?: boolean; nodeTimeoutMs?: number } = {}): Promise<PrivateRedisCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'civic-idp-redis-cluster-'));
+  const ports = await clusterPorts(3);
+  const nodes = ports.map((port) => redisProcess(port, [
+    '--cluster-enabled', 'yes',
+    '--cluster-config-file', join(dir, `nodes-${port}.conf`),
+    '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 3_000),
+    '--dir', dir,
+    '--dbfilename', `dump-${port}.rdb`,
+    '--save', '',
+    '--appendonly', options.persistent ? 'yes' : 'no',
+    '--appendfilename', `appendonly-${port}.aof`,
+    '--appenddirname', `aof-${port}`,
+  ]));
+  const cluster: PrivateRedisCluster = {
+    url: `redis+cluster://${ports.map((port) => `127.0.0.1:${port}`).join(',')}`,
+    nodes,
+    ports,
+    async destroy() {
+      await Promise.all(nodes.map((node) => node.stop().catch(() => {})));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await Promise.all(nodes.map((node) => node.start()));
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await eventually(async () => {
+      const states = await Promise.all(ports.map((port) => redisCommand(port, ['CLUSTER', 'INFO'])));
+      return states.every((state) => /cluster_state:ok/.test(state)) ? true : undefined;
+    });
+  } catch (error) {
+    await cluster.destroy();
+    throw error;
+  }
+  return cluster;
+}
+
+export interface PrivateRedisSentinel {
+  /** `redis+sentinel://…/<master name>` naming every sentinel. */
+  url: string;
+  masterName: string;
+  /** The data nodes: the first starts as master, the second as its replica. */
+  servers: PrivateStore[];
+  sentinels: PrivateStore[];
+  /** The port of the master the sentinels name now. */
+  masterPort(): Promise<number>;
+  /** Has the sentinels fail the master over to the replica, and waits until they name the new one. */
+  failover(): Promise<number>;
+  destroy(): Promise<void>;
+}
+
+/** One master, one replica and `sentinels` sentinels (default three, quorum two) on free ports. */
+export async function startPrivateRedisSentinel(options: { sentinels?: number } = {}): Promise<PrivateRedisSentinel> {
+  const dir = mkdtempSync(join(tmpdir(), 'civic-idp-redis-sentinel-'));
+  const count = options.sentinels ?? 3;
+  const [masterPort, replicaPort, ...sentinelPorts] = await distinctFreePorts(2 + count);
+  const masterName = 'civic';
+  const data = ['--save', '', '--appendonly', 'no', '--dir', dir];
+  const servers = [
+    redisProcess(masterPort!, [...data, '--dbfilename', `dump-${masterPort}.rdb`]),
+    redisProcess(replicaPort!, [...data, '--dbfilename', `dump-${replicaPort}.rdb`, '--replicaof', '127.0.0.1', String(masterPort)]),
+  ];
+  // A sentinel rewrites its configuration file, so each has its own.
+  const sentinels = sentinelPorts.map((port) => {
+    const file = join(dir, `sentinel-${port}.conf`);
+    writeFileSync(file, [
+      `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} ${Math.min(2, count)}`,
+      `sentinel down-after-milliseconds ${masterName} 1000`,
+      `sentinel failover-timeout ${masterName} 10000`,
+      `sentinel parallel-syncs ${masterName} 1`,
+      '',
+    ].join('\n'));
+    return redisProcess(port, [file, '--sentinel', '--dir', dir], 'Sentinel ID is');
+  });
+  const sentinelAnswer = async (port: number) => {
+    const reply = await redisCommand(port, ['SENTINEL', 'get-master-addr-by-name', masterName]);
+    return Number(reply.trim().split('\n')[1]);
+  };
+  const setup: PrivateRedisSentinel = {
+    url: `redis+sentinel://${sentinelPorts.map((port) => `127.0.0.1:${port}`).join(',')}/${masterName}`,
+    masterName,
+    servers,
+    sentinels,
+    masterPort: () => sentinelAnswer(sentinelPorts[0]!),
+    async failover() {
+      const before = await setup.masterPort();
+      await redisCommand(sentinelPorts[0]!, ['SENTINEL', 'FAILOVER', masterName]);
+      return eventually(async () => {
+        const answers = await Promise.all(sentinelPorts.map(sentinelAnswer));
+        const after = answers[0]!;
+        if (after === before || answers.some((answer) => answer !== after)) return undefined;
+        // The new master has taken writes; the old one follows it.
+        return /role:master/.test(await redisCommand(after, ['INFO', 'replication'])) ? after : undefined;
+      });
+    },
+    async destroy() {
+      await Promise.all([...sentinels, ...servers].map((store) => store.stop().catch(() => {})));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (const server of servers) await server.start();
+    await eventually(async () => (/master_link_status:up/.test(await redisCommand(replicaPort!, ['INFO', 'replication'])) ? true : undefined));
+    await Promise.all(sentinels.map((sentinel) => sentinel.start()));
+    // Every sentinel has found the replica and the other sentinels, so a failover can be agreed.
+    await eventually(async () => {
+      const views = await Promise.all(sentinelPorts.map((port) => redisCommand(port, ['SENTINEL', 'master', masterName])));
+      return views.every((view) => /\nnum-slaves\n1\n/.test(view) && new RegExp(`\\nnum-other-sentinels\\n${count - 1}\\n`).test(view)) ? true : undefined;
+    });
+  } catch (error) {
+    await setup.destroy();
+    throw error;
+  }
+  return setup;
+}
+
+/** One command through redis-cli, its reply as text. */
+export async function redisCommand(port: number, args: string[]): Promise<string> {
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args]);
+  return stdout;
+}
+
+/** Whether nothing listens on the port (on 127.0.0.1) now. */
+async function isFree(port: number): Promise<boolean> {
+  const probe = createServer();
+  return new Promise((resolve) => {
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** Ports for cluster nodes: each node also listens on its port + 10000 (the cluster bus), which must be free too. */
+async function clusterPorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < count; tries += 1) {
+    if (tries > 1_000) throw new Error('no free ports for a Redis Cluster');
+    const port = 20_000 + Math.floor(Math.random() * 25_000);
+    if (!ports.includes(port) && await isFree(port) && await isFree(port + 10_000)) ports.push(port);
+  }
+  return ports;
+}
+
+/** Free ports that differ from one another (each probe closes before the next opens). */
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
 }
 
 /** Waits until `check` passes, trying every 200 ms, for at most `timeoutMs`. */

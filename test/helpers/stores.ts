@@ -7,6 +7,7 @@ import { RedisCache } from '../../src/store/redis-cache.js';
 import { openDatabase, type DatabaseHandle } from '../../src/store/db.js';
 import { deleteKeys, dropSchema, uniqueName } from './env.js';
 import { copyPgliteTemplate } from './pglite-template.js';
+import { startPrivateRedisCluster, startPrivateRedisSentinel, type PrivateRedisCluster, type PrivateRedisSentinel } from './private-stores.js';
 
 /**
  * Every implementation of a store interface, each opened on isolated storage of its own,
@@ -23,13 +24,16 @@ export interface CacheFixture {
 }
 
 export interface CacheImplementation {
-  name: Cache['kind'];
+  /** What the suite calls it: the kind, or the Redis topology it runs on. */
+  name: string;
+  kind: Cache['kind'];
   open(): Promise<CacheFixture>;
 }
 
 export const cacheImplementations: CacheImplementation[] = [
   {
     name: 'memory',
+    kind: 'memory',
     async open() {
       const prefix = `${uniqueName('t')}:`;
       const cache = new MemoryCache(prefix);
@@ -38,6 +42,7 @@ export const cacheImplementations: CacheImplementation[] = [
   },
   {
     name: 'redis',
+    kind: 'redis',
     async open() {
       const prefix = `${uniqueName('t')}:`;
       const cache = await RedisCache.connect(redisUrl, prefix);
@@ -52,6 +57,31 @@ export const cacheImplementations: CacheImplementation[] = [
     },
   },
 ];
+
+/**
+ * The Redis topologies besides one server: a three-master Redis Cluster and a Sentinel
+ * set-up (master, replica, three sentinels), private to the test process, started at the
+ * first `open` and stopped by `destroy` (call it from test.after.always). Keys need no
+ * cleanup: the instances are thrown away.
+ */
+export function redisTopologies(): { implementations: CacheImplementation[]; destroy(): Promise<void> } {
+  let cluster: Promise<PrivateRedisCluster> | undefined;
+  let sentinel: Promise<PrivateRedisSentinel> | undefined;
+  const opener = (url: () => Promise<string>) => async (): Promise<CacheFixture> => {
+    const prefix = `${uniqueName('t')}:`;
+    const cache = await RedisCache.connect(await url(), prefix);
+    return { cache, prefix, cleanup: () => cache.close() };
+  };
+  return {
+    implementations: [
+      { name: 'redis-cluster', kind: 'redis', open: opener(async () => (await (cluster ??= startPrivateRedisCluster())).url) },
+      { name: 'redis-sentinel', kind: 'redis', open: opener(async () => (await (sentinel ??= startPrivateRedisSentinel())).url) },
+    ],
+    async destroy() {
+      await Promise.all([cluster, sentinel].map((setup) => setup?.then((started) => started.destroy(), () => undefined)));
+    },
+  };
+}
 
 export interface DatabaseFixture {
   handle: DatabaseHandle;

@@ -1,0 +1,187 @@
+import test from 'ava';
+import { StoreUnavailableError } from '../../src/store/faults.js';
+import { RedisCache } from '../../src/store/redis-cache.js';
+import { uniqueName } from '../helpers/env.js';
+import {
+  eventually, redisCommand, startPrivateRedisCluster, startPrivateRedisSentinel,
+  type PrivateRedisCluster, type PrivateRedisSentinel,
+} from '../helpers/private-stores.js';
+
+/**
+ * Redis Cluster and Sentinel under faults, on instances of this file's own (never the
+ * machine's Redis): a cluster master stopped and started under a connected cache, the
+ * subscriber's node lost, a Sentinel master killed. The cache contract itself runs on
+ * both topologies in test/contract/cache.test.ts.
+ */
+
+let cluster: PrivateRedisCluster;
+let sentinel: PrivateRedisSentinel;
+test.before(async () => {
+  [cluster, sentinel] = await Promise.all([startPrivateRedisCluster(), startPrivateRedisSentinel()]);
+});
+test.after.always(async () => {
+  await Promise.all([cluster?.destroy(), sentinel?.destroy()]);
+});
+
+type Heard = string[];
+function listen(heard: Heard) {
+  return { onMessage: (message: string) => heard.push(message), onGap: () => heard.push('gap') };
+}
+
+/** Which master holds each of the keys written under `prefix` (by port). */
+async function ownersOf(prefix: string): Promise<Map<string, number>> {
+  const owners = new Map<string, number>();
+  for (const port of cluster.ports) {
+    const keys = (await redisCommand(port, ['--scan', '--pattern', `${prefix}*`])).split('\n').filter(Boolean);
+    for (const key of keys) owners.set(key.slice(prefix.length), port);
+  }
+  return owners;
+}
+
+/** Where the named subscriber connection of `prefix` is, on the cluster. */
+async function subscriberPort(prefix: string): Promise<number | undefined> {
+  for (const port of cluster.ports) {
+    const clients = await redisCommand(port, ['CLIENT', 'LIST']).catch(() => '');
+    if (clients.includes(` name=civic-idp-broadcast:${prefix} `)) return port;
+  }
+  return undefined;
+}
+
+test.serial('cluster: keys spread over every master under the prefix, each command on the node of its slot', async (t) => {
+  const prefix = `${uniqueName('t')}:`;
+  const cache = await RedisCache.connect(cluster.url, prefix);
+  t.teardown(() => cache.close());
+  const names = Array.from({ length: 30 }, (_, i) => `key-${i}`);
+  await Promise.all(names.map((name) => cache.set(name, name, 60)));
+  await Promise.all(names.map((name) => cache.increment(`${name}:count`, 60)));
+  await Promise.all(names.map((name) => cache.putRecord(`${name}:record`, name, 60)));
+  await Promise.all(names.map((name) => cache.consumeRecord(`${name}:record`, 1)));
+  await Promise.all(names.map((name) => cache.addToSet(`${name}:set`, name, 60)));
+  const owners = await ownersOf(prefix);
+  t.is(owners.size, names.length * 4, 'every key is found under the prefix on some master');
+  t.deepEqual(new Set(owners.values()), new Set(cluster.ports), 'the prefix is no hash tag: keys land on every master');
+  t.deepEqual(await Promise.all(names.map((name) => cache.get(name))), names);
+});
+
+test.serial('cluster: a master stopped is a fault of its own keys only, readiness says so, and the same cache serves again once it is back', async (t) => {
+  const prefix = `${uniqueName('t')}:`;
+  const cache = await RedisCache.connect(cluster.url, prefix);
+  t.teardown(() => cache.close());
+  const names = Array.from({ length: 30 }, (_, i) => `key-${i}`);
+  await Promise.all(names.map((name) => cache.set(name, 'before', 600)));
+  const owners = await ownersOf(prefix);
+  const [stoppedPort] = cluster.ports;
+  const lost = names.filter((name) => owners.get(name) === stoppedPort);
+  const kept = names.filter((name) => owners.get(name) !== stoppedPort);
+  t.true(lost.length > 0 && kept.length > 0);
+
+  await cluster.nodes[0]!.stop();
+  try {
+    const down = await eventually(() => cache.ping().then(() => undefined, (error: unknown) => error));
+    t.true(down instanceof StoreUnavailableError, 'readiness says the cache is down while a third of it is');
+    for (const name of kept) t.is(await cache.get(name), 'before', `${name} lives on a master that is up`);
+    for (const name of lost.slice(0, 3)) {
+      await t.throwsAsync(cache.set(name, 'during', 600), { instanceOf: StoreUnavailableError }, `${name} lives on the stopped master`);
+    }
+  } finally {
+    await cluster.nodes[0]!.start();
+  }
+  // Not persistent: the master comes back empty, with its slots.
+  await eventually(async () => (await cache.ping().then(() => true, () => undefined)));
+  await eventually(async () => (await cache.set(lost[0]!, 'after', 600).then(() => true, () => undefined)));
+  for (const name of lost) {
+    await cache.set(name, 'after', 600);
+    t.is(await cache.get(name), 'after');
+  }
+  for (const name of kept) t.is(await cache.get(name), 'before');
+});
+
+test.serial('cluster: broadcasts reach another instance; a lost subscriber connection or node moves it to another node and is reported as a gap', async (t) => {
+  const prefix = `${uniqueName('t')}:`;
+  const publisher = await RedisCache.connect(cluster.url, prefix);
+  const listener = await RedisCache.connect(cluster.url, prefix);
+  t.teardown(async () => {
+    await publisher.close();
+    await listener.close();
+  });
+  const heard: Heard = [];
+  await listener.subscribe('changes', listen(heard));
+  await publisher.publish('changes', 'portal');
+  await eventually(async () => (heard.includes('portal') ? true : undefined), 5_000);
+  t.deepEqual(heard, ['portal']);
+
+  // The server closes the subscriber's connection.
+  const first = await eventually(() => subscriberPort(prefix));
+  const clients = await redisCommand(first, ['CLIENT', 'LIST']);
+  const id = new RegExp(`id=(\\d+) [^\\n]* name=civic-idp-broadcast:${prefix} `).exec(clients)?.[1];
+  t.truthy(id);
+  await redisCommand(first, ['CLIENT', 'KILL', 'ID', id!]);
+  await eventually(async () => (heard.includes('gap') ? true : undefined), 10_000);
+  heard.length = 0;
+  await eventually(async () => {
+    await publisher.publish('changes', 'after-kill');
+    return heard.includes('after-kill') ? true : undefined;
+  }, 10_000);
+
+  // The node it listens on stops: it listens on another, and says it may have missed messages.
+  heard.length = 0;
+  const second = await eventually(() => subscriberPort(prefix));
+  const node = cluster.nodes[cluster.ports.indexOf(second)]!;
+  await node.stop();
+  try {
+    await eventually(async () => (heard.includes('gap') ? true : undefined), 10_000);
+    const third = await eventually(() => subscriberPort(prefix));
+    t.not(third, second);
+    await eventually(async () => {
+      await publisher.publish('changes', 'node-down').catch(() => undefined);
+      return heard.includes('node-down') ? true : undefined;
+    }, 10_000);
+  } finally {
+    await node.start();
+  }
+  await eventually(async () => (await listener.ping().then(() => true, () => undefined)));
+});
+
+test.serial('sentinel: a planned failover demotes the master; the cache moves to the new one rather than meeting READONLY for long', async (t) => {
+  const prefix = `${uniqueName('t')}:`;
+  const cache = await RedisCache.connect(sentinel.url, prefix);
+  t.teardown(() => cache.close());
+  await cache.set('k', 'before', 600);
+  const before = await sentinel.masterPort();
+  const after = await sentinel.failover();
+  t.not(after, before);
+  await eventually(async () => (await cache.set('k', 'after', 600).then(() => true, () => undefined)));
+  await cache.ping();
+  t.is(await cache.get('k'), 'after');
+  t.is((await redisCommand(after, ['GET', `${prefix}k`])).trim(), 'after', 'the write went to the new master');
+  await eventually(async () => (/role:slave/.test(await redisCommand(before, ['INFO', 'replication'])) ? true : undefined));
+});
+
+test.serial('sentinel: the master killed, the sentinels promote the replica, and the same cache writes to it and hears broadcasts again', async (t) => {
+  const prefix = `${uniqueName('t')}:`;
+  const cache = await RedisCache.connect(sentinel.url, prefix);
+  t.teardown(() => cache.close());
+  const heard: Heard = [];
+  await cache.subscribe('changes', listen(heard));
+  await cache.set('before', 'v', 600);
+  await cache.ping();
+
+  const oldMaster = await sentinel.masterPort();
+  const server = sentinel.servers.find((candidate) => candidate.url.endsWith(`:${oldMaster}`))!;
+  await server.stop();
+  await t.throwsAsync(cache.set('during', 'v', 600), { instanceOf: StoreUnavailableError }, 'a write while no master is known is a fault');
+  const newMaster = await eventually(async () => {
+    const port = await sentinel.masterPort();
+    return port !== oldMaster ? port : undefined;
+  });
+  t.not(newMaster, oldMaster);
+  await eventually(async () => (await cache.set('after', 'v', 600).then(() => true, () => undefined)));
+  await cache.ping();
+  t.is(await cache.get('after'), 'v');
+  await eventually(async () => (heard.includes('gap') ? true : undefined), 10_000);
+  await eventually(async () => {
+    await cache.publish('changes', 'after-failover');
+    return heard.includes('after-failover') ? true : undefined;
+  }, 10_000);
+  t.pass();
+});
