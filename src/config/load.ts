@@ -8,6 +8,7 @@ import {
 } from './secrets.js';
 
 export type DatabaseConfig =
+  // `url` may name several hosts (postgres-url.ts).
   | { kind: 'postgres'; url: string; schema: string; poolSize: number; timeouts?: DatabaseTimeouts }
   | { kind: 'pglite'; dataDir: string; schema: string };
 

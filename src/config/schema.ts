@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePostgresUrl } from './postgres-url.js';
 import { parseRedisUrl } from './redis-url.js';
 
 /**
@@ -23,9 +24,7 @@ function parsedBy(parse: (value: string) => unknown) {
   });
 }
 
-const postgresUrl = z
-  .string()
-  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL');
+const postgresUrl = parsedBy(parsePostgresUrl);
 const redisUrl = parsedBy(parseRedisUrl);
 
 const sqlIdentifier = z

@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/load.js';
+import { parsePostgresUrl } from '../config/postgres-url.js';
 import type { Logger } from '../log.js';
-import { databaseFault, StoreUnavailableError } from './faults.js';
+import { databaseFault } from './faults.js';
 import { migrations } from './migrations/index.js';
 import { runMigrations, type MigrationOutcome } from './migrator.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { faultTagged, newPool, PrimaryPool, type PoolSettings } from './primary-pool.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -37,61 +39,42 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): 
 
 async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>, logger?: Logger): Promise<Db> {
   const timeouts = config.timeouts ? { connectionTimeoutMillis: config.timeouts.connectMs, statement_timeout: config.timeouts.statementMs } : {};
-  // The schema must exist before pooled connections put it on their search path.
-  const bootstrap = new pg.Client({ connectionString: config.url, ...timeouts });
-  bootstrap.on('error', () => {});
-  try {
-    await bootstrap.connect();
-    await bootstrap.query(`create schema if not exists "${config.schema}"`);
-  } catch (error) {
-    throw databaseFault(error);
-  } finally {
-    await bootstrap.end().catch(() => {});
-  }
-  const pool = new pg.Pool({
-    connectionString: config.url,
+  const settings: PoolSettings = {
     max: config.poolSize,
     options: `-c search_path="${config.schema}"`,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     ...timeouts,
-  });
-  // The server closing an idle pooled connection (a restart, a failover, a proxy's idle
-  // timeout) is reported here; with no listener Node would end the whole process. The pool
-  // has already dropped the connection and makes a new one at the next query.
-  pool.on('error', (error) => logger?.warn({ err: error }, 'database connection lost; reconnecting at the next query'));
-  // A connection in use between two statements (inside a transaction) has no pool listener:
-  // this one keeps its error from ending the process; its next statement fails instead.
-  pool.on('connect', (client) => client.on('error', () => {}));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: faultTagging(pool) }) });
+  };
+  const target = parsePostgresUrl(config.url);
+  const pool = target.hosts.length === 1 && !target.requirePrimary
+    ? singleHost(newPool(target.hosts[0]!.url, settings, logger))
+    : new PrimaryPool(target, settings, logger);
+  // The schema must exist before pooled connections put it on their search path (a
+  // missing schema on the path is no error: it is created here, on the primary).
+  try {
+    const client = await pool.connect();
+    try {
+      await client.query(`create schema if not exists "${config.schema}"`, []);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw databaseFault(error);
+  }
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-/**
- * The pool as Kysely sees it, with every connection fault turned into a
- * StoreUnavailableError (a 503 at the edge), and a connection that faulted closed rather
- * than handed to the next request.
- */
-function faultTagging(pool: pg.Pool): PostgresPool {
+/** One host as given (or a proxy in front of several): the pool as Kysely sees it, its faults tagged. */
+function singleHost(pool: pg.Pool): PostgresPool {
   return {
     async connect(): Promise<PostgresPoolClient> {
-      let client: pg.PoolClient;
       try {
-        client = await pool.connect();
+        return faultTagged(await pool.connect());
       } catch (error) {
         throw databaseFault(error);
       }
-      let faulted: Error | undefined;
-      const query = async (text: string, parameters: readonly unknown[]) => {
-        try {
-          return await client.query(text, [...parameters]);
-        } catch (error) {
-          const fault = databaseFault(error);
-          if (fault instanceof StoreUnavailableError) faulted = fault;
-          throw fault;
-        }
-      };
-      // Kysely streams through cursors only when given one; it is not, so plain queries are all it sends.
-      return { query: query as unknown as PostgresPoolClient['query'], release: () => client.release(faulted) };
     },
     end: () => pool.end(),
   };

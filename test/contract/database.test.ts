@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
 import type { DatabaseHandle } from '../../src/store/db.js';
 import { migrations } from '../../src/store/migrations/index.js';
-import { databaseImplementations, type DatabaseImplementation } from '../helpers/stores.js';
+import { databaseImplementations, multiHostPostgres, type DatabaseImplementation } from '../helpers/stores.js';
 
 /** The database contract: one suite, run against embedded PGlite and real PostgreSQL alike. */
 
@@ -44,7 +44,7 @@ function databaseContract(implementation: DatabaseImplementation) {
   };
 
   it('reports its kind and answers ping', async (t, handle) => {
-    t.is(handle.kind, implementation.name);
+    t.is(handle.kind, implementation.kind);
     await t.notThrowsAsync(handle.ping());
   }, { migrated: false });
 
@@ -199,4 +199,4 @@ function databaseContract(implementation: DatabaseImplementation) {
   });
 }
 
-for (const implementation of databaseImplementations) databaseContract(implementation);
+for (const implementation of [...databaseImplementations, multiHostPostgres]) databaseContract(implementation);

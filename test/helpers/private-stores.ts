@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { freePort } from './server.js';
 
 /**
@@ -38,33 +39,119 @@ async function postgresUid(): Promise<{ uid: number; gid: number } | undefined> 
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-export async function startPrivatePostgres(): Promise<PrivateStore> {
-  const dir = mkdtempSync(join(tmpdir(), 'civic-idp-pg-'));
-  const owner = await postgresUid();
-  if (owner) chownSync(dir, owner.uid, owner.gid);
-  const data = join(dir, 'data');
-  const port = await freePort();
-  await asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C']);
+export interface PrivatePostgres extends PrivateStore {
+  port: number;
+  /** Stops it as a crash would (immediate shutdown: no checkpoint, connections cut). */
+  crash(): Promise<void>;
+  /** A standby becomes a primary (pg_ctl promote), and accepts writes when this resolves. */
+  promote(): Promise<void>;
+}
+
+/** A data directory under `dir` served on `port` by pg_ctl; not started. */
+function postgresInstance(dir: string, data: string, port: number): PrivatePostgres {
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
   let running = false;
-  const store: PrivateStore = {
+  const log = join(dir, `log-${port}`);
+  const instance: PrivatePostgres = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
     async start() {
       if (running) return;
-      await asPostgres('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
+      await asPostgres('pg_ctl', ['-D', data, '-o', options, '-l', log, '-w', '-t', '60', 'start']);
       running = true;
     },
     async stop() {
       await asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
       running = false;
     },
+    async crash() {
+      await asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '60', 'stop']);
+      running = false;
+    },
+    async promote() {
+      await asPostgres('pg_ctl', ['-D', data, '-w', '-t', '60', 'promote']);
+    },
     async destroy() {
-      if (running) await store.stop().catch(() => {});
+      if (running) await instance.stop().catch(() => {});
+    },
+  };
+  return instance;
+}
+
+/** A directory for PostgreSQL's files, owned by the user it runs as. */
+async function postgresDirectory(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'civic-idp-pg-'));
+  const owner = await postgresUid();
+  if (owner) chownSync(dir, owner.uid, owner.gid);
+  return dir;
+}
+
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const dir = await postgresDirectory();
+  const data = join(dir, 'data');
+  await asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  const instance = postgresInstance(dir, data, await freePort());
+  const destroy = instance.destroy;
+  instance.destroy = async () => {
+    await destroy();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  await instance.start();
+  return instance;
+}
+
+export interface PrivatePostgresPair {
+  primary: PrivatePostgres;
+  /** A streaming replica of the primary (pg_basebackup -R), hot: it answers reads. */
+  standby: PrivatePostgres;
+  /** Both hosts in one DATABASE_URL, the standby first: only the primary may be used. */
+  url: string;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A primary and its streaming standby on free ports. With `synchronous`, a commit returns
+ * only once the standby has it, so a failover loses no committed transaction; without,
+ * replication is asynchronous, as PostgreSQL's default is.
+ */
+export async function startPrivatePostgresPair(options: { synchronous?: boolean } = {}): Promise<PrivatePostgresPair> {
+  const primary = await startPrivatePostgres();
+  const dir = await postgresDirectory();
+  const data = join(dir, 'data');
+  const standby = postgresInstance(dir, data, await freePort());
+  const pair: PrivatePostgresPair = {
+    primary,
+    standby,
+    url: `postgres://postgres@127.0.0.1:${standby.port},127.0.0.1:${primary.port}/postgres`,
+    async destroy() {
+      await Promise.all([primary.destroy(), standby.destroy()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await store.start();
-  return store;
+  try {
+    await asPostgres('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', data, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync']);
+    await standby.start();
+    const replicas = async () => {
+      const client = new pg.Client({ connectionString: primary.url });
+      await client.connect();
+      try {
+        if (options.synchronous) {
+          // Set on the primary only: the standby, once promoted, must not wait for a standby of its own.
+          await client.query("alter system set synchronous_standby_names = '*'");
+          await client.query('select pg_reload_conf()');
+        }
+        const { rows } = await client.query<{ state: string; sync_state: string }>('select state, sync_state from pg_stat_replication');
+        return rows.some((row) => row.state === 'streaming' && (!options.synchronous || row.sync_state === 'sync')) ? true : undefined;
+      } finally {
+        await client.end();
+      }
+    };
+    await eventually(replicas);
+  } catch (error) {
+    await pair.destroy();
+    throw error;
+  }
+  return pair;
 }
 
 /** One redis-server process on `port`, which `start` runs (again) with `args` and waits for. */

@@ -7,6 +7,7 @@ import { RedisCache } from '../../src/store/redis-cache.js';
 import { openDatabase, type DatabaseHandle } from '../../src/store/db.js';
 import { deleteKeys, dropSchema, uniqueName } from './env.js';
 import { copyPgliteTemplate } from './pglite-template.js';
+import { freePort } from './server.js';
 import { startPrivateRedisCluster, startPrivateRedisSentinel, type PrivateRedisCluster, type PrivateRedisSentinel } from './private-stores.js';
 
 /**
@@ -89,7 +90,9 @@ export interface DatabaseFixture {
 }
 
 export interface DatabaseImplementation {
-  name: DatabaseHandle['kind'];
+  /** What the suite calls it: the kind, or how it is reached. */
+  name: string;
+  kind: DatabaseHandle['kind'];
   /** Opens an empty, unmigrated database: a fresh schema in PostgreSQL, a fresh directory for PGlite. */
   open(): Promise<DatabaseFixture>;
 }
@@ -97,6 +100,7 @@ export interface DatabaseImplementation {
 export const databaseImplementations: DatabaseImplementation[] = [
   {
     name: 'pglite',
+    kind: 'pglite',
     async open() {
       const dataDir = mkdtempSync(join(tmpdir(), 'civic-idp-test-'));
       copyPgliteTemplate(join(dataDir, 'pglite'));
@@ -111,11 +115,26 @@ export const databaseImplementations: DatabaseImplementation[] = [
       };
     },
   },
-  {
-    name: 'postgres',
+  postgresOn('postgres', async () => postgresUrl),
+];
+
+/**
+ * The same PostgreSQL reached through a DATABASE_URL of two hosts, the first of which
+ * refuses connections: the pool that looks for the primary (store/primary-pool.ts) in the
+ * database contract.
+ */
+export const multiHostPostgres: DatabaseImplementation = postgresOn('postgres-multi-host', async () => {
+  const [, scheme, userinfo, hosts, rest] = /^(postgres(?:ql)?:\/\/)(?:([^@/?#]*)@)?([^/?#]*)(.*)$/.exec(postgresUrl)!;
+  return `${scheme}${userinfo === undefined ? '' : `${userinfo}@`}127.0.0.1:${await freePort()},${hosts}${rest}`;
+});
+
+function postgresOn(name: string, url: () => Promise<string>): DatabaseImplementation {
+  return {
+    name,
+    kind: 'postgres',
     async open() {
       const schema = uniqueName('t');
-      const handle = await openDatabase({ kind: 'postgres', url: postgresUrl, schema, poolSize: 4 });
+      const handle = await openDatabase({ kind: 'postgres', url: await url(), schema, poolSize: 4 });
       return {
         handle,
         async cleanup() {
@@ -124,8 +143,8 @@ export const databaseImplementations: DatabaseImplementation[] = [
         },
       };
     },
-  },
-];
+  };
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

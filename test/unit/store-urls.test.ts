@@ -1,8 +1,9 @@
 import test from 'ava';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { parsePostgresUrl } from '../../src/config/postgres-url.js';
 import { parseRedisUrl } from '../../src/config/redis-url.js';
 
-/** REDIS_URL in every form the README documents, and the forms refused. */
+/** REDIS_URL and DATABASE_URL in every form the README documents, and the forms refused. */
 
 test('REDIS_URL: one server is left to ioredis as written', (t) => {
   t.deepEqual(parseRedisUrl('redis://127.0.0.1:6379'), { mode: 'standalone', url: 'redis://127.0.0.1:6379' });
@@ -47,10 +48,35 @@ test('REDIS_URL: what cannot work is refused with the reason', (t) => {
   for (const [url, reason] of refused) t.throws(() => parseRedisUrl(url), { message: reason }, url);
 });
 
+test('DATABASE_URL: one host is used as written and may be anything', (t) => {
+  t.deepEqual(parsePostgresUrl('postgres://idp:pw@db.internal:5432/idp?sslmode=require'), {
+    hosts: [{ label: 'db.internal:5432', url: 'postgres://idp:pw@db.internal:5432/idp?sslmode=require' }],
+    requirePrimary: false,
+  });
+  t.true(parsePostgresUrl('postgres://idp@pgbouncer:6432/idp?target_session_attrs=read-write').requirePrimary);
+  t.is(parsePostgresUrl('postgres://idp@pgbouncer:6432/idp?target_session_attrs=read-write').hosts[0]!.url, 'postgres://idp@pgbouncer:6432/idp');
+});
+
+test('DATABASE_URL: several hosts become one URL each, in order, and only a primary will do', (t) => {
+  t.deepEqual(parsePostgresUrl('postgresql://idp:p%40ss@db1:5432,db2:5433,[fd00::3]/idp?sslmode=require&target_session_attrs=primary'), {
+    hosts: [
+      { label: 'db1:5432', url: 'postgresql://idp:p%40ss@db1:5432/idp?sslmode=require' },
+      { label: 'db2:5433', url: 'postgresql://idp:p%40ss@db2:5433/idp?sslmode=require' },
+      { label: '[fd00::3]', url: 'postgresql://idp:p%40ss@[fd00::3]/idp?sslmode=require' },
+    ],
+    requirePrimary: true,
+  });
+  t.true(parsePostgresUrl('postgres://db1,db2/idp').requirePrimary, 'read-write by default with several hosts');
+  t.throws(() => parsePostgresUrl('postgres://db1,db2/idp?target_session_attrs=any'), { message: /must be read-write or primary/ });
+  t.throws(() => parsePostgresUrl('postgres://db1,db2/idp?target_session_attrs=standby'), { message: /any, read-write or primary/ });
+  t.throws(() => parsePostgresUrl('postgres://db1,/idp'), { message: /host or host:port/ });
+});
+
 test('the configuration accepts each documented form and names the variable of a bad one', (t) => {
   for (const url of ['redis+cluster://c1:7000,c2:7000,c3:7000', 'rediss+sentinel://s1,s2,s3/civic']) {
     t.is(loadConfig({ NODE_ENV: 'test', REDIS_URL: url }).cache.kind, 'redis', url);
   }
-  const error = t.throws(() => loadConfig({ NODE_ENV: 'test', REDIS_URL: 'redis+sentinel://s1' }), { instanceOf: ConfigError });
-  t.deepEqual(error?.problems.map((problem) => problem.split(':')[0]), ['REDIS_URL']);
+  t.is(loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'postgres://idp@db1,db2:5433/idp' }).database.kind, 'postgres');
+  const error = t.throws(() => loadConfig({ NODE_ENV: 'test', REDIS_URL: 'redis+sentinel://s1', DATABASE_URL: 'postgres://a,b/idp?target_session_attrs=any' }), { instanceOf: ConfigError });
+  t.deepEqual(error?.problems.map((problem) => problem.split(':')[0]).sort(), ['DATABASE_URL', 'REDIS_URL']);
 });
