@@ -57,8 +57,10 @@ export function databaseFault(error: unknown): unknown {
 }
 
 // Replies Redis gives while it cannot serve: loading its data after a restart, a replica
-// without its primary, a cluster resharding, a blocked script, a failed snapshot.
-const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|BUSY|MISCONF|NOREPLICAS)\b/;
+// without its primary, a cluster resharding, a blocked script, a failed snapshot; and,
+// should the client not follow them itself, a cluster's redirections while a master goes
+// or comes back (MOVED, ASK) and a restarted server that lost its scripts (NOSCRIPT).
+const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|BUSY|MISCONF|NOREPLICAS|MOVED|ASK|NOSCRIPT)\b/;
 
 /**
  * A Redis error as a store fault. The cache sends only our own well-formed commands, so

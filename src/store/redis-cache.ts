@@ -10,6 +10,15 @@ import { followingSubscriber, RotatingSubscriber, type Subscriber } from './redi
 // Each script reads and writes the one key it is given (KEYS[1], never a name it makes
 // up), so it runs on the node that owns that key's slot on Redis Cluster.
 const SCRIPTS = {
+  // A script rather than MULTI: a transaction that meets a node restarting fails as
+  // EXECABORT, hiding the reason (LOADING, CLUSTERDOWN) a script's one reply gives.
+  putRecord: {
+    numberOfKeys: 1,
+    lua: `redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`,
+  },
   consumeRecord: {
     numberOfKeys: 1,
     lua: `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -45,6 +54,7 @@ return 1`,
 } as const;
 
 type ScriptedRedis = RedisClient & {
+  putRecord(key: string, value: string, ttlSeconds: number): Promise<number>;
   consumeRecord(key: string, at: number): Promise<number>;
   incrementWindow(key: string, ttlSeconds: number): Promise<number>;
   reserve(key: string, limit: number, ttlSeconds: number): Promise<number>;
@@ -136,7 +146,7 @@ export class RedisCache implements Cache {
   }
 
   async putRecord(key: string, value: string, ttlSeconds: number) {
-    await this.run(() => this.redis.multi().del(key).hset(key, 'v', value).expire(key, ttlSeconds).exec());
+    await this.run(() => this.redis.putRecord(key, value, ttlSeconds));
   }
 
   async getRecord(key: string) {

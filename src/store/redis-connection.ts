@@ -35,7 +35,7 @@ function credentials(target: { username?: string; password?: string; tls: boolea
 /** A client for REDIS_URL (or its parsed form), not yet connected; every key it sends starts with `prefix`. */
 export function createRedisClient(url: string | RedisTarget, prefix: string, timeouts?: CacheTimeouts): { client: RedisClient; target: RedisTarget } {
   const target = typeof url === 'string' ? parseRedisUrl(url) : url;
-  // Commands issued in the same tick share one round trip (per node, on a cluster).
+  // Commands issued in the same tick share one round trip.
   const shared = { keyPrefix: prefix, lazyConnect: true, enableAutoPipelining: true } as const;
   switch (target.mode) {
     case 'standalone':
@@ -68,6 +68,10 @@ export function createRedisClient(url: string | RedisTarget, prefix: string, tim
         target,
         client: new Cluster(target.nodes, {
           ...shared,
+          // Not on a cluster: a batch that meets a master going away gets MOVED and
+          // NOSCRIPT back for some of its commands, which ioredis then does not redirect
+          // or retry; one command at a time, it does.
+          enableAutoPipelining: false,
           enableOfflineQueue: false,
           // How long the slot map may take to arrive, and how often it is read again, so
           // that a master that moved or came back is used within seconds.

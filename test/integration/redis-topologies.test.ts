@@ -38,6 +38,25 @@ async function ownersOf(prefix: string): Promise<Map<string, number>> {
   return owners;
 }
 
+/**
+ * Every kind of operation on every key at once, as a busy server sends them: whatever
+ * fails must fail as a store fault (a 503), never as a raw reply such as MOVED or
+ * EXECABORT (a 500). Returns the failures that were not store faults.
+ */
+async function burst(cache: RedisCache, names: string[]): Promise<string[]> {
+  const operations = names.flatMap((name) => [
+    cache.putRecord(`${name}:record`, 'v', 600),
+    cache.consumeRecord(`${name}:record`, 1),
+    cache.increment(`${name}:count`, 600),
+    cache.reserve(`${name}:places`, 5, 600),
+    cache.addToSet(`${name}:set`, 'm', 600),
+    cache.get(name),
+    cache.take(`${name}:taken`),
+  ]);
+  const outcomes = await Promise.allSettled(operations);
+  return outcomes.flatMap((outcome) => (outcome.status === 'rejected' && !(outcome.reason instanceof StoreUnavailableError) ? [String(outcome.reason)] : []));
+}
+
 /** Where the named subscriber connection of `prefix` is, on the cluster. */
 async function subscriberPort(prefix: string): Promise<number | undefined> {
   for (const port of cluster.ports) {
@@ -83,9 +102,11 @@ test.serial('cluster: a master stopped is a fault of its own keys only, readines
     for (const name of lost.slice(0, 3)) {
       await t.throwsAsync(cache.set(name, 'during', 600), { instanceOf: StoreUnavailableError }, `${name} lives on the stopped master`);
     }
+    t.deepEqual(await burst(cache, names), [], 'every failure while the master is away is a store fault');
   } finally {
     await cluster.nodes[0]!.start();
   }
+  t.deepEqual(await burst(cache, names), [], 'every failure while the master comes back is a store fault');
   // Not persistent: the master comes back empty, with its slots.
   await eventually(async () => (await cache.ping().then(() => true, () => undefined)));
   await eventually(async () => (await cache.set(lost[0]!, 'after', 600).then(() => true, () => undefined)));
