@@ -129,6 +129,13 @@ export class ChildServer {
     return this.nodePids().reduce((total, pid) => total + cpuOf(pid), 0);
   }
 
+  /** SIGKILL: the process ends at once, as in a crash, cutting its connections and requests in flight. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   /** SIGTERM (graceful: the server closes its stores), SIGKILL if it takes too long. */
   async stop(timeoutMs = 20_000): Promise<void> {
     if (!this.running) return;
