@@ -15,6 +15,7 @@ import { createStaff, staffSignIn } from '../../helpers/staff.js';
  * representative, the tokens issued under it open none of our APIs; cancelling a grant,
  * deregistering the enterprise or a new representative sends the relying parties holding
  * logins under it a back-channel logout; and a name the register changes reaches `org`.
+ * The tests run one after another: they count what one receiver of logout tokens got.
  */
 
 const API = 'https://api.gov.example/';
@@ -82,7 +83,7 @@ async function grantTo(rep: Citizen, enterpriseId: string, to: Citizen, validUnt
   return granted.body as { id: string; valid_until: string };
 }
 
-test('a JWT access token acting under a delegation expires when the grant does; one acting by root authority keeps its full lifetime', async (t) => {
+test.serial('a JWT access token acting under a delegation expires when the grant does; one acting by root authority keeps its full lifetime', async (t) => {
   const rep = await citizen(server);
   const delegate = await citizen(server);
   const enterprise = await enterpriseOf(rep);
@@ -101,7 +102,7 @@ test('a JWT access token acting under a delegation expires when the grant does; 
   t.is(full.exp! - full.iat!, 600);
 });
 
-test('after the grant ends, the app\'s token acting for the enterprise opens neither /api/v1/enterprises nor /api/v1/delegations', async (t) => {
+test.serial('after the grant ends, the app\'s token acting for the enterprise opens neither /api/v1/enterprises nor /api/v1/delegations', async (t) => {
   const rep = await citizen(server);
   const delegate = await citizen(server);
   const enterprise = await enterpriseOf(rep);
@@ -118,7 +119,7 @@ test('after the grant ends, the app\'s token acting for the enterprise opens nei
   t.is((await calls[0]!.json() as { error: string }).error, 'unauthenticated');
 });
 
-test('a new representative on the register ends the old one\'s tokens and logins in the enterprise\'s name, with a back-channel logout', async (t) => {
+test.serial('a new representative on the register ends the old one\'s tokens and logins in the enterprise\'s name, with a back-channel logout', async (t) => {
   const rep = await citizen(server);
   const successor = await citizen(server);
   const enterprise = await enterpriseOf(rep);
@@ -138,7 +139,7 @@ test('a new representative on the register ends the old one\'s tokens and logins
   t.true(told.some((claims) => claims.sid === sid && claims.sub === rep.accountId), JSON.stringify(told));
 });
 
-test('cancelling a grant and deregistering an enterprise each send the portal a back-channel logout for the logins under them, naming their session', async (t) => {
+test.serial('cancelling a grant and deregistering an enterprise each send the portal a back-channel logout for the logins under them, naming their session', async (t) => {
   const rep = await citizen(server);
   const delegate = await citizen(server);
   const enterprise = await enterpriseOf(rep);
@@ -162,7 +163,7 @@ test('cancelling a grant and deregistering an enterprise each send the portal a 
   t.true(deregistered.some((claims) => claims.sub === rep.accountId && claims.sid === rootSid), JSON.stringify(deregistered));
 });
 
-test('a name the register changes reaches the enterprise and the org claim of the next tokens', async (t) => {
+test.serial('a name the register changes reaches the enterprise and the org claim of the next tokens', async (t) => {
   const rep = await citizen(server);
   const enterprise = await enterpriseOf(rep);
   register.set(enterprise.uscc, { ...register.get(enterprise.uscc)!, name: '福州新名称科技有限公司' });
@@ -172,7 +173,7 @@ test('a name the register changes reaches the enterprise and the org claim of th
   t.like(decodeJwt(tokens.id_token!).org as object, { uscc: enterprise.uscc, name: '福州新名称科技有限公司' });
 });
 
-test('the register marking an enterprise revoked ends every login in its name, its delegates\' included, with a back-channel logout', async (t) => {
+test.serial('the register marking an enterprise revoked ends every login in its name, its delegates\' included, with a back-channel logout', async (t) => {
   const rep = await citizen(server);
   const delegate = await citizen(server);
   const enterprise = await enterpriseOf(rep);
@@ -191,7 +192,7 @@ test('the register marking an enterprise revoked ends every login in its name, i
   t.is(receiver.to('/portal').length, after);
 });
 
-test('a representative the register has since replaced cannot reject an application made while they held the seat', async (t) => {
+test.serial('a representative the register has since replaced cannot reject an application made while they held the seat', async (t) => {
   const rep = await citizen(server);
   const successor = await citizen(server);
   const applicant = await citizen(server);
