@@ -97,18 +97,22 @@ export class Registration {
     return consultRegistry(call);
   }
 
+  /** The digests a person's checks are counted by (never the ID number itself). */
+  private personOf(person: { idNumber: string; name: string }): Pick<RealNameCheck, 'idIndex' | 'personIndex'> {
+    return { idIndex: this.accounts.idNumberIndex(person.idNumber), personIndex: this.accounts.guessIndex(person.idNumber, person.name) };
+  }
+
   private check(flow: RegistrationFlow, person: { idNumber: string; name: string }, what: Pick<RealNameCheck, 'check' | 'refusal'>, captcha: Captcha | undefined, meta: RequestMeta): RealNameCheck {
     return {
       ...what, flowId: flow.id, channel: flow.channel, idNumber: person.idNumber, captcha, meta,
-      idIndex: this.accounts.idNumberIndex(person.idNumber),
-      personIndex: this.accounts.guessIndex(person.idNumber, person.name),
+      ...this.personOf(person),
     };
   }
 
   /** Whether the flow's next real-name check from this address needs a captcha. */
   async checkNeedsCaptcha(at: FlowRef, ip: string): Promise<boolean> {
     const { data } = await this.flows.get<RegistrationState, RegistrationData>('registration', at);
-    return this.checks.captchaRequired(ip, data.identity ? this.accounts.idNumberIndex(data.identity.idNumber) : undefined);
+    return this.checks.captchaRequired(ip, data.identity ? this.personOf(data.identity) : undefined);
   }
 
   private step<T>(at: FlowRef, allowed: RegistrationState[], run: (flow: RegistrationFlow) => Promise<{ flow?: RegistrationFlow; result: T }>) {

@@ -48,13 +48,17 @@ export class RealNameChecks {
     private readonly policy: RealNamePolicy,
   ) {}
 
-  private captchaFreeKeys(ip: string | undefined, idIndex: string): string[] {
-    return [`realname-free:ip:${addressKey(ip)}`, `realname-free:id:${idIndex}`];
+  /** The captcha-free allowances a check uses: the address's, and once the person is known, the ID number's and the guessed person's. */
+  private captchaFreeKeys(ip: string | undefined, person?: Pick<RealNameCheck, 'idIndex' | 'personIndex'>): string[] {
+    return [
+      `realname-free:ip:${addressKey(ip)}`,
+      ...(person ? [`realname-free:id:${person.idIndex}`, `realname-free:person:${person.personIndex}`] : []),
+    ];
   }
 
-  /** Whether the next check from this address (about this ID number, when known) needs a captcha: pages show one ahead of time. */
-  async captchaRequired(ip: string | undefined, idIndex?: string): Promise<boolean> {
-    const keys = this.captchaFreeKeys(ip, idIndex ?? '').slice(0, idIndex === undefined ? 1 : 2);
+  /** Whether the next check from this address (about this person, when known) needs a captcha: pages show one ahead of time. */
+  async captchaRequired(ip: string | undefined, person?: Pick<RealNameCheck, 'idIndex' | 'personIndex'>): Promise<boolean> {
+    const keys = this.captchaFreeKeys(ip, person);
     const used = await Promise.all(keys.map(async (key) => Number(await this.cache.get(key) ?? 0)));
     return used.some((count) => count >= this.policy.captchaAfterFailures);
   }
@@ -73,7 +77,7 @@ export class RealNameChecks {
     try {
       // The captcha first: a check that lacks one it needs is refused without touching the limits.
       let captchaFree = true;
-      for (const key of [...this.captchaFreeKeys(request.meta.ip, request.idIndex), `realname-free:person:${request.personIndex}`]) {
+      for (const key of this.captchaFreeKeys(request.meta.ip, request)) {
         if (!await take(key, this.policy.captchaAfterFailures, HOUR)) captchaFree = false;
       }
       if (!captchaFree) await this.captchas.verify(request.captcha?.id, request.captcha?.answer);
