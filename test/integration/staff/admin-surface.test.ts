@@ -67,3 +67,13 @@ test('a malformed ADMIN_ALLOWED_NETWORKS, or ADMIN_PORT equal to PORT, stops sta
     t.regex(error?.message ?? '', new RegExp(name));
   }
 });
+
+test('the staff listener judges the connection\'s own address: an X-Forwarded-For sent to it chooses nothing', async (t) => {
+  const server = await startServer({ ADMIN_PORT: String(await freePort()), TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '1', ADMIN_ALLOWED_NETWORKS: '10.0.0.0/8' });
+  t.teardown(() => server.close());
+  const forged = await Promise.all(Array.from({ length: 20 }, () => fetch(`${server.adminUrl}/admin/login`, { headers: { 'x-forwarded-for': '10.1.2.3' } })));
+  t.true(forged.every((r) => r.status === 404), 'a request from 127.0.0.1 claiming 10.1.2.3 is still from 127.0.0.1');
+  const allowedHere = await startServer({ ADMIN_PORT: String(await freePort()), TRUST_PROXY: 'true', ADMIN_ALLOWED_NETWORKS: '127.0.0.1/32' });
+  t.teardown(() => allowedHere.close());
+  t.is((await fetch(`${allowedHere.adminUrl}/admin/login`, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status, 200, 'and a forged outside address does not shut the member out either');
+});

@@ -213,6 +213,11 @@ test.serial('deregistration needs a reason, revokes every grant and ends the tok
   t.is(stillValid.status, 200, JSON.stringify(stillValid.body));
   const bRefreshNow = String(stillValid.body.refresh_token ?? bRefresh);
 
+  // The console page asks for its confirmation box first: without it nothing happens.
+  const deregisterPage = await agentClient.browser.get(`/admin/enterprises/${enterprise.id}`);
+  const unconfirmed = await agentClient.browser.post(`/admin/enterprises/${enterprise.id}/deregister`, { csrf: /name="csrf" value="([^"]+)"/.exec(deregisterPage.body)![1]!, reason: '营业执照已注销' });
+  t.true(unconfirmed.body.includes('data-error-code="confirmation_required"'));
+  t.is((await enterpriseRow(enterprise.uscc))?.status, 'active');
   const deregistered = await agentClient.api('POST', `/enterprises/${enterprise.id}/deregister`, { reason: '营业执照已注销，企业申请注销账号' });
   t.is(deregistered.status, 200, JSON.stringify(deregistered.body));
   t.is(deregistered.body.revoked_grants, 1);

@@ -303,3 +303,20 @@ test.serial('counter phone change: in-person check, then a code to the new phone
   t.like((await auditOf(server.deps, 'account.phone_change')).at(-1), { actor_kind: 'staff', actor_id: agent.id, result: 'success' });
 });
 
+
+test.serial('a supervisor may open an account only while an unban request about it waits for them; before and after, it is outside their search', async (t) => {
+  // Any real-name account will do: the register is not asked when staff act on an existing one.
+  const person = { idNumber: '110105198001010016', name: '甲乙', phone: '13711112222' };
+  const id = await foundCitizen(person);
+  t.is((await supervisorClient.api('GET', `/citizens/${id}`)).body.error, 'outside_search', 'no request yet');
+  t.is((await agentClient.api('POST', `/citizens/${id}/ban`, { reason: 'abuse' })).status, 200);
+  const request = await agentClient.api('POST', `/citizens/${id}/unban-requests`, { reason: '本人到窗口说明情况' });
+  t.is(request.status, 201);
+  t.is((await supervisorClient.api('GET', `/citizens/${id}`)).status, 200, 'the decider may look at what they decide');
+  // Twenty looks at once while the request waits: all allowed, each audited as a view.
+  const looks = await Promise.all(Array.from({ length: 20 }, () => supervisorClient.api('GET', `/citizens/${id}`)));
+  t.true(looks.every((look) => look.status === 200));
+  t.is((await supervisorClient.api('POST', `/approvals/${request.body.id}/reject`, { note: '材料不全' })).status, 200);
+  t.is((await supervisorClient.api('GET', `/citizens/${id}`)).body.error, 'outside_search', 'once decided, the door closes again');
+  t.true((await auditOf(server.deps, 'citizen.view')).some((r) => r.target_id === id && r.result === 'denied'));
+});
