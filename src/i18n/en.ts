@@ -114,6 +114,7 @@ export const en: Catalogue = {
   'errors.method_not_allowed': 'This address does not accept this kind of request. Please use the links and buttons on the page.',
   'errors.confirmation_required': 'This cannot be undone: tick the confirmation box first.',
   'admin.confirm_irreversible': 'I have checked, and confirm this act (it cannot be undone)',
+  'admin.confirm_irreversible_for': '{act}: I have checked, and confirm it (I cannot undo it myself)',
   'admin.otpauth_qr': 'Scan this QR code with an authenticator app',
   'admin.approval_subject': 'Subject',
   'admin.approval_requester': 'Requested by',

@@ -113,6 +113,7 @@ export const zhCN = {
   'errors.method_not_allowed': '此地址不接受这种请求方式，请从页面上的链接或按钮进入。',
   'errors.confirmation_required': '此操作不能撤销，请先勾选确认后再提交。',
   'admin.confirm_irreversible': '我已核实，确认执行此操作（不能撤销）',
+  'admin.confirm_irreversible_for': '{act}：我已核实，确认执行（不能由本人撤销）',
   'admin.otpauth_qr': '用身份验证器应用扫描此二维码',
   'admin.approval_subject': '对象',
   'admin.approval_requester': '申请人',

@@ -3,7 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { STAFF_ROLES } from '../../staff/roles.js';
 import { requestMeta } from '../request-meta.js';
 import type { ConsoleDependencies, ConsoleKit, ShowPage } from './console-kit.js';
-import { adminSchemas } from './schemas.js';
+import { adminSchemas, confirmedForm } from './schemas.js';
 import { otpauthQr } from './console-kit.js';
 
 const notice = (ctx: Context) => (typeof ctx.query.done === 'string' && /^[a-z_]{1,32}$/.test(ctx.query.done) ? `admin.done_${ctx.query.done}` : undefined);
@@ -35,7 +35,8 @@ export function staffPages(router: Router, kit: ConsoleKit, deps: ConsoleDepende
     kit.redirect(ctx, '/admin/staff?done=admin_requested');
   }));
 
-  router.post('/staff/:staffId/disable', form, kit.action(adminSchemas.reason, showStaff, async (ctx, who, input) => {
+  // Disabling ends the member's sessions at once and only a second admin can undo it: the page asks for its box.
+  router.post('/staff/:staffId/disable', form, kit.action(confirmedForm(adminSchemas.reason), showStaff, async (ctx, who, input) => {
     await lifecycle.disable(who, staffId(ctx), input.reason, meta(ctx));
     kit.redirect(ctx, '/admin/staff?done=staff_disabled');
   }));

@@ -127,9 +127,12 @@ test.serial('the console page disables a member and shows status, roles, credent
   t.regex(page.body, /<th>最近登录<\/th>/);
   t.regex(page.body, new RegExp(`data-staff="${member.username}"[^>]*data-staff-credentials="set"`));
   t.regex(page.body, /从未登录|\d{4}-\d{2}-\d{2}/);
-  const missing = await root.browser.post(`/admin/staff/${member.id}/disable`, { csrf: hidden(page.body, 'csrf'), reason: '' });
+  const missing = await root.browser.post(`/admin/staff/${member.id}/disable`, { csrf: hidden(page.body, 'csrf'), reason: '', confirm: 'yes' });
   t.is(errorCode(missing.body), 'invalid_input');
-  const done = await root.browser.post(`/admin/staff/${member.id}/disable`, { csrf: hidden(page.body, 'csrf'), reason: '离职' });
+  const unconfirmed = await root.browser.post(`/admin/staff/${member.id}/disable`, { csrf: hidden(page.body, 'csrf'), reason: '离职' });
+  t.is(errorCode(unconfirmed.body), 'confirmation_required', 'disabling asks for its box on the page');
+  t.regex(unconfirmed.body, new RegExp(`data-staff="${member.username}" data-staff-status="active"`));
+  const done = await root.browser.post(`/admin/staff/${member.id}/disable`, { csrf: hidden(page.body, 'csrf'), reason: '离职', confirm: 'yes' });
   t.regex(done.url, /done=staff_disabled$/);
   t.regex(done.body, new RegExp(`data-staff="${member.username}" data-staff-status="disabled"`));
   t.regex(done.body, /已停用/);
