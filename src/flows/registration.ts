@@ -93,6 +93,13 @@ export class Registration {
     return this.view(await this.flows.get<RegistrationState, RegistrationData>('registration', at));
   }
 
+  /** The flow for its page, with whether its next real-name check from this address needs a captcha (one read of the flow). */
+  async forPage(at: FlowRef, ip: string): Promise<{ view: RegistrationView; checkNeedsCaptcha: boolean }> {
+    const flow = await this.flows.get<RegistrationState, RegistrationData>('registration', at);
+    const checkNeedsCaptcha = await this.checks.captchaRequired(ip, flow.data.identity ? this.personOf(flow.data.identity) : undefined);
+    return { view: this.view(flow), checkNeedsCaptcha };
+  }
+
   private consult<T>(call: () => Promise<T>): Promise<T> {
     return consultRegistry(call);
   }
@@ -107,12 +114,6 @@ export class Registration {
       ...what, flowId: flow.id, channel: flow.channel, idNumber: person.idNumber, captcha, meta,
       ...this.personOf(person),
     };
-  }
-
-  /** Whether the flow's next real-name check from this address needs a captcha. */
-  async checkNeedsCaptcha(at: FlowRef, ip: string): Promise<boolean> {
-    const { data } = await this.flows.get<RegistrationState, RegistrationData>('registration', at);
-    return this.checks.captchaRequired(ip, data.identity ? this.personOf(data.identity) : undefined);
   }
 
   private step<T>(at: FlowRef, allowed: RegistrationState[], run: (flow: RegistrationFlow) => Promise<{ flow?: RegistrationFlow; result: T }>) {

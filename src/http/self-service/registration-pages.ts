@@ -40,7 +40,7 @@ export function registrationPages(deps: RegistrationPageDependencies): Router {
   const kit = new FlowPages('/register', 'registration', deps.csrf);
 
   async function render(ctx: Context, extra: Record<string, unknown> = {}, status = 200) {
-    const view = await deps.registration.get(kit.flowRef(ctx));
+    const { view, checkNeedsCaptcha } = await deps.registration.forPage(kit.flowRef(ctx), ctx.ip);
     deps.pages.render(ctx, 'register', ctx.state.locale as Locale, {
       view,
       ...kit.common(ctx, view.flow_id),
@@ -49,7 +49,7 @@ export function registrationPages(deps: RegistrationPageDependencies): Router {
       // A second captcha, for the identity or factor form, once real-name checks need one. Before
       // the ID number is known only the address's count can tell; a refusal tells the rest.
       checkCaptcha: view.state !== 'complete'
-        && ((view.state === 'identity' && CAPTCHA_ERRORS.includes(errorCode(extra))) || await deps.registration.checkNeedsCaptcha(kit.flowRef(ctx), ctx.ip))
+        && ((view.state === 'identity' && CAPTCHA_ERRORS.includes(errorCode(extra))) || checkNeedsCaptcha)
         ? await captchaImage(deps.captchas) : undefined,
       agreementVersion: deps.agreementVersion,
       ...extra,
