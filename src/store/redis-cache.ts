@@ -4,7 +4,7 @@ import type { RedisTarget } from '../config/redis-url.js';
 import type { Logger } from '../log.js';
 import type { BroadcastListener, Cache, ConsumeOutcome } from './cache.js';
 import { cacheFault } from './faults.js';
-import { checkServing, clusterAddresses, createRedisClient, type RedisClient } from './redis-connection.js';
+import { checkServing, clusterAddresses, createRedisClient, reconnectWhenEnded, type RedisClient } from './redis-connection.js';
 import { followingSubscriber, RotatingSubscriber, type Subscriber } from './redis-subscriber.js';
 
 // Each script reads and writes the one key it is given (KEYS[1], never a name it makes
@@ -71,7 +71,12 @@ export class RedisCache implements Cache {
   private subscriber: Subscriber | undefined;
   private readonly listeners = new Map<string, BroadcastListener[]>();
 
-  private constructor(private readonly redis: ScriptedRedis, private readonly target: RedisTarget, private readonly prefix: string) {}
+  private constructor(
+    private readonly redis: ScriptedRedis,
+    private readonly target: RedisTarget,
+    private readonly prefix: string,
+    private readonly revival: { stop(): void } | undefined,
+  ) {}
 
   /** Connects to REDIS_URL: one server, a Redis Cluster or a Sentinel set-up (config/redis-url.ts). */
   static async connect(url: string | RedisTarget, prefix: string, options: { timeouts?: CacheTimeouts; logger?: Logger } = {}): Promise<RedisCache> {
@@ -96,7 +101,8 @@ export class RedisCache implements Cache {
       redis.disconnect();
       throw cacheFault(error);
     });
-    return new RedisCache(redis, target, prefix);
+    // A cluster client finds its nodes again by itself.
+    return new RedisCache(redis, target, prefix, redis instanceof Cluster ? undefined : reconnectWhenEnded(redis));
   }
 
   /** Runs one operation, its connection faults turned into StoreUnavailableError. */
@@ -215,6 +221,7 @@ export class RedisCache implements Cache {
   }
 
   async close() {
+    this.revival?.stop();
     await this.subscriber?.close();
     await this.redis.quit().catch(() => undefined);
     // quit leaves a Sentinel client's failover watchers (connections to each sentinel)

@@ -124,3 +124,35 @@ export async function checkServing(client: RedisClient, target: RedisTarget): Pr
   }
   await client.ping();
 }
+
+/**
+ * ioredis gives a connection up for good (status 'end') when, with Sentinel, a failover is
+ * announced while it is asking the sentinels where the master is: its failover watcher
+ * closes the connector under the reconnection in progress. Nothing would ever connect it
+ * again, so every later command would fail until a restart. Until `stop` (a close on
+ * purpose), a connection that ended is connected again, with ioredis' own backoff.
+ */
+export function reconnectWhenEnded(client: Redis): { stop(): void } {
+  let stopped = false;
+  let attempts = 0;
+  let timer: NodeJS.Timeout | undefined;
+  client.on('ready', () => {
+    attempts = 0;
+  });
+  client.on('end', () => {
+    if (stopped || timer) return;
+    attempts += 1;
+    timer = setTimeout(() => {
+      timer = undefined;
+      // A failed attempt ends again, and is retried from here.
+      if (!stopped && client.status === 'end') client.connect().catch(() => undefined);
+    }, Math.min(attempts * 50, 2_000));
+    timer.unref();
+  });
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}

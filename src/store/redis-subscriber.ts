@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisAddress } from '../config/redis-url.js';
+import { reconnectWhenEnded } from './redis-connection.js';
 
 /** What a subscriber connection reports: a message on a channel, or that some may have been missed. */
 export interface SubscriberEvents {
@@ -31,6 +32,7 @@ export function followingSubscriber(data: Redis, connectionName: string, events:
     connectionName,
   });
   subscriber.on('error', () => {});
+  const revival = reconnectWhenEnded(subscriber);
   subscriber.on('message', (channel: string, message: string) => events.message(channel, message));
   // What was published while the connection was down is lost.
   let connectedBefore = false;
@@ -43,6 +45,7 @@ export function followingSubscriber(data: Redis, connectionName: string, events:
       await subscriber.subscribe(channel);
     },
     async close() {
+      revival.stop();
       await subscriber.quit().catch(() => undefined);
       subscriber.disconnect();
     },

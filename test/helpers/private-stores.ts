@@ -252,6 +252,8 @@ export interface PrivateRedisSentinel {
   /** The data nodes: the first starts as master, the second as its replica. */
   servers: PrivateStore[];
   sentinels: PrivateStore[];
+  /** The sentinels' ports, in the order of the URL. */
+  sentinelPorts: number[];
   /** The port of the master the sentinels name now. */
   masterPort(): Promise<number>;
   /** Has the sentinels fail the master over to the replica, and waits until they name the new one. */
@@ -291,6 +293,7 @@ export async function startPrivateRedisSentinel(options: { sentinels?: number } 
     masterName,
     servers,
     sentinels,
+    sentinelPorts,
     masterPort: () => sentinelAnswer(sentinelPorts[0]!),
     async failover() {
       const before = await setup.masterPort();

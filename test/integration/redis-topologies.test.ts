@@ -6,6 +6,7 @@ import {
   eventually, redisCommand, startPrivateRedisCluster, startPrivateRedisSentinel,
   type PrivateRedisCluster, type PrivateRedisSentinel,
 } from '../helpers/private-stores.js';
+import { startSlowProxy } from '../helpers/slow-proxy.js';
 
 /**
  * Redis Cluster and Sentinel under faults, on instances of this file's own (never the
@@ -205,4 +206,38 @@ test.serial('sentinel: the master killed, the sentinels promote the replica, and
     return heard.includes('after-failover') ? true : undefined;
   }, 10_000);
   t.pass();
+});
+
+test.serial('sentinel: a failover announced while the connections are asking slow sentinels where the master is leaves neither of them closed for good', async (t) => {
+  // The master killed by the test before comes back, as the replica of the one promoted then.
+  const stopped = await eventually(async () => {
+    for (const server of sentinel.servers) if (!(await redisCommand(Number(new URL(server.url).port), ['PING']).catch(() => '')).includes('PONG')) return server;
+    return undefined;
+  }, 1_000).catch(() => undefined);
+  await stopped?.start();
+  const master = await sentinel.masterPort();
+  const replica = sentinel.servers.map((server) => Number(new URL(server.url).port)).find((port) => port !== master)!;
+  await eventually(async () => (/master_link_status:up/.test(await redisCommand(replica, ['INFO', 'replication'])) ? true : undefined));
+
+  // Each question to a sentinel takes 700 ms, so the failover is announced while one is asked.
+  const proxies = await Promise.all(sentinel.sentinelPorts.map((port) => startSlowProxy(port, 700)));
+  t.teardown(() => Promise.all(proxies.map((proxy) => proxy.close())).then(() => undefined));
+  const url = `redis+sentinel://${proxies.map((proxy) => `127.0.0.1:${proxy.port}`).join(',')}/${sentinel.masterName}`;
+  const prefix = `${uniqueName('t')}:`;
+  const cache = await RedisCache.connect(url, prefix);
+  t.teardown(() => cache.close());
+  const heard: Heard = [];
+  await cache.subscribe('changes', listen(heard));
+  await cache.ping();
+
+  const server = sentinel.servers.find((candidate) => candidate.url.endsWith(`:${master}`))!;
+  await server.stop();
+  t.teardown(() => server.start());
+  await eventually(async () => ((await sentinel.masterPort()) !== master ? true : undefined));
+  await eventually(async () => (await cache.set('after', 'v', 600).then(() => true, () => undefined)), 20_000);
+  await eventually(async () => {
+    await cache.publish('changes', 'after-failover');
+    return heard.includes('after-failover') ? true : undefined;
+  }, 20_000);
+  t.true(heard.includes('gap'));
 });
