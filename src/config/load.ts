@@ -10,7 +10,17 @@ import {
 export type DatabaseConfig =
   // `url` may name several hosts (postgres-url.ts).
   | { kind: 'postgres'; url: string; schema: string; poolSize: number; timeouts?: DatabaseTimeouts }
-  | { kind: 'pglite'; dataDir: string; schema: string };
+  | {
+    kind: 'pglite';
+    dataDir: string;
+    schema: string;
+    /**
+     * Never from the environment: a data directory image (PGlite's dumpDataDir) to run in
+     * memory instead of `dataDir`, which is then neither read nor written. The tests start
+     * hundreds of short-lived servers from one migrated image this way.
+     */
+    memoryImage?: Blob;
+  };
 
 export type CacheConfig =
   // `url` names one server, a Redis Cluster or a Sentinel set-up (redis-url.ts).

@@ -1,11 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { SiteIdentity } from '../config/load.js';
 import { translate, type Locale, type MessageKey } from '../i18n/messages.js';
+import { VIEWS_DIR } from './views-dir.js';
 
-const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
 
 export interface PageModel {
   locale: Locale;

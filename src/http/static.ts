@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
+import { VIEWS_DIR } from './views-dir.js';
 
-const STATIC_DIR = fileURLToPath(new URL('../../views/static/', import.meta.url));
+const STATIC_DIR = `${VIEWS_DIR}static/`;
 const FILES: Record<string, string> = {
   'app.css': 'text/css; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',

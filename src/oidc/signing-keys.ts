@@ -1,4 +1,5 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import type { FieldCipher } from '../crypto/field-cipher.js';
 import type { Db } from '../store/db.js';
@@ -24,10 +25,13 @@ export interface KeySet {
   fingerprint: string;
 }
 
-function generate(alg: SigningAlgorithm): PrivateJwk {
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** Off the event loop: an RSA key takes a tenth of a second or more, and requests may be waiting. */
+async function generate(alg: SigningAlgorithm): Promise<PrivateJwk> {
   const pair = alg === 'ES256'
-    ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    ? await generateKeyPairAsync('ec', { namedCurve: 'P-256' })
+    : await generateKeyPairAsync('rsa', { modulusLength: 2048 });
   const jwk = pair.privateKey.export({ format: 'jwk' });
   return { ...jwk, kty: jwk.kty!, kid: `${alg.toLowerCase()}-${randomBytes(9).toString('base64url')}`, alg, use: 'sig' };
 }
@@ -44,8 +48,12 @@ export class SigningKeyStore {
 
   /** Creates a key for every algorithm that has none; safe when several instances start at once. */
   async ensure(): Promise<void> {
+    const current = await this.db.selectFrom('signing_keys').select('alg').where('retire_after', 'is', null).execute();
+    const held = new Set(current.map((row) => row.alg));
     for (const alg of SIGNING_ALGORITHMS) {
-      const jwk = generate(alg);
+      // Every start but the very first finds its keys: no key is made only to be thrown away.
+      if (held.has(alg)) continue;
+      const jwk = await generate(alg);
       await this.db.insertInto('signing_keys')
         .values({ kid: jwk.kid, alg, private_jwk: this.cipher.encrypt(JSON.stringify(jwk), ENCRYPTION_CONTEXT) })
         .onConflict((conflict) => conflict.column('alg').where('retire_after', 'is', null).doNothing())
@@ -76,7 +84,7 @@ export class SigningKeyStore {
   async rotate(options: { activationDelaySeconds: number; retainSeconds: number }): Promise<string[]> {
     const activateAt = new Date(Date.now() + options.activationDelaySeconds * 1000);
     const retireAfter = new Date(activateAt.getTime() + options.retainSeconds * 1000);
-    const fresh = SIGNING_ALGORITHMS.map(generate);
+    const fresh = await Promise.all(SIGNING_ALGORITHMS.map(generate));
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('signing_keys').set({ retire_after: retireAfter }).where('retire_after', 'is', null).execute();
       await trx.insertInto('signing_keys').values(fresh.map((jwk) => ({

@@ -29,9 +29,14 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value,
 
 async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const directory = join(config.dataDir, 'pglite');
-  mkdirSync(directory, { recursive: true });
-  const client = new PGlite(directory);
+  let client: InstanceType<typeof PGlite>;
+  if (config.memoryImage) {
+    client = new PGlite({ loadDataDir: config.memoryImage });
+  } else {
+    const directory = join(config.dataDir, 'pglite');
+    mkdirSync(directory, { recursive: true });
+    client = new PGlite(directory);
+  }
   await client.waitReady;
   await client.exec(`create schema if not exists "${config.schema}"; set search_path to "${config.schema}"`);
   return new Kysely<Database>({ dialect: new PGliteDialect(client) });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import test from 'ava';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
@@ -14,7 +14,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
  * enterprise in the ID token, userinfo and the JWT access token for an API, and the
  * representative's cancellation ending the delegate's refresh token at once.
  */
-const CLIENTS_FILE = fileURLToPath(new URL('../fixtures/clients.json', import.meta.url));
+const CLIENTS_FILE = resolve('test/fixtures/clients.json');
 const fixture = JSON.parse(readFileSync(CLIENTS_FILE, 'utf8')) as Array<{ client_id: string; client_secret?: string; redirect_uris: string[] }>;
 const PORTAL = fixture.find((entry) => entry.client_id === 'portal')!;
 const REDIRECT = 'http://localhost:8080/callback';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
@@ -23,7 +23,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
  * and userinfo show it; the app (outside the grant) is not offered it; 张三 cancels B's
  * grant and C's refresh token is dead at once.
  */
-const CLIENTS_FILE = fileURLToPath(new URL('../fixtures/clients.json', import.meta.url));
+const CLIENTS_FILE = resolve('test/fixtures/clients.json');
 const fixture = JSON.parse(readFileSync(CLIENTS_FILE, 'utf8')) as Array<{ client_id: string; client_secret?: string; redirect_uris: string[] }>;
 const PORTAL_SECRET = fixture.find((entry) => entry.client_id === 'portal')!.client_secret!;
 const PORTAL_CALLBACK = 'http://localhost:8080/callback';

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runCli as runCliWith } from '../helpers/process.js';
 import test from 'ava';
 import { sql } from 'kysely';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
@@ -84,16 +84,7 @@ function outbox(): string {
 
 /** The real operator CLI on the server's own stores. */
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('npx', ['tsx', 'src/cli.ts', ...args], {
-      env: { ...process.env, ...stores.env, ...LOCAL_RELYING_PARTIES, CLIENTS_FILE: clientsFile, ISSUER: server.url },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCliWith(args, { ...stores.env, ...LOCAL_RELYING_PARTIES, CLIENTS_FILE: clientsFile, ISSUER: server.url });
 }
 
 async function staffSignIn(who: { username: string; password: string; secret: string }) {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Page, Response } from 'playwright-core';
 import { openBrowser, type BrowserOptions } from '../helpers/browser.js';
@@ -12,7 +12,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
  * login_failed and stays on the interaction.
  */
 
-const CLIENTS_FILE = fileURLToPath(new URL('../fixtures/clients.json', import.meta.url));
+const CLIENTS_FILE = resolve('test/fixtures/clients.json');
 const REDIRECT_URI = 'cn.gov.example.app:/oauth2/callback';
 const SCREENSHOT = '/tmp/login.png';
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]+)$/;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import test from 'ava';
 import { decodeJwt } from 'jose';
 import { PASSWORD, seedAccount } from '../helpers/accounts.js';
@@ -16,7 +16,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
  * scans and confirms, and the page's own script notices and completes the login.
  */
 
-const CLIENTS_FILE = fileURLToPath(new URL('../fixtures/clients.json', import.meta.url));
+const CLIENTS_FILE = resolve('test/fixtures/clients.json');
 const fixture = JSON.parse(readFileSync(CLIENTS_FILE, 'utf8')) as Array<{ client_id: string; client_secret?: string }>;
 const PORTAL = {
   client_id: 'portal',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import test from 'ava';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
@@ -12,7 +12,7 @@ import { isJwt } from '../helpers/relying-party.js';
  * client_credentials grant; the app client is public.
  */
 
-const CLIENTS_FILE = fileURLToPath(new URL('../fixtures/clients.json', import.meta.url));
+const CLIENTS_FILE = resolve('test/fixtures/clients.json');
 const fixture = JSON.parse(readFileSync(CLIENTS_FILE, 'utf8')) as Array<{ client_id: string; client_secret?: string }>;
 const PORTAL_SECRET = fixture.find((entry) => entry.client_id === 'portal')?.client_secret ?? '';
 const API = 'https://api.gov.example/';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/load.js';
-import { copyPgliteTemplate, EMBEDDED_TEST_SCHEMA } from './pglite-template.js';
+import { copyPgliteTemplate, EMBEDDED_TEST_SCHEMA, pgliteImage } from './pglite-template.js';
 
 /**
  * Each test gets stores of its own: a fresh PostgreSQL schema (or PGlite directory) and a
@@ -55,12 +55,19 @@ export function isolatedEnv(options: {
   cache?: 'real' | 'embedded' | 'auto';
   /** Instances of the test's own (test/helpers/private-stores.ts) instead of DATABASE_URL / REDIS_URL. */
   urls?: { database: string; redis: string };
+  /**
+   * The embedded database on disk (a copy of the template directory, which a second server
+   * on the same stores finds as the first left it), or in memory from the template's image
+   * (for stores that live and die with one server: nothing to copy or delete).
+   */
+  embeddedDatabase?: 'directory' | 'memory';
 } = {}): IsolatedEnv {
   const useRealDb = options.database === 'real' || Boolean(options.urls) || ((options.database ?? 'auto') === 'auto' && Boolean(realDatabaseUrl));
   const useRealCache = options.cache === 'real' || Boolean(options.urls) || ((options.cache ?? 'auto') === 'auto' && Boolean(realRedisUrl));
   const schema = uniqueName('t');
   const prefix = `${uniqueName('t')}:`;
-  const dataDir = useRealDb ? undefined : mkdtempSync(join(tmpdir(), 'civic-idp-test-'));
+  const inMemory = !useRealDb && options.embeddedDatabase === 'memory';
+  const dataDir = useRealDb || inMemory ? undefined : mkdtempSync(join(tmpdir(), 'civic-idp-test-'));
   if (dataDir) copyPgliteTemplate(join(dataDir, 'pglite'));
   const scratch = mkdtempSync(join(tmpdir(), 'civic-idp-scratch-'));
   const env: Record<string, string> = {
@@ -71,12 +78,15 @@ export function isolatedEnv(options: {
     REDIS_PREFIX: prefix,
     KEYS_DIR: join(process.cwd(), 'keys'),
     SMS_OUTBOX: join(scratch, 'sms-outbox.jsonl'),
-    ...(useRealDb ? { DATABASE_URL: options.urls?.database ?? realDatabaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', DATABASE_POOL_SIZE: '4' } : { DATA_DIR: dataDir! }),
+    ...(useRealDb ? { DATABASE_URL: options.urls?.database ?? realDatabaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', DATABASE_POOL_SIZE: '4' } : { DATA_DIR: dataDir ?? join(scratch, 'unused-data') }),
     ...(useRealCache ? { REDIS_URL: options.urls?.redis ?? realRedisUrl ?? 'redis://127.0.0.1:6379' } : {}),
   };
   return {
     env,
-    config: (extra = {}) => loadConfig({ ...env, ...extra }),
+    config(extra = {}) {
+      const config = loadConfig({ ...env, ...extra });
+      return inMemory && config.database.kind === 'pglite' ? { ...config, database: { ...config.database, memoryImage: pgliteImage() } } : config;
+    },
     async cleanup() {
       if (useRealDb) await dropSchema(env.DATABASE_URL!, schema);
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });

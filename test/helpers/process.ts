@@ -1,9 +1,20 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Node's arguments for one of the project's entry points: the compiled module of the same
+ * tree as this helper when the tests run compiled (build/, see package.json "ava"), the
+ * TypeScript source through tsx otherwise.
+ */
+export function entryArguments(entry: 'src/main.ts' | 'src/cli.ts'): string[] {
+  if (!import.meta.url.endsWith('.js')) return ['--import', 'tsx', entry];
+  return [fileURLToPath(new URL(`../../${entry.replace(/\.ts$/, '.js')}`, import.meta.url))];
+}
 
 /** The real entry point (src/main.ts) as an operator starts it, with only the given environment. */
 export function startProcess(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, entryArguments('src/main.ts'), {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -33,7 +44,7 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number): Prom
 /** The operator CLI (src/cli.ts) with the given environment on top of this one; resolves when it exits. */
 export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [...entryArguments('src/cli.ts'), ...args], { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => { stdout += chunk; });

@@ -34,7 +34,8 @@ export interface StartOptions {
 /** A listening civic-idp on its own stores, with ISSUER equal to the URL it answers on. */
 export async function startServer(extraEnv: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const ownsStores = !options.stores;
-  const stores = options.stores ?? isolatedEnv();
+  // Stores of its own die with the server: an embedded database needs no disk.
+  const stores = options.stores ?? isolatedEnv({ embeddedDatabase: 'memory' });
   const port = options.port ?? await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = stores.config({ PORT: String(port), ISSUER: url, ...extraEnv });

@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Cache } from '../../src/store/cache.js';
 import { MemoryCache } from '../../src/store/memory-cache.js';
 import { RedisCache } from '../../src/store/redis-cache.js';
 import { openDatabase, type DatabaseHandle } from '../../src/store/db.js';
 import { deleteKeys, dropSchema, uniqueName } from './env.js';
-import { copyPgliteTemplate } from './pglite-template.js';
+import { pgliteImage } from './pglite-template.js';
 import { freePort } from './server.js';
 import { startPrivateRedisCluster, startPrivateRedisSentinel, type PrivateRedisCluster, type PrivateRedisSentinel } from './private-stores.js';
 
@@ -102,16 +100,11 @@ export const databaseImplementations: DatabaseImplementation[] = [
     name: 'pglite',
     kind: 'pglite',
     async open() {
-      const dataDir = mkdtempSync(join(tmpdir(), 'civic-idp-test-'));
-      copyPgliteTemplate(join(dataDir, 'pglite'));
-      const schema = uniqueName('t');
-      const handle = await openDatabase({ kind: 'pglite', dataDir, schema });
+      // In memory: nothing of it is left on disk when it is closed.
+      const handle = await openDatabase({ kind: 'pglite', dataDir: tmpdir(), schema: uniqueName('t'), memoryImage: pgliteImage() });
       return {
         handle,
-        async cleanup() {
-          await handle.close();
-          rmSync(dataDir, { recursive: true, force: true });
-        },
+        cleanup: () => handle.close(),
       };
     },
   },

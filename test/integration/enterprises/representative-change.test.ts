@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runCli } from '../../helpers/process.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,18 +58,6 @@ async function acrossRegisterChange<T>(
   }
 }
 
-function cli(env: Record<string, string>, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 test('a new representative on the register ends the old one\'s authority at once; the new one claims with the same checks; grants stay', async (t) => {
   // Before: 张三 and 李娜 register their enterprises; 张三 has set an enterprise password and made a grant.
   await acrossRegisterChange(async (server) => {
@@ -96,8 +84,8 @@ test('a new representative on the register ends the old one\'s authority at once
     t.is((await zhang('GET', '/enterprises')).body.enterprises.length, 1, 'nothing has asked the register yet');
 
     // Found by the operator's sync.
-    const sync = await cli({ ...env, REGISTRY_FIXTURES: registerFile }, 'enterprises:sync');
-    t.is(sync.status, 0, sync.stderr);
+    const sync = await runCli(['enterprises:sync'], { ...env, REGISTRY_FIXTURES: registerFile });
+    t.is(sync.code, 0, sync.stderr);
     t.regex(sync.stdout, /representative changed: 2/);
 
     t.deepEqual((await zhang('GET', '/enterprises')).body.enterprises, []);
