@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -27,10 +27,25 @@ export interface PrivateStore {
   destroy(): Promise<void>;
 }
 
+/** runuser lives in sbin, which a root shell's PATH may lack. */
+const RUNUSER = ['/usr/sbin/runuser', '/sbin/runuser'].find((path) => existsSync(path)) ?? 'runuser';
+
 /** initdb and pg_ctl refuse to run as root: as root, they run as the postgres user. */
 async function asPostgres(command: string, args: string[]): Promise<void> {
   const asRoot = process.getuid?.() === 0;
-  await run(asRoot ? 'runuser' : join(PG_BIN, command), asRoot ? ['-u', 'postgres', '--', join(PG_BIN, command), ...args] : args);
+  await run(asRoot ? RUNUSER : join(PG_BIN, command), asRoot ? ['-u', 'postgres', '--', join(PG_BIN, command), ...args] : args);
+}
+
+/**
+ * Starts instances side by side. When one fails, those that did start are destroyed before
+ * the failure is thrown: an instance nobody holds would keep the test process alive.
+ */
+export async function startTogether<T extends Array<{ destroy(): Promise<void> }>>(...starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(starts);
+  const failure = settled.find((outcome) => outcome.status === 'rejected');
+  if (!failure) return settled.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value) as T;
+  await Promise.all(settled.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.destroy().catch(() => {}) : undefined)));
+  throw failure.reason;
 }
 
 async function postgresUid(): Promise<{ uid: number; gid: number } | undefined> {

@@ -3,7 +3,7 @@ import { StoreUnavailableError } from '../../src/store/faults.js';
 import { RedisCache } from '../../src/store/redis-cache.js';
 import { uniqueName } from '../helpers/env.js';
 import {
-  eventually, redisCommand, startPrivateRedisCluster, startPrivateRedisSentinel,
+  eventually, redisCommand, startPrivateRedisCluster, startPrivateRedisSentinel, startTogether,
   type PrivateRedisCluster, type PrivateRedisSentinel,
 } from '../helpers/private-stores.js';
 import { startSlowProxy } from '../helpers/slow-proxy.js';
@@ -18,7 +18,7 @@ import { startSlowProxy } from '../helpers/slow-proxy.js';
 let cluster: PrivateRedisCluster;
 let sentinel: PrivateRedisSentinel;
 test.before(async () => {
-  [cluster, sentinel] = await Promise.all([startPrivateRedisCluster(), startPrivateRedisSentinel()]);
+  [cluster, sentinel] = await startTogether<[PrivateRedisCluster, PrivateRedisSentinel]>(startPrivateRedisCluster(), startPrivateRedisSentinel());
 });
 test.after.always(async () => {
   await Promise.all([cluster?.destroy(), sentinel?.destroy()]);

@@ -3,7 +3,7 @@ import { ZHANG_SAN, PASSWORD, seedAccount } from '../helpers/accounts.js';
 import { isolatedEnv } from '../helpers/env.js';
 import { APP, beginAuthorization, passwordLogin } from '../helpers/oidc.js';
 import { startProcess, waitFor } from '../helpers/process.js';
-import { eventually, startPrivatePostgres, startPrivateRedis, type PrivateStore } from '../helpers/private-stores.js';
+import { eventually, startPrivatePostgres, startPrivateRedis, startTogether, type PrivatePostgres, type PrivateStore } from '../helpers/private-stores.js';
 import { freePort, startServer, type TestServer } from '../helpers/server.js';
 import { createStaff, staffSignIn } from '../helpers/staff.js';
 
@@ -16,7 +16,7 @@ import { createStaff, staffSignIn } from '../helpers/staff.js';
 let postgres: PrivateStore;
 let redis: PrivateStore;
 test.before(async () => {
-  [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
+  [postgres, redis] = await startTogether<[PrivatePostgres, PrivateStore]>(startPrivatePostgres(), startPrivateRedis());
 });
 test.after.always(async () => {
   await Promise.all([postgres?.destroy(), redis?.destroy()]);
