@@ -178,8 +178,15 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const clientPolicies = new ClientPolicies(clients, audit);
     const qrLogins = new QrLogins(cache, accounts, audit);
     // Legal persons (法人): see enterprises/.
+    // Delegated authority for enterprises, and acting for them in tokens. A login acting for
+    // an enterprise that ends takes its acting identity with it.
+    const acting = new ActingAuthority(database.db, clientLegalPolicy(clients));
+    const endActingLogins = async (oidcGrantIds: string[]) => {
+      await accountSessions.endLogins(oidcGrantIds);
+      await acting.forget(oidcGrantIds);
+    };
     // When the register names a new representative, or stops listing the enterprise as active, logins in its name end.
-    const enterprises = new Enterprises(database.db, accounts, registries, audit, async (enterpriseId, whose) => accountSessions.endLogins(
+    const enterprises = new Enterprises(database.db, accounts, registries, audit, async (enterpriseId, whose) => endActingLogins(
       await (whose === 'everyone' ? acting.loginsFor(enterpriseId) : acting.rootLoginsFor(enterpriseId)),
     ));
     const enterpriseRegistration = new EnterpriseRegistration(database.db, accounts, enterprises, registries, smsCodes, audit);
@@ -195,15 +202,13 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       agreementVersion: config.agreementVersion,
     });
 
-    // Delegated authority for enterprises, and acting for them in tokens.
-    const acting = new ActingAuthority(database.db, clientLegalPolicy(clients));
     const delegations = new Delegations(database.db, accounts, audit, serviceCatalogue(clients),
-      async (revoked) => accountSessions.endLogins(await acting.loginsUnder(revoked)));
+      async (revoked) => endActingLogins(await acting.loginsUnder(revoked)));
 
     // The mini-program's WeChat login (wechat/): the port, bindings and the login the grant uses.
     const wechat = config.wechat.kind === 'off' ? undefined : await createWechat(config.wechat, cache);
     const bindingTickets = new BindingTickets(cache, cipher);
-    const wechatBindings = new WechatBindings(new BindingStore(database.db), bindingTickets, digest, (ids) => accountSessions.endLogins(ids), audit);
+    const wechatBindings = new WechatBindings(new BindingStore(database.db), bindingTickets, digest, async (ids) => { await accountSessions.endLogins(ids); }, audit);
     const wechatLogin = wechat ? new WechatLogin(wechat, wechatBindings, bindingTickets, accounts, audit) : undefined;
 
     const renderPage = (ctx: KoaContextWithOIDC, page: string, data: Record<string, unknown> = {}, status = 200) => {

@@ -9,7 +9,7 @@ import { normalisePhone } from '../identity/phone.js';
 import type { Db } from '../store/db.js';
 import type { Database, ScopeEntry } from '../store/schema.js';
 import { grantStore, type EnterpriseRow, type GrantRow } from './grant-store.js';
-import { checkCatalogue, checkWithin, normaliseScope, overlaps, type Bounds, type Catalogue } from './scope.js';
+import { checkCatalogue, checkWithin, narrows, normaliseScope, overlaps, type Bounds, type Catalogue } from './scope.js';
 
 export const MAX_LEVEL = 3;
 
@@ -286,9 +286,13 @@ export class Delegations {
     return chain.slice(1).some((above) => above.grantee_account_id === actorId && above.status === 'active' && inPeriod(above, now));
   }
 
-  /** Narrows or extends a grant within its parent's bounds (root: any item of a client, any future end). */
+  /**
+   * Narrows or extends a grant within its parent's bounds (root: any item of a client, any
+   * future end). A change that takes anything away ends the logins acting under the grant,
+   * as a cancellation does: what they were issued with is no longer all given.
+   */
   async change(actorId: string, grantId: string, input: ChangeInput, meta: RequestMeta): Promise<GrantRow> {
-    return this.refused(actorId, 'change', grantId, meta, async () => {
+    const { after, narrowed } = await this.refused(actorId, 'change', grantId, meta, async () => {
       const scope = input.scope ? await this.checkScope(input.scope) : undefined;
       const now = this.now();
       return this.db.transaction().execute(async (trx) => {
@@ -322,10 +326,15 @@ export class Delegations {
         });
         if (!updated) throw new AppError('delegation_conflict');
         const after = (await grantStore.grant(trx, grant.id))!;
-        await this.record(trx, after, actorId, 'change', { scope: next.scope, valid_from: next.validFrom, valid_until: next.validUntil, may_redelegate: next.mayRedelegate }, meta);
-        return after;
+        const narrowed = narrows({ scope: grant.scope, validFrom: new Date(grant.valid_from), validUntil: new Date(grant.valid_until) }, next);
+        await this.record(trx, after, actorId, 'change', {
+          scope: next.scope, valid_from: next.validFrom, valid_until: next.validUntil, may_redelegate: next.mayRedelegate, narrowed,
+        }, meta);
+        return { after, narrowed };
       });
     });
+    if (narrowed) await this.endLogins([after.id]);
+    return after;
   }
 
   /**

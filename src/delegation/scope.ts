@@ -43,6 +43,14 @@ export function checkWithin(scope: ScopeEntry[], validFrom: Date, validUntil: Da
   }
 }
 
+/** Whether `after` takes away anything `before` gave: an item of a client, or time at either end. */
+export function narrows(before: { scope: ScopeEntry[]; validFrom: Date; validUntil: Date }, after: { scope: ScopeEntry[]; validFrom: Date; validUntil: Date }): boolean {
+  const kept = pairs(after.scope);
+  return [...pairs(before.scope)].some((pair) => !kept.has(pair))
+    || after.validFrom.getTime() > before.validFrom.getTime()
+    || after.validUntil.getTime() < before.validUntil.getTime();
+}
+
 /** Whether two scopes share any item of any client. */
 export function overlaps(a: ScopeEntry[], b: ScopeEntry[]): boolean {
   const left = pairs(a);

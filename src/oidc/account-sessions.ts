@@ -131,14 +131,15 @@ export class AccountSessions {
    * were made in: a delegation cancelled, an enterprise deregistered, its representative
    * replaced. Every client that held one is sent a back-channel logout token, with the
    * `sid` of the session that carries the login when there is one, so it can end exactly
-   * that login and keep the person's other ones.
+   * that login and keep the person's other ones. A login already ended is not announced
+   * again, though a session may still name it. Returns the logins that were still alive.
    */
-  async endLogins(grantIds: string[]): Promise<void> {
-    if (grantIds.length === 0) return;
-    const ended = new Set(grantIds);
+  async endLogins(grantIds: string[]): Promise<string[]> {
+    if (grantIds.length === 0) return [];
     const rows = await this.db.selectFrom('oidc_artifacts').select(['model', 'id', 'grant_id', 'payload', 'expires_at', 'account_id'])
       .where((eb) => eb.or([eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)]), eb('grant_id', 'in', grantIds)]))
       .execute();
+    const ended = new Set(rows.map(grantOf).filter((id): id is string => id !== undefined));
     await this.revokeGrants(grantIds);
     const accounts = new Set(rows.map((row) => row.account_id).filter((id): id is string => typeof id === 'string'));
     await Promise.all([...accounts].map(async (accountId) => {
@@ -148,6 +149,7 @@ export class AccountSessions {
       }));
       await this.backchannel?.sessionsEnded(accountId, carrying, holdingClients(rows.filter((row) => row.account_id === accountId)));
     }));
+    return [...ended];
   }
 
   /** Deletes grants and everything issued under them, durable (refresh tokens) and cached (codes, access tokens). */

@@ -138,10 +138,11 @@ export class EnterpriseDesk {
       return ids;
     });
     if (!revoked) return refuse(this.audit, actor, action, new AppError('account_not_active'), meta, target);
-    await this.delegations.endLogins(revoked);
+    // Every login in its name, by root authority or under any of the grants just revoked.
     const logins = await this.acting.loginsFor(row.id);
-    await this.accountSessions.endLogins(logins);
-    return { revoked_grants: revoked.length, ended_logins: logins.length };
+    const ended = await this.accountSessions.endLogins(logins);
+    await this.acting.forget(logins);
+    return { revoked_grants: revoked.length, ended_logins: ended.length };
   }
 
   /** Asks a supervisor to restore a deregistered enterprise; refused (and audited) for any other. */

@@ -163,6 +163,44 @@ test.serial('cancelling a grant and deregistering an enterprise each send the po
   t.true(deregistered.some((claims) => claims.sub === rep.accountId && claims.sid === rootSid), JSON.stringify(deregistered));
 });
 
+test.serial('a change that takes an item or time away ends the logins acting under the grant, with a back-channel logout; one that only adds ends none', async (t) => {
+  const rep = await citizen(server);
+  const delegate = await citizen(server);
+  const enterprise = await enterpriseOf(rep);
+  const grant = await grantTo(rep, enterprise.id, delegate, days(30), portal('tax.declare', 'social.insurance'));
+  const change = (body: Record<string, unknown>) => delegationApi(server, rep.token, 'PATCH', `/${grant.id}`, body);
+  const loginUnderGrant = async () => {
+    const tokens = await loginActingAs(delegate, PORTAL, { scope: 'openid profile offline_access' }, enterpriseOption(enterprise.id));
+    return { tokens, sid: decodeJwt(tokens.id_token!).sid, me: () => fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } }) };
+  };
+  const refresh = (token: string) => fetch(`${server.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${PORTAL.client_id}:${PORTAL.secret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }),
+  });
+
+  const first = await loginUnderGrant();
+  let before = receiver.to('/portal').length;
+  t.is((await change({ valid_until: days(40) })).status, 200);
+  t.is((await first.me()).status, 200, 'a later end takes nothing away');
+  t.is(receiver.to('/portal').length, before);
+
+  t.is((await change({ scope: portal('tax.declare') })).status, 200);
+  const narrowed = (await receiver.waitFor('/portal', before + 1)).slice(before).map((d) => decodeJwt(d.logoutToken));
+  t.deepEqual(narrowed.map((claims) => [claims.sub, claims.sid]), [[delegate.accountId, first.sid]]);
+  t.is((await first.me()).status, 401);
+  t.is((await refresh(first.tokens.refresh_token!)).status, 400, 'the offline login ends too');
+
+  const second = await loginUnderGrant();
+  before = receiver.to('/portal').length;
+  t.is((await change({ valid_until: days(20) })).status, 200);
+  const shortened = (await receiver.waitFor('/portal', before + 1)).slice(before).map((d) => decodeJwt(d.logoutToken));
+  t.deepEqual(shortened.map((claims) => [claims.sub, claims.sid]), [[delegate.accountId, second.sid]]);
+  t.is((await second.me()).status, 401);
+  const audited = await server.deps.database.db.selectFrom('audit_log').select(['details']).where('action', '=', 'delegation.change').where('target_id', '=', grant.id).orderBy('seq').execute();
+  t.deepEqual(audited.map((row) => (row.details as { narrowed: boolean }).narrowed), [false, true, true]);
+});
+
 test.serial('a name the register changes reaches the enterprise and the org claim of the next tokens', async (t) => {
   const rep = await citizen(server);
   const enterprise = await enterpriseOf(rep);
