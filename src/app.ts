@@ -27,11 +27,8 @@ import { enterpriseLoginOffered, enterpriseLoginRoutes } from './http/interactio
 import { federationHooks, federationRoutes } from './http/interaction/federation.js';
 import { adminConsole } from './http/admin/routes.js';
 import { withRequestScope } from './request-scope.js';
-import { endpointMethods, onlyServedMethods } from './oidc/endpoint-methods.js';
+import { directProviderPaths, onlyServedMethods, providerEndpoints } from './oidc/endpoint-methods.js';
 import { staffSurface } from './http/middleware/staff-surface.js';
-
-/** Paths served by oidc-provider and by none of our routes (see the routing test). */
-export const PROVIDER_ONLY_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/me', '/jwks']);
 
 export interface AppState {
   /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
@@ -105,10 +102,12 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(readingMode);
   app.use(errorHandler(deps.pages, { retryAfterSeconds: deps.config.storeRetryAfterSeconds }));
   app.use(staffSurface({ adminPort: deps.config.adminPort, allowedNetworks: deps.config.adminAllowedNetworks }));
-  app.use(onlyServedMethods(endpointMethods(deps.config.issuer.startsWith('https://'))));
+  const endpoints = providerEndpoints(deps.config.issuer.startsWith('https://'));
+  app.use(onlyServedMethods(endpoints));
   // Token, userinfo and key requests are the provider's alone and the busiest: they go
   // straight to it instead of through every route table below.
-  app.use((ctx, next) => (PROVIDER_ONLY_PATHS.has(ctx.path) ? oidc(ctx, next) : next()));
+  const direct = directProviderPaths(endpoints);
+  app.use((ctx, next) => (direct.has(ctx.path) ? oidc(ctx, next) : next()));
   app.use(ops.routes());
   app.use(assets.routes());
   app.use(federated.routes());

@@ -189,7 +189,8 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const enterprises = new Enterprises(database.db, accounts, registries, audit, async (enterpriseId, whose) => endActingLogins(
       await (whose === 'everyone' ? acting.loginsFor(enterpriseId) : acting.rootLoginsFor(enterpriseId)),
     ));
-    const enterpriseRegistration = new EnterpriseRegistration(database.db, accounts, enterprises, registries, smsCodes, audit);
+    // Someone else's enterprise: five answers a day that its representative holds no account here.
+    const enterpriseRegistration = new EnterpriseRegistration(database.db, accounts, enterprises, registries, smsCodes, audit, new AttemptLimit(cache, 5, 24 * 3600));
     const enterpriseLogin = new EnterpriseLogin(
       database.db, accounts, enterprises, smsCodes, ownerCodes, new LoginThrottle(cache, config.loginPolicy), cache, audit, LIFETIMES.interaction,
     );

@@ -3,6 +3,7 @@ import type { Transaction } from 'kysely';
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import { AppError } from '../errors.js';
 import { isUniqueViolation } from '../identity/account-store.js';
+import { errorIs, type AttemptLimit } from '../identity/attempt-limit.js';
 import type { AccountProfile, Accounts } from '../identity/accounts.js';
 import { maskName, maskPhone } from '../identity/masking.js';
 import type { Enterprise, Registries } from '../ports/registries/index.js';
@@ -60,6 +61,8 @@ export class EnterpriseRegistration {
     private readonly registries: Registries,
     private readonly smsCodes: SmsCodes,
     private readonly audit: AuditLog,
+    /** Answers that a representative holds no account here, per applicant (see `start`). */
+    private readonly representativeLookups: AttemptLimit,
   ) {}
 
   private flowId(applicationId: string) {
@@ -120,7 +123,7 @@ export class EnterpriseRegistration {
     const representativeIdx = this.accounts.idNumberIndex(entry.legalRepresentative.idNumber);
     const now = new Date();
     if (!own) {
-      await this.registeredRepresentative(entry);
+      await this.representativeOfOthers(accountId, entry, meta);
       // Once refused, the same person may not ask the representative again at once.
       if (await enterpriseStore.rejectedSince(this.db, entry.uscc, accountId, new Date(now.getTime() - 1000 * AGENT_APPLICATION_SECONDS))) {
         await this.audit.append({
@@ -170,6 +173,28 @@ export class EnterpriseRegistration {
         actor: { kind: 'citizen', id: accountId }, action: 'enterprise.application.supersede', target: { kind: 'enterprise_application', id: ended.id }, result: 'success',
         details: { uscc, applicant_account: ended.applicant_account_id }, meta,
       }, trx);
+    }
+  }
+
+  /**
+   * Whether the register's representative holds an account here, asked for someone else's
+   * enterprise. The register is public, so the answer "no" would tell anyone whether a
+   * named person has an account: each such answer counts against the applicant, who gets
+   * a few a day (the place is taken before the lookup, so a burst is no faster), and every
+   * refusal is in the audit log.
+   */
+  private async representativeOfOthers(accountId: string, entry: Enterprise, meta: RequestMeta): Promise<void> {
+    try {
+      await this.representativeLookups.guard(`enterprise-representative:${accountId}`, () => this.registeredRepresentative(entry),
+        errorIs('enterprise_representative_not_registered'), { forgetOnSuccess: false });
+    } catch (error) {
+      if (error instanceof AppError && (error.code === 'enterprise_representative_not_registered' || error.code === 'attempts_exceeded')) {
+        await this.audit.append({
+          actor: { kind: 'citizen', id: accountId }, action: 'enterprise.application.start', target: { kind: 'enterprise_uscc', id: entry.uscc }, result: 'denied',
+          details: { reason: error.code }, meta,
+        });
+      }
+      throw error;
     }
   }
 

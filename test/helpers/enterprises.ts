@@ -1,6 +1,22 @@
 import { PASSWORD, seedAccount } from './accounts.js';
 import { appToken, latestCode } from './account-centre.js';
+import type { Enterprise } from '../../src/ports/registries/index.js';
 import type { TestServer } from './server.js';
+
+/**
+ * Makes the server's business register answer with `entries` (by code), and from its
+ * fixtures otherwise: the test changes the map as the register would change.
+ */
+export function registerAnswering(server: TestServer, entries: Map<string, Enterprise>): void {
+  const business = server.deps.registries.business;
+  const lookup = business.lookupEnterprise.bind(business);
+  (server.deps.registries as { business: typeof business }).business = {
+    lookupEnterprise: async (query) => {
+      const entry = entries.get(query.uscc);
+      return entry ? { found: true, ...entry } : lookup(query);
+    },
+  };
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;

@@ -3,6 +3,7 @@ import test from 'ava';
 import { decodeJwt } from 'jose';
 import type { Enterprise } from '../../../src/ports/registries/index.js';
 import { citizen, days, delegationApi, makeUscc, PASSWORD, portal, seedEnterprise, type Citizen } from '../../helpers/delegation.js';
+import { registerAnswering } from '../../helpers/enterprises.js';
 import { hidden } from '../../helpers/http-browser.js';
 import { APP, PORTAL, beginAuthorization, codeFrom, throughConsent } from '../../helpers/oidc.js';
 import { LOCAL_RELYING_PARTIES, LogoutReceiver, writeClientsFile } from '../../helpers/relying-party.js';
@@ -34,14 +35,7 @@ test.before(async () => {
     return client;
   });
   server = await startServer({ CLIENTS_FILE: writeClientsFile(clients), ...LOCAL_RELYING_PARTIES });
-  const business = server.deps.registries.business;
-  const lookup = business.lookupEnterprise.bind(business);
-  (server.deps.registries as { business: typeof business }).business = {
-    lookupEnterprise: async (query) => {
-      const entry = register.get(query.uscc);
-      return entry ? { found: true, ...entry } : lookup(query);
-    },
-  };
+  registerAnswering(server, register);
 });
 test.after.always(async () => {
   await server?.close();
