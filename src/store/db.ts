@@ -42,8 +42,20 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): 
   return new Kysely<Database>({ dialect: new PGliteDialect(client) });
 }
 
+/** How much longer than the server's statement_timeout the driver waits for an answer. */
+const QUERY_TIMEOUT_MARGIN_MS = 2_000;
+
 async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>, logger?: Logger): Promise<Db> {
-  const timeouts = config.timeouts ? { connectionTimeoutMillis: config.timeouts.connectMs, statement_timeout: config.timeouts.statementMs } : {};
+  const timeouts = config.timeouts
+    ? {
+      connectionTimeoutMillis: config.timeouts.connectMs,
+      statement_timeout: config.timeouts.statementMs,
+      // A server that hangs (its processes stopped, a frozen machine, a network that drops
+      // packets without a reset) never enforces its own statement_timeout, and TCP would
+      // wait hours: the driver gives up a moment after the server should have.
+      query_timeout: config.timeouts.statementMs + QUERY_TIMEOUT_MARGIN_MS,
+    }
+    : {};
   const settings: PoolSettings = {
     max: config.poolSize,
     options: `-c search_path="${config.schema}"`,

@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -58,6 +58,10 @@ export interface PrivatePostgres extends PrivateStore {
   port: number;
   /** Stops it as a crash would (immediate shutdown: no checkpoint, connections cut). */
   crash(): Promise<void>;
+  /** Freezes every process of it (SIGSTOP): connections stay open and nothing answers, as on a hung machine. */
+  pause(): Promise<void>;
+  /** Lets a paused instance run on (SIGCONT). */
+  resume(): Promise<void>;
   /** A standby becomes a primary (pg_ctl promote), and accepts writes when this resolves. */
   promote(): Promise<void>;
 }
@@ -66,6 +70,7 @@ export interface PrivatePostgres extends PrivateStore {
 function postgresInstance(dir: string, data: string, port: number): PrivatePostgres {
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
   let running = false;
+  let paused = false;
   const log = join(dir, `log-${port}`);
   const instance: PrivatePostgres = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
@@ -86,11 +91,27 @@ function postgresInstance(dir: string, data: string, port: number): PrivatePostg
     async promote() {
       await asPostgres('pg_ctl', ['-D', data, '-w', '-t', '60', 'promote']);
     },
+    async pause() {
+      for (const pid of await processesOf(data)) process.kill(pid, 'SIGSTOP');
+      paused = true;
+    },
+    async resume() {
+      for (const pid of await processesOf(data)) process.kill(pid, 'SIGCONT');
+      paused = false;
+    },
     async destroy() {
+      if (paused) await instance.resume().catch(() => {});
       if (running) await instance.stop().catch(() => {});
     },
   };
   return instance;
+}
+
+/** The postmaster of a running data directory and every process it started. */
+async function processesOf(data: string): Promise<number[]> {
+  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = await run('pgrep', ['-P', String(postmaster)]).then(({ stdout }) => stdout.split('\n').filter(Boolean).map(Number), () => []);
+  return [postmaster, ...children];
 }
 
 /** A directory for PostgreSQL's files, owned by the user it runs as. */

@@ -13,7 +13,7 @@ import { createStaff, staffSignIn } from '../helpers/staff.js';
  * Retry-After and a stable code meanwhile, and serves again when they are back.
  */
 
-let postgres: PrivateStore;
+let postgres: PrivatePostgres;
 let redis: PrivateStore;
 test.before(async () => {
   [postgres, redis] = await startTogether<[PrivatePostgres, PrivateStore]>(startPrivatePostgres(), startPrivateRedis());
@@ -40,14 +40,15 @@ type SignedIn = { server: TestServer; app: Awaited<ReturnType<typeof passwordLog
  * Runs `work` on a server on the private stores with 张三 signed in to the app offline (the
  * refresh token lives in PostgreSQL); afterwards both stores are running again, whatever happened.
  */
-async function signedIn(work: (signed: SignedIn) => Promise<void>): Promise<void> {
-  const server = await start();
+async function signedIn(work: (signed: SignedIn) => Promise<void>, extra: Record<string, string> = {}): Promise<void> {
+  const server = await start(extra);
   try {
     await seedAccount(server.deps, ZHANG_SAN);
     const app = await passwordLogin(server.url, APP, ZHANG_SAN.phone, PASSWORD, { scope: 'openid offline_access account', prompt: 'consent', entity_type: 'natural' });
     if (app.tokens.status !== 200) throw new Error(`login failed: ${JSON.stringify(app.tokens.body)}`);
     await work({ server, app });
   } finally {
+    await postgres.resume().catch(() => {});
     await Promise.all([postgres.start(), redis.start()]);
     await server.close();
   }
@@ -166,6 +167,29 @@ test.serial('PostgreSQL restarted under a busy server: 503 with Retry-After and 
     const done = await again.browser.post(`/interaction/${again.uid}/login/password`, { csrf: again.csrf, identifier: ZHANG_SAN.idNumber, password: PASSWORD });
     t.notRegex(done.body, /data-error-code/);
   });
+});
+
+test.serial('PostgreSQL hung, every process of it frozen: each request answers 503 within the timeouts instead of waiting on TCP, and the same server serves again once it runs on', async (t) => {
+  await signedIn(async ({ server, app }) => {
+    const bearer = { authorization: `Bearer ${app.tokens.body.access_token}` };
+    await postgres.pause();
+    try {
+      // Each of these gives up after 20 s (bounded): an answer must come before.
+      const [account, refresh, ready] = await Promise.all([
+        fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer })),
+        refreshWith(server, app.tokens.body.refresh_token!),
+        fetch(`${server.url}/readyz`, bounded()),
+      ]);
+      outage(t, account, 'the account API');
+      outage(t, refresh, 'a refresh');
+      t.is(ready.status, 503);
+      t.like(await json(ready), { checks: { database: 'unavailable', cache: 'ok' } });
+    } finally {
+      await postgres.resume();
+    }
+    await eventually(async () => ((await fetch(`${server.url}/readyz`, bounded())).status === 200 ? true : undefined));
+    t.is((await fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer }))).status, 200);
+  }, { DATABASE_STATEMENT_TIMEOUT_MS: '2000', DATABASE_CONNECT_TIMEOUT_MS: '1000' });
 });
 
 test.serial('Redis stopped: /auth, the APIs and the token endpoint answer 503, and serve again once it is back', async (t) => {
