@@ -20,6 +20,10 @@ export function newPool(url: string, settings: PoolSettings, logger?: Logger): p
   return pool;
 }
 
+const LIFTS_STATEMENT_TIMEOUT = /^\s*set\s+local\s+statement_timeout\s*=\s*0\s*;?\s*$/i;
+/** pg takes 0 as "the connection's default": the longest timer Node keeps (24.8 days) stands for none. */
+const NO_QUERY_TIMEOUT_MS = 2 ** 31 - 1;
+
 /**
  * A pooled connection as Kysely sees it, with every connection fault turned into a
  * StoreUnavailableError (a 503 at the edge), and a connection that faulted closed rather
@@ -27,9 +31,16 @@ export function newPool(url: string, settings: PoolSettings, logger?: Logger): p
  */
 export function faultTagged(client: pg.PoolClient, onFault: (fault: StoreUnavailableError) => void = () => {}): PostgresPoolClient {
   let faulted: Error | undefined;
+  // The few statements allowed to run as long as they need (migrations, the audit purge)
+  // lift the server's limit for their transaction; that lifts the driver's too
+  // (query_timeout, see db.ts), for as long as this connection is held.
+  let unbounded = false;
   const query = async (text: string, parameters: readonly unknown[]) => {
+    if (LIFTS_STATEMENT_TIMEOUT.test(text)) unbounded = true;
     try {
-      return await client.query(text, [...parameters]);
+      // query_timeout per query is read by pg (client.js) but missing from its types.
+      const config: pg.QueryConfig = { text, values: [...parameters], ...(unbounded ? { query_timeout: NO_QUERY_TIMEOUT_MS } : {}) };
+      return await client.query(config);
     } catch (error) {
       const fault = databaseFault(error);
       if (fault instanceof StoreUnavailableError) {

@@ -1,8 +1,10 @@
 import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
-import type { DatabaseHandle } from '../../src/store/db.js';
+import { openDatabase, type DatabaseHandle } from '../../src/store/db.js';
+import { StoreUnavailableError } from '../../src/store/faults.js';
 import { migrations } from '../../src/store/migrations/index.js';
-import { databaseImplementations, multiHostPostgres, type DatabaseImplementation } from '../helpers/stores.js';
+import { dropSchema, uniqueName } from '../helpers/env.js';
+import { databaseImplementations, multiHostPostgres, postgresUrl, type DatabaseImplementation } from '../helpers/stores.js';
 
 /** The database contract: one suite, run against embedded PGlite and real PostgreSQL alike. */
 
@@ -200,3 +202,18 @@ function databaseContract(implementation: DatabaseImplementation) {
 }
 
 for (const implementation of [...databaseImplementations, multiHostPostgres]) databaseContract(implementation);
+
+test('postgres: a statement past its time is a store fault, unless its transaction lifted the limit as migrations and the audit purge do: then neither the server nor the driver cuts it short', async (t) => {
+  const handle = await openDatabase({ kind: 'postgres', url: postgresUrl, schema: uniqueName('t'), poolSize: 2, timeouts: { connectMs: 2_000, statementMs: 300 } });
+  t.teardown(async () => {
+    await handle.close();
+    await dropSchema(postgresUrl, handle.schema);
+  });
+  await t.throwsAsync(sql`select pg_sleep(1)`.execute(handle.db), { instanceOf: StoreUnavailableError });
+  // 2.5 s is past the driver's own limit too (300 ms and its 2 s margin).
+  await t.notThrowsAsync(handle.db.transaction().execute(async (trx) => {
+    await sql`set local statement_timeout = 0`.execute(trx);
+    await sql`select pg_sleep(2.5)`.execute(trx);
+  }));
+  await t.throwsAsync(sql`select pg_sleep(1)`.execute(handle.db), { instanceOf: StoreUnavailableError }, 'the next statement is limited again');
+});
