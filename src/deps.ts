@@ -67,6 +67,8 @@ import { BindingTickets } from './wechat/binding-tickets.js';
 import { WechatBindings } from './wechat/bindings.js';
 import { WechatLogin } from './wechat/wechat-login.js';
 
+const DAY_SECONDS = 24 * 3600;
+
 /** Everything the app needs, built once from configuration. Tests build it the same way. */
 export interface Dependencies {
   config: Config;
@@ -178,19 +180,18 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const clientPolicies = new ClientPolicies(clients, audit);
     const qrLogins = new QrLogins(cache, accounts, audit);
     // Legal persons (法人): see enterprises/.
-    // Delegated authority for enterprises, and acting for them in tokens. A login acting for
-    // an enterprise that ends takes its acting identity with it.
+    // Delegated authority for enterprises, and acting for them in tokens. An acting identity
+    // outlives its login's end: a login whose Grant an /auth saves again after it was ended
+    // must meet its binding (checked at every use), never act as the person themself.
     const acting = new ActingAuthority(database.db, clientLegalPolicy(clients));
-    const endActingLogins = async (oidcGrantIds: string[]) => {
-      await accountSessions.endLogins(oidcGrantIds);
-      await acting.forget(oidcGrantIds);
-    };
+    const endActingLogins = async (oidcGrantIds: string[]) => { await accountSessions.endLogins(oidcGrantIds); };
     // When the register names a new representative, or stops listing the enterprise as active, logins in its name end.
     const enterprises = new Enterprises(database.db, accounts, registries, audit, async (enterpriseId, whose) => endActingLogins(
       await (whose === 'everyone' ? acting.loginsFor(enterpriseId) : acting.rootLoginsFor(enterpriseId)),
     ));
-    // Someone else's enterprise: five answers a day that its representative holds no account here.
-    const enterpriseRegistration = new EnterpriseRegistration(database.db, accounts, enterprises, registries, smsCodes, audit, new AttemptLimit(cache, 5, 24 * 3600));
+    // Applications for someone else's enterprise, and grants to persons found by phone or ID
+    // number, tell whether a person holds an account here: a few lookups a day each.
+    const enterpriseRegistration = new EnterpriseRegistration(database.db, accounts, enterprises, registries, smsCodes, audit, new AttemptLimit(cache, 10, DAY_SECONDS));
     const enterpriseLogin = new EnterpriseLogin(
       database.db, accounts, enterprises, smsCodes, ownerCodes, new LoginThrottle(cache, config.loginPolicy), cache, audit, LIFETIMES.interaction,
     );
@@ -203,7 +204,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       agreementVersion: config.agreementVersion,
     });
 
-    const delegations = new Delegations(database.db, accounts, audit, serviceCatalogue(clients),
+    const delegations = new Delegations(database.db, accounts, audit, serviceCatalogue(clients), new AttemptLimit(cache, 10, DAY_SECONDS),
       async (revoked) => endActingLogins(await acting.loginsUnder(revoked)));
 
     // The mini-program's WeChat login (wechat/): the port, bindings and the login the grant uses.

@@ -8,6 +8,7 @@ import { sameName } from '../identity/person-name.js';
 import { normalisePhone } from '../identity/phone.js';
 import type { Db } from '../store/db.js';
 import type { Database, ScopeEntry } from '../store/schema.js';
+import { errorIs, type AttemptLimit } from '../identity/attempt-limit.js';
 import { grantStore, type EnterpriseRow, type GrantRow } from './grant-store.js';
 import { checkCatalogue, checkWithin, narrows, normaliseScope, overlaps, type Bounds, type Catalogue } from './scope.js';
 
@@ -63,12 +64,24 @@ export function enterpriseCanAct(enterprise: EnterpriseRow | undefined): enterpr
  * operations racing on one grant one wins and the other is refused; each is written to the
  * grant's history and to the audit log in that same transaction.
  */
+/**
+ * The end a change asks for. Pages show and take ends to the minute: an end typed in the
+ * very minute the grant already ends keeps its exact end, so saving a page unchanged
+ * neither shortens the grant by its seconds nor ends the logins under it.
+ */
+function sameMinuteOrUnset(asked: Date | undefined, current: Date): Date {
+  if (!asked) return current;
+  return Math.floor(asked.getTime() / 60_000) === Math.floor(current.getTime() / 60_000) ? current : asked;
+}
+
 export class Delegations {
   constructor(
     private readonly db: Db,
     private readonly accounts: Accounts,
     private readonly audit: AuditLog,
     private readonly catalogue: CatalogueSource,
+    /** Answers that no such person holds an account here, per grantor (see `grant`). */
+    private readonly granteeLookups: AttemptLimit,
     /** Ends the logins that act under grants just revoked (their oidc-provider Grants and tokens). */
     private readonly onRevoked: (grantIds: string[]) => Promise<void> = async () => {},
     private readonly now: () => Date = () => new Date(),
@@ -88,7 +101,7 @@ export class Delegations {
   }
 
   /** An active real-name citizen; unregistered, banned and deregistered persons get one answer. */
-  async findGrantee(ref: GranteeRef): Promise<string> {
+  private async findGrantee(ref: GranteeRef): Promise<string> {
     let row;
     if ('phone' in ref) {
       const phone = normalisePhone(ref.phone);
@@ -192,11 +205,21 @@ export class Delegations {
     }
   }
 
+  /**
+   * Grants authority to a person named by phone, or by ID number and name. Whether that
+   * person holds an account is told only to someone with authority to grant, and each
+   * answer "no" counts against them (a few a day): the form is no directory of who is
+   * registered here.
+   */
   async grant(actorId: string, input: GrantInput, meta: RequestMeta): Promise<GrantRow> {
     return this.refused(actorId, 'grant', input.parentId, meta, async () => {
       const scope = await this.checkScope(input.scope);
-      const granteeId = await this.findGrantee(input.grantee);
       const now = this.now();
+      // Authority first, so that a stranger learns nothing about the grantee; checked again
+      // below with the grants it rests on locked (the lookup holds no connection meanwhile).
+      await this.db.transaction().execute((trx) => this.authority(trx, input.enterpriseId, actorId, input.parentId, now));
+      const granteeId = await this.granteeLookups.guard(`delegation-grantee:${actorId}`, () => this.findGrantee(input.grantee),
+        errorIs('delegation_grantee_not_found'), { forgetOnSuccess: false });
       return this.db.transaction().execute(async (trx) => {
         const authority = await this.authority(trx, input.enterpriseId, actorId, input.parentId, now);
         const grant = await this.issue(trx, actorId, authority, granteeId, scope, input.validFrom ?? now, input.validUntil, input.mayRedelegate, now);
@@ -307,7 +330,7 @@ export class Delegations {
         const next = {
           scope: scope ?? grant.scope,
           validFrom: input.validFrom ?? new Date(grant.valid_from),
-          validUntil: input.validUntil ?? new Date(grant.valid_until),
+          validUntil: sameMinuteOrUnset(input.validUntil, new Date(grant.valid_until)),
           mayRedelegate: (input.mayRedelegate ?? grant.may_redelegate) && grant.level < MAX_LEVEL,
         };
         const bounds: Bounds = parent
@@ -328,7 +351,7 @@ export class Delegations {
         const after = (await grantStore.grant(trx, grant.id))!;
         const narrowed = narrows({ scope: grant.scope, validFrom: new Date(grant.valid_from), validUntil: new Date(grant.valid_until) }, next);
         await this.record(trx, after, actorId, 'change', {
-          scope: next.scope, valid_from: next.validFrom, valid_until: next.validUntil, may_redelegate: next.mayRedelegate, narrowed,
+          scope: next.scope, valid_from: next.validFrom, valid_until: next.validUntil, may_redelegate: next.mayRedelegate, logins_ended: narrowed,
         }, meta);
         return { after, narrowed };
       });

@@ -178,15 +178,15 @@ export class EnterpriseRegistration {
 
   /**
    * Whether the register's representative holds an account here, asked for someone else's
-   * enterprise. The register is public, so the answer "no" would tell anyone whether a
-   * named person has an account: each such answer counts against the applicant, who gets
-   * a few a day (the place is taken before the lookup, so a burst is no faster), and every
-   * refusal is in the audit log.
+   * enterprise. The register is public, so either answer would tell whether a named person
+   * has an account: every lookup counts against the applicant, who gets a few a day (the
+   * place is taken before the lookup, so a burst is no faster; only a lookup that could not
+   * be made gives it back), and every refusal is in the audit log.
    */
   private async representativeOfOthers(accountId: string, entry: Enterprise, meta: RequestMeta): Promise<void> {
     try {
       await this.representativeLookups.guard(`enterprise-representative:${accountId}`, () => this.registeredRepresentative(entry),
-        errorIs('enterprise_representative_not_registered'), { forgetOnSuccess: false });
+        errorIs('enterprise_representative_not_registered'), { keepOnSuccess: true });
     } catch (error) {
       if (error instanceof AppError && (error.code === 'enterprise_representative_not_registered' || error.code === 'attempts_exceeded')) {
         await this.audit.append({

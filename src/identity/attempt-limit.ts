@@ -21,9 +21,10 @@ export class AttemptLimit {
    * Runs `work` as one try of `subject`. Throws attempts_exceeded, without running it,
    * while the wrong answers are used up. An error `isWrong` recognises counts; success
    * forgets the wrong answers so far (or, with `forgetOnSuccess: false`, only gives this
-   * try back, for steps where a right answer does not excuse the wrong ones).
+   * try back, for steps where a right answer does not excuse the wrong ones; or, with
+   * `keepOnSuccess`, keeps it: where a right answer tells as much as a wrong one).
    */
-  async guard<T>(subject: string, work: () => Promise<T>, isWrong: (error: unknown) => boolean, options: { forgetOnSuccess?: boolean } = {}): Promise<T> {
+  async guard<T>(subject: string, work: () => Promise<T>, isWrong: (error: unknown) => boolean, options: { forgetOnSuccess?: boolean; keepOnSuccess?: boolean } = {}): Promise<T> {
     const key = this.key(subject);
     if (!await this.cache.reserve(key, this.limit, this.windowSeconds)) {
       const seconds = await this.cache.ttl(key) ?? this.windowSeconds;
@@ -36,6 +37,7 @@ export class AttemptLimit {
       if (!isWrong(error)) await this.cache.release(key);
       throw error;
     }
+    if (options.keepOnSuccess) return result;
     if (options.forgetOnSuccess === false) await this.cache.release(key);
     else await this.cache.delete(key);
     return result;

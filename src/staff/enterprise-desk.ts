@@ -141,7 +141,6 @@ export class EnterpriseDesk {
     // Every login in its name, by root authority or under any of the grants just revoked.
     const logins = await this.acting.loginsFor(row.id);
     const ended = await this.accountSessions.endLogins(logins);
-    await this.acting.forget(logins);
     return { revoked_grants: revoked.length, ended_logins: ended.length };
   }
 
