@@ -181,10 +181,10 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const qrLogins = new QrLogins(cache, accounts, audit);
     // Legal persons (法人): see enterprises/.
     // Delegated authority for enterprises, and acting for them in tokens. An acting identity
-    // outlives its login's end: a login whose Grant an /auth saves again after it was ended
-    // must meet its binding (checked at every use), never act as the person themself.
+    // outlives its login's end (it is never deleted): a login whose Grant an /auth saves again
+    // after it was ended must meet its binding, checked at every use, never act as the person.
     const acting = new ActingAuthority(database.db, clientLegalPolicy(clients));
-    const endActingLogins = async (oidcGrantIds: string[]) => { await accountSessions.endLogins(oidcGrantIds); };
+    const endActingLogins = async (oidcGrantIds: string[]): Promise<void> => { await accountSessions.endLogins(oidcGrantIds); };
     // When the register names a new representative, or stops listing the enterprise as active, logins in its name end.
     const enterprises = new Enterprises(database.db, accounts, registries, audit, async (enterpriseId, whose) => endActingLogins(
       await (whose === 'everyone' ? acting.loginsFor(enterpriseId) : acting.rootLoginsFor(enterpriseId)),

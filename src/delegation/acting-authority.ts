@@ -173,10 +173,4 @@ export class ActingAuthority {
       .where('enterprise_id', '=', enterpriseId).where('delegation_grant_id', 'is', null).execute();
     return rows.map((r) => r.oidc_grant_id);
   }
-
-  async forget(oidcGrantIds: string[]): Promise<void> {
-    if (oidcGrantIds.length === 0) return;
-    await this.db.deleteFrom('acting_identities').where('oidc_grant_id', 'in', oidcGrantIds).execute();
-    for (const id of oidcGrantIds) this.bindings.delete(id);
-  }
 }

@@ -69,7 +69,7 @@ export function enterpriseCanAct(enterprise: EnterpriseRow | undefined): enterpr
  * very minute the grant already ends keeps its exact end, so saving a page unchanged
  * neither shortens the grant by its seconds nor ends the logins under it.
  */
-function sameMinuteOrUnset(asked: Date | undefined, current: Date): Date {
+function endAsked(asked: Date | undefined, current: Date): Date {
   if (!asked) return current;
   return Math.floor(asked.getTime() / 60_000) === Math.floor(current.getTime() / 60_000) ? current : asked;
 }
@@ -219,7 +219,7 @@ export class Delegations {
       // below with the grants it rests on locked (the lookup holds no connection meanwhile).
       await this.db.transaction().execute((trx) => this.authority(trx, input.enterpriseId, actorId, input.parentId, now));
       const granteeId = await this.granteeLookups.guard(`delegation-grantee:${actorId}`, () => this.findGrantee(input.grantee),
-        errorIs('delegation_grantee_not_found'), { forgetOnSuccess: false });
+        errorIs('delegation_grantee_not_found'), { onSuccess: 'give-back' });
       return this.db.transaction().execute(async (trx) => {
         const authority = await this.authority(trx, input.enterpriseId, actorId, input.parentId, now);
         const grant = await this.issue(trx, actorId, authority, granteeId, scope, input.validFrom ?? now, input.validUntil, input.mayRedelegate, now);
@@ -330,7 +330,7 @@ export class Delegations {
         const next = {
           scope: scope ?? grant.scope,
           validFrom: input.validFrom ?? new Date(grant.valid_from),
-          validUntil: sameMinuteOrUnset(input.validUntil, new Date(grant.valid_until)),
+          validUntil: endAsked(input.validUntil, new Date(grant.valid_until)),
           mayRedelegate: (input.mayRedelegate ?? grant.may_redelegate) && grant.level < MAX_LEVEL,
         };
         const bounds: Bounds = parent

@@ -186,7 +186,7 @@ export class EnterpriseRegistration {
   private async representativeOfOthers(accountId: string, entry: Enterprise, meta: RequestMeta): Promise<void> {
     try {
       await this.representativeLookups.guard(`enterprise-representative:${accountId}`, () => this.registeredRepresentative(entry),
-        errorIs('enterprise_representative_not_registered'), { keepOnSuccess: true });
+        errorIs('enterprise_representative_not_registered'), { onSuccess: 'keep' });
     } catch (error) {
       if (error instanceof AppError && (error.code === 'enterprise_representative_not_registered' || error.code === 'attempts_exceeded')) {
         await this.audit.append({

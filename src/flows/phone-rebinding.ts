@@ -153,7 +153,7 @@ export class PhoneRebinding {
       const profile = await this.profile(accountId);
       await this.deps.attempts.guard(`rebind:${accountId}`, async () => {
         if (parsed.value !== profile.idNumber || !sameName(input.name, profile.name)) throw new AppError('identity_mismatch');
-      }, errorIs('identity_mismatch'), { forgetOnSuccess: false });
+      }, errorIs('identity_mismatch'), { onSuccess: 'give-back' });
       const next: RebindFlow = { ...flow, state: 'factors' };
       return { flow: next, result: this.view(next) };
     });
@@ -167,7 +167,7 @@ export class PhoneRebinding {
         `rebind:${accountId}`,
         () => verifyDocumentFactor(this.deps.registries, { idNumber: profile.idNumber, name: profile.name }, input),
         errorIs('factor_mismatch'),
-        { forgetOnSuccess: false },
+        { onSuccess: 'give-back' },
       );
       const factors = [...flow.data.factors, { kind: factor.kind, masked: factor.masked }];
       const next: RebindFlow = { ...flow, state: factors.length >= REQUIRED_FACTORS ? 'new_code' : 'factors', data: { ...flow.data, factors } };

@@ -19,12 +19,12 @@ export class AttemptLimit {
 
   /**
    * Runs `work` as one try of `subject`. Throws attempts_exceeded, without running it,
-   * while the wrong answers are used up. An error `isWrong` recognises counts; success
-   * forgets the wrong answers so far (or, with `forgetOnSuccess: false`, only gives this
-   * try back, for steps where a right answer does not excuse the wrong ones; or, with
-   * `keepOnSuccess`, keeps it: where a right answer tells as much as a wrong one).
+   * while the wrong answers are used up. An error `isWrong` recognises counts. A success
+   * `forget`s the wrong answers so far (the default), or only gives its own try back
+   * (`give-back`: a right answer does not excuse the wrong ones), or keeps it too (`keep`:
+   * a right answer tells as much as a wrong one).
    */
-  async guard<T>(subject: string, work: () => Promise<T>, isWrong: (error: unknown) => boolean, options: { forgetOnSuccess?: boolean; keepOnSuccess?: boolean } = {}): Promise<T> {
+  async guard<T>(subject: string, work: () => Promise<T>, isWrong: (error: unknown) => boolean, options: { onSuccess?: 'forget' | 'give-back' | 'keep' } = {}): Promise<T> {
     const key = this.key(subject);
     if (!await this.cache.reserve(key, this.limit, this.windowSeconds)) {
       const seconds = await this.cache.ttl(key) ?? this.windowSeconds;
@@ -37,9 +37,9 @@ export class AttemptLimit {
       if (!isWrong(error)) await this.cache.release(key);
       throw error;
     }
-    if (options.keepOnSuccess) return result;
-    if (options.forgetOnSuccess === false) await this.cache.release(key);
-    else await this.cache.delete(key);
+    const onSuccess = options.onSuccess ?? 'forget';
+    if (onSuccess === 'give-back') await this.cache.release(key);
+    else if (onSuccess === 'forget') await this.cache.delete(key);
     return result;
   }
 }

@@ -200,6 +200,25 @@ test.serial('a change that takes an item or time away ends the logins acting und
   t.deepEqual(audited.map((row) => (row.details as { logins_ended: boolean }).logins_ended), [false, false, true, true]);
 });
 
+test.serial('twenty narrowings of one grant at once: the grant is narrowed once, and the login under it is told once', async (t) => {
+  const rep = await citizen(server);
+  const delegate = await citizen(server);
+  const enterprise = await enterpriseOf(rep);
+  const grant = await grantTo(rep, enterprise.id, delegate, days(30), portal('tax.declare', 'social.insurance'));
+  const login = await loginActingAs(delegate, PORTAL, { scope: 'openid profile' }, enterpriseOption(enterprise.id));
+  const sid = decodeJwt(login.id_token!).sid;
+  const before = receiver.to('/portal').length;
+  const answers = await Promise.all(Array.from({ length: 20 }, () => delegationApi(server, rep.token, 'PATCH', `/${grant.id}`, { scope: portal('tax.declare') })));
+  // Changes of one grant are serialised: each either applies or meets the one before it.
+  t.true(answers.every((answer) => answer.status === 200 || answer.body.error === 'delegation_conflict'), JSON.stringify(answers.map((a) => a.body.error ?? a.status)));
+  const audited = await server.deps.database.db.selectFrom('audit_log').select(['details']).where('action', '=', 'delegation.change').where('target_id', '=', grant.id).where('result', '=', 'success').execute();
+  t.is(audited.filter((row) => (row.details as { logins_ended: boolean }).logins_ended).length, 1, 'one change took the item away');
+  const told = (await receiver.waitFor('/portal', before + 1)).slice(before).map((d) => decodeJwt(d.logoutToken));
+  t.deepEqual(told.map((claims) => [claims.sub, claims.sid]), [[delegate.accountId, sid]]);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.is(receiver.to('/portal').length, before + 1, 'and no second logout token follows');
+});
+
 test.serial('a name the register changes reaches the enterprise and the org claim of the next tokens', async (t) => {
   const rep = await citizen(server);
   const enterprise = await enterpriseOf(rep);
