@@ -124,6 +124,7 @@ export type ErrorCode =
   | 'client_metadata_invalid'
   | 'client_no_secret'
   | 'credentials_change_required'
+  | 'credentials_changed_meanwhile'
   | 'roles_incompatible'
   | 'staff_self_administration'
   | 'staff_not_active'
@@ -254,6 +255,7 @@ const STATUS: Record<ErrorCode, number> = {
   client_metadata_invalid: 400,
   client_no_secret: 409,
   credentials_change_required: 403,
+  credentials_changed_meanwhile: 409,
   roles_incompatible: 409,
   staff_self_administration: 403,
   staff_not_active: 409,

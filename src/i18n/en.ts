@@ -880,6 +880,7 @@ export const en: Catalogue = {
   'errors.client_file_managed': 'This client comes from the clients file: its addresses and secret can only be changed there.',
   'errors.client_metadata_invalid': 'The client metadata is not acceptable: {detail}',
   'errors.client_no_secret': 'A public client has no secret to rotate.',
+  'errors.credentials_changed_meanwhile': 'Your password or authenticator was changed from another sign-in while this change was being made; nothing was changed here. Sign in again.',
   'errors.credentials_change_required': 'First set a password and an authenticator known only to you (at first sign-in, after your password expired or your authenticator was reset); nothing else can be done until then.',
   'errors.roles_incompatible': 'System administration (admin), security operation (agent, supervisor) and audit (auditor) are never held by one person, nor are agent and supervisor: withdraw the member\'s other role first.',
   'errors.staff_self_administration': 'You cannot do this to your own account; another admin must.',

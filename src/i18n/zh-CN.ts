@@ -879,6 +879,7 @@ export const zhCN = {
   'errors.client_file_managed': '此应用来自配置文件，其地址和密钥只能在配置文件中修改。',
   'errors.client_metadata_invalid': '应用信息不符合要求：{detail}',
   'errors.client_no_secret': '公开客户端没有密钥，无需更换。',
+  'errors.credentials_changed_meanwhile': '在您提交修改的同时，密码或身份验证器已在另一处登录中被修改，本次修改未生效。请重新登录。',
   'errors.credentials_change_required': '请先设置只有您本人知道的密码和身份验证器（首次登录、密码到期或身份验证器重置后），完成前不能办理其他业务。',
   'errors.roles_incompatible': '系统管理（管理员）、安全操作（窗口/客服人员、部门负责人）和审计（审计员）三类职责不能由同一人兼任，窗口/客服人员和部门负责人也不能兼任。请先撤销其原有角色。',
   'errors.staff_self_administration': '不能对自己的账号执行此操作，请由另一名管理员办理。',

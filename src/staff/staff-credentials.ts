@@ -151,6 +151,11 @@ export class StaffCredentials {
     }
 
     const epoch = await this.db.transaction().execute(async (trx) => {
+      // Two changes racing (the holder and whoever else holds the handed-over credentials,
+      // each past the checks above): the first to lock the row wins; the other finds it
+      // changed since it was read and changes nothing.
+      const locked = await staffStore.forUpdate(trx, actor.id);
+      if (!locked || locked.status !== 'active' || locked.session_epoch !== row.session_epoch) return undefined;
       await staffStore.update(trx, actor.id, {
         ...(hash ? { password_hash: hash, password_changed_at: this.now(), password_must_change: false } : {}),
         // The confirming code is spent: it cannot also pass the next sign-in.
@@ -163,6 +168,7 @@ export class StaffCredentials {
       }, trx);
       return next;
     });
+    if (epoch === undefined) return refused(new AppError('credentials_changed_meanwhile'));
     await this.sessions.carryOver(actor.sessionHandle, epoch);
     return { password: Boolean(hash), authenticator: Boolean(authenticator) };
   }

@@ -85,6 +85,28 @@ test.serial('a member created by an admin acts on nothing before replacing the h
   t.like((await admin.api('GET', '/staff')).body.staff.find((s: { id: string }) => s.id === id), { credentials: 'set', status: 'active' });
 });
 
+test.serial('twenty replacements at once from the holder\'s and another session of the handed-over credentials: exactly one takes effect, and only its password opens the account', async (t) => {
+  const created = await admin.api('POST', '/staff', { username: 'agent.raced', display_name: '并发窗口', roles: ['agent'] });
+  const handed = { username: 'agent.raced', password: created.body.password as string, totpSecret: new URL(created.body.otpauth_uri).searchParams.get('secret')! };
+  const sessions = [(await apiSignIn(server, handed)).client, (await apiSignIn(server, handed, 1)).client];
+  const secrets = await Promise.all(sessions.map(async (session) => (await session.api('POST', '/credentials/authenticator')).body.secret as string));
+  const tries = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+    const session = i % 2;
+    const password = ownPassword();
+    const answer = await sessions[session]!.api('POST', '/credentials', { current_password: handed.password, new_password: password, code: await totpCode(secrets[session]!, -1) });
+    return { session, password, answer };
+  }));
+  const won = tries.filter((attempt) => attempt.answer.status === 200);
+  t.is(won.length, 1, JSON.stringify(tries.map((attempt) => attempt.answer.body.error ?? attempt.answer.status)));
+  const successes = (await auditOf(server.deps, 'staff.credentials.change')).filter((r) => r.actor_id === created.body.id && r.result === 'success');
+  t.is(successes.length, 1);
+  const winner = won[0]!;
+  t.is((await apiSignIn(server, { ...handed, password: winner.password, totpSecret: secrets[winner.session]! }, 1)).next, 'session');
+  for (const loser of tries.filter((attempt) => attempt !== winner).slice(0, 3)) {
+    t.is(errorCode((await new HttpBrowser(server.url).post('/admin/login', { username: handed.username, password: loser.password })).body), 'login_failed');
+  }
+});
+
 test.serial('a password older than STAFF_PASSWORD_MAX_AGE_DAYS must be changed at the next sign-in, before any act', async (t) => {
   const member = await createStaff(server.deps, 'head.expired', ['supervisor']);
   t.is((await apiSignIn(server, member)).next, 'session');
