@@ -16,6 +16,9 @@ export interface CodeBinding {
   flowId: string;
 }
 
+/** How many purposes' daily allowances one phone may receive in a day, all purposes together. */
+const PHONE_DAY_PURPOSES = 3;
+
 export interface SendRequest extends CodeBinding {
   ip: string;
   captcha?: { id?: string; answer?: string };
@@ -80,12 +83,17 @@ export class SmsCodes {
       // A phone's limits are counted per purpose: codes another flow sent to it (a recovery run
       // by someone who knows the person's name and ID number, say) must neither use up its
       // login codes nor show, through sms_rate_limited, which number an account is bound to.
-      const phone = `${request.purpose}:${this.phoneKey(request.phone)}`;
+      // Across purposes a phone still gets no more than PHONE_DAY_PURPOSES days' worth: room
+      // for two flows someone else can start on it (registration, recovery) to use up theirs
+      // and leave the person's own logins theirs, and no more.
+      const phoneKey = this.phoneKey(request.phone);
+      const phone = `${request.purpose}:${phoneKey}`;
       const windows: Array<[string, number, number]> = [
         [`sms-ip:${addressKey(request.ip)}:h`, 3600, this.policy.perIpPerHour],
         [`sms-phone:${phone}:m`, 60, this.policy.perMinute],
         [`sms-phone:${phone}:h`, 3600, this.policy.perHour],
         [`sms-phone:${phone}:d`, 86_400, this.policy.perDay],
+        [`sms-phone-all:${phoneKey}:d`, 86_400, this.policy.perDay * PHONE_DAY_PURPOSES],
       ];
       for (const [key, seconds, limit] of windows) {
         if (!await take(key, limit, seconds)) throw new AppError('sms_rate_limited');
