@@ -925,6 +925,7 @@ export const en: Catalogue = {
   'admin.staff_manage': 'Manage',
   'admin.staff_role_changed': 'Role to grant or withdraw',
   'admin.staff_disable': 'Disable',
+  'admin.staff_confirmed_acts': 'Disabling, withdrawing a role or resetting the authenticator',
   'admin.staff_enable_request': 'Ask to re-enable',
   'admin.staff_grant': 'Grant role',
   'admin.staff_withdraw': 'Withdraw role',

@@ -924,6 +924,7 @@ export const zhCN = {
   'admin.staff_manage': '管理',
   'admin.staff_role_changed': '要授予或撤销的角色',
   'admin.staff_disable': '停用',
+  'admin.staff_confirmed_acts': '停用、撤销角色或重置身份验证器',
   'admin.staff_enable_request': '申请恢复启用',
   'admin.staff_grant': '授予角色',
   'admin.staff_withdraw': '撤销角色',

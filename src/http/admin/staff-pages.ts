@@ -35,7 +35,9 @@ export function staffPages(router: Router, kit: ConsoleKit, deps: ConsoleDepende
     kit.redirect(ctx, '/admin/staff?done=admin_requested');
   }));
 
-  // Disabling ends the member's sessions at once and only a second admin can undo it: the page asks for its box.
+  // Disabling, withdrawing a role and resetting the authenticator end the member's sessions
+  // at once, and none is undone by the one who did it (enabling and the admin role need a
+  // second admin; a new authenticator, the member): the page asks for its box.
   router.post('/staff/:staffId/disable', form, kit.action(confirmedForm(adminSchemas.reason), showStaff, async (ctx, who, input) => {
     await lifecycle.disable(who, staffId(ctx), input.reason, meta(ctx));
     kit.redirect(ctx, '/admin/staff?done=staff_disabled');
@@ -51,12 +53,12 @@ export function staffPages(router: Router, kit: ConsoleKit, deps: ConsoleDepende
     kit.redirect(ctx, '/admin/staff?done=role_granted');
   }));
 
-  router.post('/staff/:staffId/withdraw', form, kit.action(adminSchemas.role, showStaff, async (ctx, who, input) => {
+  router.post('/staff/:staffId/withdraw', form, kit.action(confirmedForm(adminSchemas.role), showStaff, async (ctx, who, input) => {
     await lifecycle.withdrawRole(who, staffId(ctx), input.role, input.reason, meta(ctx));
     kit.redirect(ctx, '/admin/staff?done=role_withdrawn');
   }));
 
-  router.post('/staff/:staffId/authenticator', form, kit.action(adminSchemas.reason, showStaff, async (ctx, who, input) => {
+  router.post('/staff/:staffId/authenticator', form, kit.action(confirmedForm(adminSchemas.reason), showStaff, async (ctx, who, input) => {
     const issued = await lifecycle.resetAuthenticator(who, staffId(ctx), input.reason, meta(ctx));
     kit.render(ctx, who, 'staff-authenticator', { issued });
   }));

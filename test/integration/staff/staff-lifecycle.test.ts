@@ -138,6 +138,25 @@ test.serial('the console page disables a member and shows status, roles, credent
   t.regex(done.body, /已停用/);
 });
 
+test.serial('the console page withdraws a role and resets an authenticator only with the box ticked; unticked, nothing changes', async (t) => {
+  const member = await createStaff(server.deps, 'supervisor.page', ['supervisor']);
+  const listed = async () => (await root.api('GET', '/staff')).body.staff.find((s: { id: string }) => s.id === member.id) as { roles: string[]; credentials: string };
+  const before = await listed();
+  t.deepEqual(before.roles, ['supervisor']);
+  const csrf = hidden((await root.browser.get('/admin/staff')).body, 'csrf');
+  const unconfirmed = await root.browser.post(`/admin/staff/${member.id}/withdraw`, { csrf, role: 'supervisor', reason: '调岗' });
+  t.is(errorCode(unconfirmed.body), 'confirmation_required');
+  const unreset = await root.browser.post(`/admin/staff/${member.id}/authenticator`, { csrf, reason: '手机丢失' });
+  t.is(errorCode(unreset.body), 'confirmation_required');
+  t.deepEqual(await listed(), before, 'nothing changed');
+  const withdrawn = await root.browser.post(`/admin/staff/${member.id}/withdraw`, { csrf, role: 'supervisor', reason: '调岗', confirm: 'yes' });
+  t.regex(withdrawn.url, /done=role_withdrawn$/);
+  t.deepEqual((await listed()).roles, []);
+  const reset = await root.browser.post(`/admin/staff/${member.id}/authenticator`, { csrf, reason: '手机丢失', confirm: 'yes' });
+  t.is(reset.response.status, 200);
+  t.not((await listed()).credentials, before.credentials);
+});
+
 test.serial('twenty disables at once: one takes effect, nineteen are refused, and every one is in the log', async (t) => {
   const member = await createStaff(server.deps, 'agent.raced', ['agent']);
   const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => root.api('POST', `/staff/${member.id}/disable`, { reason: `并发停用 ${i}` })));
