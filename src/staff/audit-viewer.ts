@@ -54,7 +54,7 @@ export class AuditViewer {
 
   async exportCsv(actor: StaffActor, filter: AuditFilter, meta: RequestMeta): Promise<string> {
     await authorize(this.audit, actor, ['auditor'], 'audit.export', meta);
-    const records = await searchAudit(this.db, filter, EXPORT_LIMIT);
+    const records = await searchAudit(this.db, await this.byUsername(filter), EXPORT_LIMIT);
     await this.audit.append({ actor: { kind: 'staff', id: actor.id }, action: 'audit.export', result: 'success', details: { filter: describe(filter), count: records.length }, meta });
     const lines = [CSV_COLUMNS.join(','), ...records.map((row) => CSV_COLUMNS.map((column) => csvCell(row[column])).join(','))];
     return `\uFEFF${lines.join('\r\n')}\r\n`;

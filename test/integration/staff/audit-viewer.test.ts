@@ -58,6 +58,9 @@ test.serial('the auditor reads the log with filters and exports CSV; both are au
   t.regex(named.body, /<td data-action-name title="account\.ban">禁用账号<\/td>/);
   t.regex(named.body, /<td data-action-name title="staff\.login">工作人员登录<\/td>/);
   t.regex(named.body, /<td>工作人员<\/td>/, 'the actor kind in words');
+  // The page's export link carries the same filter, username and all.
+  const namedCsv = (await (await client.browser.request('/api/v1/admin/audit/export?actor_id=agent.audited')).text()).replace(/^\uFEFF/, '').trim().split('\r\n');
+  t.is(namedCsv.length - 1, lines.length - 1, 'the same records as by the member\'s id');
   t.regex((await client.browser.get('/admin/audit?action=account.&lang=en')).body, /<td data-action-name title="account\.ban">Ban an account<\/td>/);
 
   t.true((await auditOf(server.deps, 'audit.view')).some((r) => r.actor_id === auditor.id));

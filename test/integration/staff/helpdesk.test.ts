@@ -314,9 +314,13 @@ test.serial('a supervisor may open an account only while an unban request about 
   t.is(request.status, 201);
   t.is((await supervisorClient.api('GET', `/citizens/${id}`)).status, 200, 'the decider may look at what they decide');
   // Twenty looks at once while the request waits: all allowed, each audited as a view.
+  const views = async (result: string) => (await auditOf(server.deps, 'citizen.view')).filter((r) => r.target_id === id && r.result === result).length;
+  const allowedBefore = await views('success');
   const looks = await Promise.all(Array.from({ length: 20 }, () => supervisorClient.api('GET', `/citizens/${id}`)));
   t.true(looks.every((look) => look.status === 200));
+  t.is(await views('success'), allowedBefore + 20);
   t.is((await supervisorClient.api('POST', `/approvals/${request.body.id}/reject`, { note: '材料不全' })).status, 200);
+  const deniedBefore = await views('denied');
   t.is((await supervisorClient.api('GET', `/citizens/${id}`)).body.error, 'outside_search', 'once decided, the door closes again');
-  t.true((await auditOf(server.deps, 'citizen.view')).some((r) => r.target_id === id && r.result === 'denied'));
+  t.is(await views('denied'), deniedBefore + 1, 'and the refused look is in the log');
 });
