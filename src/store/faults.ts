@@ -62,6 +62,8 @@ export function databaseFault(error: unknown): unknown {
 // or comes back (MOVED, ASK) and a restarted server that lost its scripts (NOSCRIPT).
 const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|BUSY|MISCONF|NOREPLICAS|MOVED|ASK|NOSCRIPT)\b/;
 
+const PROGRAMMING_ERRORS = [TypeError, RangeError, ReferenceError, SyntaxError];
+
 /**
  * A Redis error as a store fault. The cache sends only our own well-formed commands, so
  * every error that is not a reply (refused, closed, timed out, not writable) is the
@@ -70,5 +72,7 @@ const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|BU
 export function cacheFault(error: unknown): unknown {
   if (error instanceof StoreUnavailableError) return error;
   if (error instanceof ReplyError && !UNAVAILABLE_REPLY.test((error as Error).message)) return error;
+  // A mistake in our own code around a command is a bug to see, not an outage to hide.
+  if (PROGRAMMING_ERRORS.some((kind) => error instanceof kind)) return error;
   return new StoreUnavailableError('cache', { cause: error });
 }
