@@ -267,3 +267,22 @@ test.serial('deregistration needs a reason, revokes every grant and ends the tok
   t.true((await portalLoginAs(server, a.phone, asEnterprise)).offered.some((o) => o.startsWith(enterprise.id)));
   t.deepEqual((await server.deps.acting.options(b.accountId, 'portal')).filter((o) => o.enterprise.id === enterprise.id), []);
 });
+
+test.serial('a supervisor may open an enterprise only while a restore request about it waits for them; before and after, it is outside their search', async (t) => {
+  const enterprise = await seedEnterprise(server, await citizen(server));
+  const decider = await staffSignIn(server, await createStaff(server.deps, 'head.restores', ['supervisor']));
+  await agentClient.api('GET', `/enterprises?q=${enterprise.uscc}`);
+  t.is((await agentClient.api('POST', `/enterprises/${enterprise.id}/deregister`, { reason: '企业申请注销' })).status, 200);
+  t.is((await decider.api('GET', `/enterprises/${enterprise.id}`)).body.error, 'outside_search', 'no request yet');
+  const request = await agentClient.api('POST', `/enterprises/${enterprise.id}/restore-requests`, { reason: '注销有误' });
+  t.is(request.status, 201);
+  const views = async (result: string) => (await auditOf(server.deps, 'enterprise.view')).filter((r) => r.target_id === enterprise.id && r.result === result).length;
+  const allowedBefore = await views('success');
+  const looks = await Promise.all(Array.from({ length: 20 }, () => decider.api('GET', `/enterprises/${enterprise.id}`)));
+  t.true(looks.every((look) => look.status === 200), 'the decider may look at what they decide');
+  t.is(await views('success'), allowedBefore + 20);
+  t.is((await decider.api('POST', `/approvals/${request.body.id}/reject`, { note: '材料不全' })).status, 200);
+  const deniedBefore = await views('denied');
+  t.is((await decider.api('GET', `/enterprises/${enterprise.id}`)).body.error, 'outside_search', 'once decided, the door closes again');
+  t.is(await views('denied'), deniedBefore + 1);
+});
