@@ -4,7 +4,7 @@ import type { RedisTarget } from '../config/redis-url.js';
 import type { Logger } from '../log.js';
 import type { BroadcastListener, Cache, ConsumeOutcome } from './cache.js';
 import { cacheFault } from './faults.js';
-import { checkServing, clusterAddresses, createRedisClient, reconnectWhenEnded, type RedisClient } from './redis-connection.js';
+import { checkServing, clusterAddresses, createRedisClient, credentials, reconnectWhenEnded, type RedisClient } from './redis-connection.js';
 import { followingSubscriber, RotatingSubscriber, type Subscriber } from './redis-subscriber.js';
 
 // Each script reads and writes the one key it is given (KEYS[1], never a name it makes
@@ -206,9 +206,7 @@ export class RedisCache implements Cache {
     const { redis, target } = this;
     this.subscriber = redis instanceof Cluster && target.mode === 'cluster'
       ? new RotatingSubscriber(() => clusterAddresses(redis, target.nodes), {
-        ...(target.username ? { username: target.username } : {}),
-        ...(target.password ? { password: target.password } : {}),
-        ...(target.tls ? { tls: {} } : {}),
+        ...credentials(target),
         connectTimeout: redis.options.redisOptions?.connectTimeout ?? 5_000,
         connectionName,
       }, events)

@@ -24,7 +24,8 @@ function failFast(timeouts: CacheTimeouts | undefined): RedisOptions {
   };
 }
 
-function credentials(target: { username?: string; password?: string; tls: boolean }): RedisOptions {
+/** The credentials and TLS choice of REDIS_URL, as every connection to its servers takes them. */
+export function credentials(target: { username?: string; password?: string; tls: boolean }): RedisOptions {
   return {
     ...(target.username ? { username: target.username } : {}),
     ...(target.password ? { password: target.password } : {}),
