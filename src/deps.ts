@@ -30,6 +30,7 @@ import type { Logger } from './log.js';
 import { findAccount } from './oidc/account-claims.js';
 import { readGrantWithAccount } from './oidc/adapters/durable-artifacts.js';
 import { AccountSessions } from './oidc/account-sessions.js';
+import { LogoutOutbox } from './oidc/logout-outbox.js';
 import { BackchannelLogout } from './oidc/backchannel-logout.js';
 import { hintNamesThisSession } from './oidc/logout-hint.js';
 import { LIFETIMES } from './oidc/configuration/ttl.js';
@@ -95,6 +96,8 @@ export interface Dependencies {
   passwords: Passwords;
   pendingLogins: PendingLogins;
   accountSessions: AccountSessions;
+  /** Logins acts have ended and the provider has still to end (retried until done). */
+  logouts: LogoutOutbox;
   recovery: Recovery;
   securityEvents: SecurityEvents;
   ownerCodes: OwnerCodes;
@@ -161,9 +164,19 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     // Logout tokens are signed by the live provider, built further down; nothing sends one before that.
     const backchannelLogout = new BackchannelLogout({ provider: () => providers.current, logger, audit, ...config.backchannelLogout });
     const accountSessions = new AccountSessions(database.db, cache, digest, backchannelLogout);
+    // Legal persons (法人): see enterprises/. Delegated authority for enterprises, and acting
+    // for them in tokens. An acting identity outlives its login's end (it is never deleted): a
+    // login whose Grant an /auth saves again after it was ended must meet its binding, checked
+    // at every use, never act as the person.
+    const acting = new ActingAuthority(database.db, clientLegalPolicy(clients));
+    // What a ban, a reset, a cancelled grant... ends is written with the act and ended until done.
+    const logouts = new LogoutOutbox(database.db, accountSessions, acting, audit, { retrySeconds: config.logoutRetrySeconds, logger });
+    logouts.start();
+    metrics.watchLogoutOutbox(() => logouts.waiting());
+    opened.push(() => logouts.stop());
     const pendingLogins = new PendingLogins(cache, LIFETIMES.interaction);
     const recovery = new Recovery({
-      flows, accounts, passwords, smsCodes, sms, accountSessions, audit, cache, smsPolicy: config.smsPolicy,
+      flows, accounts, passwords, smsCodes, sms, logouts, audit, cache, smsPolicy: config.smsPolicy,
       throttle: new LoginThrottle(cache, config.loginPolicy),
     });
     // The account centre (个人中心): see http/account/routes.ts.
@@ -172,23 +185,15 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     const attempts = new AttemptLimit(cache);
     const accountOverview = new AccountOverview(accounts, accountSessions, securityEvents, audit);
     const addressChange = new AddressChange(accounts, ownerCodes, audit);
-    const passwordChange = new PasswordChange(passwords, accountSessions, attempts, audit);
+    const passwordChange = new PasswordChange(passwords, accountSessions, logouts, attempts);
     const totpEnrolment = new TotpEnrolment(accounts, cache, cipher, ownerCodes, attempts, audit);
     const phoneRebinding = new PhoneRebinding({ flows, accounts, registries, smsCodes, sms, attempts, audit });
-    const deregistration = new Deregistration(accounts, ownerCodes, accountSessions, audit);
+    const deregistration = new Deregistration(accounts, ownerCodes, logouts, audit);
     const clientAccess = new ClientAccess(clients, accounts, audit);
     const clientPolicies = new ClientPolicies(clients, audit);
     const qrLogins = new QrLogins(cache, accounts, audit);
-    // Legal persons (法人): see enterprises/.
-    // Delegated authority for enterprises, and acting for them in tokens. An acting identity
-    // outlives its login's end (it is never deleted): a login whose Grant an /auth saves again
-    // after it was ended must meet its binding, checked at every use, never act as the person.
-    const acting = new ActingAuthority(database.db, clientLegalPolicy(clients));
-    const endActingLogins = async (oidcGrantIds: string[]): Promise<void> => { await accountSessions.endLogins(oidcGrantIds); };
     // When the register names a new representative, or stops listing the enterprise as active, logins in its name end.
-    const enterprises = new Enterprises(database.db, accounts, registries, audit, async (enterpriseId, whose) => endActingLogins(
-      await (whose === 'everyone' ? acting.loginsFor(enterpriseId) : acting.rootLoginsFor(enterpriseId)),
-    ));
+    const enterprises = new Enterprises(database.db, accounts, registries, audit, logouts);
     // Applications for someone else's enterprise, and grants to persons found by phone or ID
     // number, tell whether a person holds an account here: a few lookups a day each.
     const enterpriseRegistration = new EnterpriseRegistration(database.db, accounts, enterprises, registries, smsCodes, audit, new AttemptLimit(cache, 10, DAY_SECONDS));
@@ -204,8 +209,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       agreementVersion: config.agreementVersion,
     });
 
-    const delegations = new Delegations(database.db, accounts, audit, serviceCatalogue(clients), new AttemptLimit(cache, 10, DAY_SECONDS),
-      async (revoked) => endActingLogins(await acting.loginsUnder(revoked)));
+    const delegations = new Delegations(database.db, accounts, audit, serviceCatalogue(clients), new AttemptLimit(cache, 10, DAY_SECONDS), logouts);
 
     // The mini-program's WeChat login (wechat/): the port, bindings and the login the grant uses.
     const wechat = config.wechat.kind === 'off' ? undefined : await createWechat(config.wechat, cache);
@@ -266,7 +270,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     }
 
     const staff = buildStaffServices({
-      db: database.db, cache, cipher, digest, audit, accounts, accountSessions, securityEvents, flows, registries, smsCodes, sms,
+      db: database.db, cache, cipher, digest, audit, accounts, accountSessions, logouts, securityEvents, flows, registries, smsCodes, sms,
       agreementVersion: config.agreementVersion,
       enterprises, delegations, acting,
       clients, clientPolicies, production: config.env === 'production', staffPasswordMaxAgeDays: config.staffPasswordMaxAgeDays,
@@ -275,7 +279,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
 
     return {
       config, logger, database, cache, cipher, digest, clients, signingKeys, providers, metrics, pages, csrf,
-      audit, registries, sms, captchas, smsCodes, accounts, authentication, flows, registration, passwords, pendingLogins, accountSessions,
+      audit, registries, sms, captchas, smsCodes, accounts, authentication, flows, registration, passwords, pendingLogins, accountSessions, logouts,
       recovery,
       securityEvents, ownerCodes, accountOverview, addressChange, passwordChange, totpEnrolment, phoneRebinding, deregistration,
       clientAccess, clientPolicies,

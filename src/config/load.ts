@@ -120,6 +120,8 @@ export interface Config {
   keyRotationCheckSeconds: number;
   /** A rotated refresh token is answered again, with the same successor, for this long (oidc/refresh-rotation.ts). */
   refreshTokenReuseSeconds: number;
+  /** How soon logins an act left to end are retried after a store fault, and how often every instance looks. */
+  logoutRetrySeconds: number;
   keysDir: string;
   secrets: Secrets;
   shutdownTimeoutMs: number;
@@ -315,6 +317,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
     resourceServersFile: resolve(env.RESOURCE_SERVERS_FILE),
     keyRotationCheckSeconds: env.KEY_ROTATION_CHECK_SECONDS,
     refreshTokenReuseSeconds: env.REFRESH_TOKEN_REUSE_SECONDS,
+    logoutRetrySeconds: env.LOGOUT_RETRY_SECONDS,
     keysDir: resolve(env.KEYS_DIR),
     secrets,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

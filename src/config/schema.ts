@@ -71,6 +71,7 @@ export const environmentSchema = z.object({
   KEY_ROTATION_CHECK_SECONDS: positiveInt.max(3600).default(30),
   /** How long after its rotation a refresh token is honoured once more (a lost answer, a duplicate request); 0: never. */
   REFRESH_TOKEN_REUSE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  LOGOUT_RETRY_SECONDS: z.coerce.number().int().min(1).max(600).default(15),
   /** A staff member's password must be changed at the first sign-in after this many days. */
   STAFF_PASSWORD_MAX_AGE_DAYS: positiveInt.max(366).default(90),
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
+import type { LogoutOutbox } from '../oidc/logout-outbox.js';
 import { AppError } from '../errors.js';
 import type { Accounts } from '../identity/accounts.js';
 import { parseIdNumber } from '../identity/id-number.js';
@@ -82,8 +83,8 @@ export class Delegations {
     private readonly catalogue: CatalogueSource,
     /** Answers that no such person holds an account here, per grantor (see `grant`). */
     private readonly granteeLookups: AttemptLimit,
-    /** Ends the logins that act under grants just revoked (their oidc-provider Grants and tokens). */
-    private readonly onRevoked: (grantIds: string[]) => Promise<void> = async () => {},
+    /** Ends the logins that act under grants just revoked or narrowed (their oidc-provider Grants and tokens). */
+    private readonly logouts: LogoutOutbox,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -315,7 +316,7 @@ export class Delegations {
    * as a cancellation does: what they were issued with is no longer all given.
    */
   async change(actorId: string, grantId: string, input: ChangeInput, meta: RequestMeta): Promise<GrantRow> {
-    const { after, narrowed } = await this.refused(actorId, 'change', grantId, meta, async () => {
+    const { after, ended } = await this.refused(actorId, 'change', grantId, meta, async () => {
       const scope = input.scope ? await this.checkScope(input.scope) : undefined;
       const now = this.now();
       return this.db.transaction().execute(async (trx) => {
@@ -353,19 +354,20 @@ export class Delegations {
         await this.record(trx, after, actorId, 'change', {
           scope: next.scope, valid_from: next.validFrom, valid_until: next.validUntil, may_redelegate: next.mayRedelegate, logins_ended: narrowed,
         }, meta);
-        return { after, narrowed };
+        return { after, ended: narrowed ? await this.logouts.enqueue(trx, { kind: 'delegation_grants', grant_ids: [after.id] }) : undefined };
       });
     });
-    if (narrowed) await this.endLogins([after.id]);
+    if (ended) await this.logouts.settle(ended);
     return after;
   }
 
   /**
-   * Revokes a grant and every grant below it, in one transaction. Returns the ids revoked:
-   * the caller ends the logins that act under them (see oidc/acting-identity.ts).
+   * Revokes a grant and every grant below it, in one transaction, which also writes the
+   * logins acting under them to end (the logout outbox); they end before this returns
+   * unless the stores fail, and then soon after. Returns the ids revoked.
    */
   async cancel(actorId: string, grantId: string, input: { version?: number }, meta: RequestMeta): Promise<string[]> {
-    const revoked = await this.refused(actorId, 'cancel', grantId, meta, async () => {
+    const { revoked, ended } = await this.refused(actorId, 'cancel', grantId, meta, async () => {
       const now = this.now();
       return this.db.transaction().execute(async (trx) => {
         const chain = await grantStore.chainForUpdate(trx, grantId);
@@ -378,10 +380,10 @@ export class Delegations {
         const tree = await grantStore.subtreeForUpdate(trx, grant.id);
         const revoked = await this.revokeRows(trx, tree, actorId, now, (row) => (row.id === grant.id ? undefined : { cascade_from: grant.id }));
         await this.record(trx, grant, actorId, 'cancel', { revoked: revoked.length }, meta);
-        return revoked;
+        return { revoked, ended: await this.logouts.enqueue(trx, { kind: 'delegation_grants', grant_ids: revoked }) };
       });
     });
-    await this.endLogins(revoked);
+    await this.logouts.settle(ended);
     return revoked;
   }
 
@@ -400,7 +402,7 @@ export class Delegations {
   /**
    * Revokes every grant of the enterprise still in force, inside the caller's transaction
    * (deregistration by staff, who hold no account: `revoked_by` stays empty and the
-   * history names the act). The caller passes the ids to endLogins once it has committed.
+   * history names the act). The caller ends the logins in the enterprise's name (the logout outbox).
    */
   async revokeAllOf(trx: Transaction<Database>, enterpriseId: string, cause: { action: string; staffId: string }, meta: RequestMeta): Promise<string[]> {
     const rows = await grantStore.liveOfEnterpriseForUpdate(trx, enterpriseId);
@@ -412,11 +414,6 @@ export class Delegations {
       }, trx);
     }
     return revoked;
-  }
-
-  /** Tokens are refused from the commit on (they are checked at every use); this also deletes them. */
-  async endLogins(revokedGrantIds: string[]): Promise<void> {
-    await this.onRevoked(revokedGrantIds);
   }
 
   // ---- views ----

@@ -1,4 +1,5 @@
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
+import type { LogoutOutbox, PendingLogout } from '../oidc/logout-outbox.js';
 import { AppError } from '../errors.js';
 import type { Accounts } from '../identity/accounts.js';
 import type { Enterprise, Registries } from '../ports/registries/index.js';
@@ -62,7 +63,7 @@ export class Enterprises {
      * Ends logins made in the enterprise's name: its representative's (root authority) once the
      * register names someone else, everyone's once the register no longer lists it as active.
      */
-    private readonly onAuthorityEnded: (enterpriseId: string, whose: 'representative' | 'everyone') => Promise<void> = async () => {},
+    private readonly logouts: LogoutOutbox,
   ) {}
 
   byId(id: string): Promise<EnterpriseRow | undefined> {
@@ -109,11 +110,11 @@ export class Enterprises {
    */
   async applyEntry(enterpriseId: string, entry: Enterprise, meta: RequestMeta = {}): Promise<{ enterprise: EnterpriseRow; outcome: RefreshOutcome }> {
     const { ended, ...applied } = await this.applyEntryOnce(enterpriseId, entry, meta);
-    if (ended) await this.onAuthorityEnded(enterpriseId, ended);
+    if (ended) await this.logouts.settle(ended);
     return applied;
   }
 
-  private async applyEntryOnce(enterpriseId: string, entry: Enterprise, meta: RequestMeta): Promise<{ enterprise: EnterpriseRow; outcome: RefreshOutcome; ended?: 'representative' | 'everyone' }> {
+  private async applyEntryOnce(enterpriseId: string, entry: Enterprise, meta: RequestMeta): Promise<{ enterprise: EnterpriseRow; outcome: RefreshOutcome; ended?: PendingLogout }> {
     const representativeIdx = this.accounts.idNumberIndex(entry.legalRepresentative.idNumber);
     return this.db.transaction().execute(async (trx) => {
       const row = await enterpriseStore.lockById(trx, enterpriseId);
@@ -151,7 +152,8 @@ export class Enterprises {
       const enterprise = (await enterpriseStore.byId(trx, row.id))!;
       const outcome: RefreshOutcome = changedRepresentative ? 'representative_changed' : changedStatus ? 'status_changed' : renamed ? 'renamed' : 'unchanged';
       // Only a change ends logins, so that asking the register again ends nothing twice.
-      const ended = changedStatus && entry.status !== 'active' ? 'everyone' as const : changedRepresentative ? 'representative' as const : undefined;
+      const whose = changedStatus && entry.status !== 'active' ? 'everyone' as const : changedRepresentative ? 'representative' as const : undefined;
+      const ended = whose ? await this.logouts.enqueue(trx, { kind: 'enterprise', enterprise_id: row.id, whose }) : undefined;
       return { enterprise, outcome, ...(ended ? { ended } : {}) };
     });
   }

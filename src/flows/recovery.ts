@@ -5,7 +5,7 @@ import { credentialStamp } from '../identity/authentication.js';
 import type { Accounts } from '../identity/accounts.js';
 import { parseIdNumber } from '../identity/id-number.js';
 import type { Passwords } from '../identity/passwords.js';
-import type { AccountSessions } from '../oidc/account-sessions.js';
+import type { LogoutOutbox, PendingLogout } from '../oidc/logout-outbox.js';
 import { isUpstreamUnavailable } from '../ports/errors.js';
 import { noticeMessage, type SmsGateway } from '../ports/sms/index.js';
 import { reservations, type Cache } from '../store/cache.js';
@@ -44,7 +44,8 @@ export interface RecoveryDependencies {
   passwords: Passwords;
   smsCodes: SmsCodes;
   sms: SmsGateway;
-  accountSessions: AccountSessions;
+  /** Ends every login of the account, written with the new password. */
+  logouts: LogoutOutbox;
   throttle: LoginThrottle;
   audit: AuditLog;
   cache: Cache;
@@ -137,8 +138,13 @@ export class Recovery {
       const row = await this.deps.accounts.row(accountId);
       if (row?.status === 'banned') throw new AppError('account_banned');
       if (!row || this.deps.accounts.profileOf(row).phone !== flow.data.target!.phone) throw new AppError('login_restart');
-      await this.deps.passwords.set(accountId, input.password, { reason: 'recovery', ...(flow.data.target!.credentialStamp ? { expectStamp: flow.data.target!.credentialStamp } : {}) }, meta);
-      await this.deps.accountSessions.revokeAll(accountId);
+      let ending: PendingLogout | undefined;
+      await this.deps.passwords.set(accountId, input.password, {
+        reason: 'recovery',
+        ...(flow.data.target!.credentialStamp ? { expectStamp: flow.data.target!.credentialStamp } : {}),
+        within: async (trx) => { ending = await this.deps.logouts.enqueue(trx, { kind: 'account', account_id: accountId }); },
+      }, meta);
+      await this.deps.logouts.settle(ending!);
       // The subject Authentication counts an account's failed sign-ins under.
       await Promise.all([this.deps.throttle.clear(`account:${accountId}`), this.deps.throttle.clear(`account:${accountId}:sms`)]);
       const phone = (row ? this.deps.accounts.profileOf(row).phone : undefined) ?? flow.data.target!.phone;

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics for one process; /metrics exposes them. */
 export class Metrics {
@@ -25,6 +25,23 @@ export class Metrics {
     labelNames: ['grant_type', 'kind'] as const,
     registers: [this.registry],
   });
+
+  private logoutsWaiting?: () => Promise<number>;
+
+  /** Logins acts have ended and the provider has still to end: above zero for long, a store keeps failing. */
+  readonly logoutOutbox = new Gauge({
+    name: 'civic_logout_outbox_waiting',
+    help: 'Jobs in the logout outbox: logins ended by an act (ban, reset, cancelled grant) not yet ended after a store fault',
+    registers: [this.registry],
+    collect: async () => {
+      if (this.logoutsWaiting) this.logoutOutbox.set(await this.logoutsWaiting().catch(() => Number.NaN));
+    },
+  });
+
+  /** Where the logout outbox gauge reads its value. */
+  watchLogoutOutbox(waiting: () => Promise<number>): void {
+    this.logoutsWaiting = waiting;
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

@@ -1,4 +1,6 @@
+import type { Transaction } from 'kysely';
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
+import type { Database } from '../store/schema.js';
 import { AppError } from '../errors.js';
 import type { Accounts } from './accounts.js';
 import { credentialStamp } from './authentication.js';
@@ -17,7 +19,13 @@ export class Passwords {
   async set(
     accountId: string,
     password: string,
-    options: { current?: string; reason: 'change' | 'forced_change' | 'recovery'; expectStamp?: string },
+    options: {
+      current?: string;
+      reason: 'change' | 'forced_change' | 'recovery';
+      expectStamp?: string;
+      /** More of the same act, committed with the new password or not at all (the logins it ends). */
+      within?: (trx: Transaction<Database>) => Promise<void>;
+    },
     meta: RequestMeta,
   ): Promise<{ credentialStamp: string }> {
     const row = await this.accounts.row(accountId);
@@ -43,6 +51,7 @@ export class Passwords {
       }
       await this.accounts.update(accountId, { password_hash: hash, password_must_change: false, password_changed_at: changedAt }, trx);
       await this.audit.append({ actor: { kind: 'citizen', id: accountId }, action: options.reason === 'recovery' ? 'password.recover' : 'password.change', target: { kind: 'account', id: accountId }, result: 'success', details: { reason: options.reason }, meta }, trx);
+      await options.within?.(trx);
     });
     return { credentialStamp: credentialStamp({ password_changed_at: changedAt }) };
   }

@@ -22,6 +22,8 @@ export interface SessionView {
  */
 export interface KeepSignedIn {
   sessionId?: string;
+  /** The session by its handle: what a job kept for later may hold instead of the id. */
+  sessionHandle?: string;
   sessionUid?: string;
   grantIds: string[];
 }
@@ -89,7 +91,8 @@ export class AccountSessions {
    */
   async revokeOthers(accountId: string, keep: KeepSignedIn): Promise<{ sessions: number; grants: number }> {
     const all = await accountSessions(this.cache, accountId);
-    const isKept = (s: (typeof all)[number]) => s.id === keep.sessionId || (keep.sessionUid !== undefined && s.payload.uid === keep.sessionUid);
+    const isKept = (s: (typeof all)[number]) => s.id === keep.sessionId || (keep.sessionHandle !== undefined && this.handle(s.id) === keep.sessionHandle)
+      || (keep.sessionUid !== undefined && s.payload.uid === keep.sessionUid);
     const sessions = all.filter((s) => !isKept(s));
     await Promise.all(sessions.map((s) => this.cache.delete(`oidc:Session:${s.id}`)));
     const rows = await this.db.selectFrom('oidc_artifacts').select(['model', 'id', 'grant_id', 'payload', 'expires_at'])

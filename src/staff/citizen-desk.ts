@@ -9,6 +9,7 @@ import { maskIdNumber, maskPhone } from '../identity/masking.js';
 import { hashPassword } from '../identity/password-hash.js';
 import { sameName } from '../identity/person-name.js';
 import { normalisePhone } from '../identity/phone.js';
+import type { LogoutOutbox, LogoutOutcome } from '../oidc/logout-outbox.js';
 import type { AccountSessions, SessionView } from '../oidc/account-sessions.js';
 import { noticeMessage, type SmsGateway } from '../ports/sms/index.js';
 import type { Database } from '../store/schema.js';
@@ -50,6 +51,7 @@ export class CitizenDesk {
   constructor(
     private readonly accounts: Accounts,
     private readonly sessions: AccountSessions,
+    private readonly logouts: LogoutOutbox,
     private readonly staffSessions: StaffSessions,
     private readonly events: SecurityEvents,
     private readonly approvals: Approvals,
@@ -151,26 +153,27 @@ export class CitizenDesk {
    * returned once; every session and token of the account dies; the change is forced at
    * next login; the bound phone is told.
    */
-  async resetPassword(actor: StaffActor, accountId: string, input: { name: string; idNumber: string }, meta: RequestMeta): Promise<{ password: string; sessions: number; grants: number }> {
+  async resetPassword(actor: StaffActor, accountId: string, input: { name: string; idNumber: string }, meta: RequestMeta): Promise<LogoutOutcome & { password: string }> {
     const { row, profile } = await this.inPerson(actor, accountId, input, 'account.password_reset', meta);
     const target = { kind: 'account', id: row.id };
     const password = initialPassword({ idNumber: profile.idNumber, phone: profile.phone });
     const hash = await hashPassword(password);
-    await this.accounts.update(row.id, { password_hash: hash, password_must_change: true, password_changed_at: new Date() });
-    const revoked = await this.sessions.revokeAll(row.id);
-    await this.audit.append({
-      actor: { kind: 'staff', id: actor.id }, action: 'account.password_reset', target, result: 'success',
-      details: { channel: 'counter', sessions: revoked.sessions.length, grants: revoked.grants.length }, meta,
+    // The reset and every login it ends are one act: written together, ended until done.
+    const ending = await this.accounts.transaction(async (trx) => {
+      await this.accounts.update(row.id, { password_hash: hash, password_must_change: true, password_changed_at: new Date() }, trx);
+      await this.audit.append({ actor: { kind: 'staff', id: actor.id }, action: 'account.password_reset', target, result: 'success', details: { channel: 'counter' }, meta }, trx);
+      return this.logouts.enqueue(trx, { kind: 'account', account_id: row.id }, { actor: { kind: 'system' }, action: 'session.revoke_all', target, details: { cause: 'account.password_reset' }, meta });
     });
+    const revoked = await this.logouts.settle(ending);
     if (profile.phone) await this.notify(profile.phone, { kind: 'password-reset', at: new Date() });
-    return { password, sessions: revoked.sessions.length, grants: revoked.grants.length };
+    return { password, ...revoked };
   }
 
   /**
    * Ban (禁用): a reason from the list (and text for "other") is required. At once: status
    * banned, every SSO session ended, every grant and refresh token revoked; then an SMS.
    */
-  async ban(actor: StaffActor, accountId: string, input: { reason?: string; note?: string }, meta: RequestMeta): Promise<{ sessions: number; grants: number }> {
+  async ban(actor: StaffActor, accountId: string, input: { reason?: string; note?: string }, meta: RequestMeta): Promise<LogoutOutcome> {
     await authorize(this.audit, actor, ['agent'], 'account.ban', meta);
     const row = await this.found(actor, accountId, 'account.ban', meta);
     const target = { kind: 'account', id: row.id };
@@ -180,18 +183,15 @@ export class CitizenDesk {
     }
     if (row.status !== 'active') return refuse(this.audit, actor, 'account.ban', new AppError('account_not_active'), meta, target);
     const reason = input.reason;
-    await this.accounts.transaction(async (trx) => {
+    const ending = await this.accounts.transaction(async (trx) => {
       await this.accounts.update(row.id, { status: 'banned' }, trx);
       await this.audit.append({ actor: { kind: 'staff', id: actor.id }, action: 'account.ban', target, result: 'success', details: { reason, note }, meta }, trx);
+      return this.logouts.enqueue(trx, { kind: 'account', account_id: row.id }, { actor: { kind: 'system' }, action: 'session.revoke_all', target, details: { cause: 'account.ban' }, meta });
     });
-    const revoked = await this.sessions.revokeAll(row.id);
-    await this.audit.append({
-      actor: { kind: 'system' }, action: 'session.revoke_all', target, result: 'success',
-      details: { cause: 'account.ban', sessions: revoked.sessions.length, grants: revoked.grants.length }, meta,
-    });
+    const revoked = await this.logouts.settle(ending);
     const phone = this.accounts.openField(row, 'phone');
     if (phone) await this.notify(phone, { kind: 'account-banned', at: new Date(), reason: BAN_REASONS[reason] });
-    return { sessions: revoked.sessions.length, grants: revoked.grants.length };
+    return revoked;
   }
 
   /** Asks a supervisor to lift a ban; refused (and audited) unless the account is banned. */

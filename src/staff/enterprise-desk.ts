@@ -1,7 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import type { SecurityEvents } from '../audit/audit-queries.js';
-import type { ActingAuthority } from '../delegation/acting-authority.js';
 import type { Delegations } from '../delegation/delegations.js';
 import { grantStore } from '../delegation/grant-store.js';
 import { enterpriseStore, type EnterpriseRow } from '../enterprises/enterprise-store.js';
@@ -9,7 +8,7 @@ import type { EnterpriseSummary } from '../enterprises/enterprises.js';
 import { validUscc } from '../enterprises/registry-check.js';
 import { AppError } from '../errors.js';
 import type { Accounts } from '../identity/accounts.js';
-import type { AccountSessions } from '../oidc/account-sessions.js';
+import type { LogoutOutbox } from '../oidc/logout-outbox.js';
 import type { Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import type { ApprovalRow } from './staff-store.js';
@@ -46,8 +45,7 @@ export class EnterpriseDesk {
     private readonly db: Db,
     private readonly accounts: Accounts,
     private readonly delegations: Delegations,
-    private readonly acting: ActingAuthority,
-    private readonly accountSessions: AccountSessions,
+    private readonly logouts: LogoutOutbox,
     private readonly staffSessions: StaffSessions,
     private readonly events: SecurityEvents,
     private readonly approvals: Approvals,
@@ -124,7 +122,7 @@ export class EnterpriseDesk {
    * delegation cascade, each in its history); then every login acting for the enterprise
    * (by root authority or under a grant) is ended, so its refresh tokens stop at once.
    */
-  async deregister(actor: StaffActor, enterpriseId: string, reason: string, meta: RequestMeta): Promise<{ revoked_grants: number; ended_logins: number }> {
+  async deregister(actor: StaffActor, enterpriseId: string, reason: string, meta: RequestMeta): Promise<{ revoked_grants: number; ended_logins: number; logins_pending?: true }> {
     const action = 'enterprise.deregister';
     await authorize(this.audit, actor, ['agent'], action, meta);
     const row = await this.found(actor, enterpriseId, action, meta);
@@ -135,13 +133,12 @@ export class EnterpriseDesk {
       if (!await enterpriseStore.changeStatus(trx, row.id, 'active', 'deregistered')) return undefined;
       const ids = await this.delegations.revokeAllOf(trx, row.id, { action, staffId: actor.id }, meta);
       await this.audit.append({ actor: { kind: 'staff', id: actor.id }, action, target, result: 'success', details: { reason: text, uscc: row.uscc, revoked_grants: ids.length }, meta }, trx);
-      return ids;
+      // Every login in its name, by root authority or under any of the grants just revoked.
+      return { ids, ending: await this.logouts.enqueue(trx, { kind: 'enterprise', enterprise_id: row.id, whose: 'everyone' }) };
     });
     if (!revoked) return refuse(this.audit, actor, action, new AppError('account_not_active'), meta, target);
-    // Every login in its name, by root authority or under any of the grants just revoked.
-    const logins = await this.acting.loginsFor(row.id);
-    const ended = await this.accountSessions.endLogins(logins);
-    return { revoked_grants: revoked.length, ended_logins: ended.length };
+    const ended = await this.logouts.settle(revoked.ending);
+    return { revoked_grants: revoked.ids.length, ended_logins: ended.grants, ...(ended.pending ? { logins_pending: true as const } : {}) };
   }
 
   /** Asks a supervisor to restore a deregistered enterprise; refused (and audited) for any other. */

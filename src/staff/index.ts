@@ -6,6 +6,7 @@ import type { Db } from '../store/db.js';
 import type { SecurityEvents } from '../audit/audit-queries.js';
 import type { FlowStore } from '../flows/flow-store.js';
 import type { Accounts } from '../identity/accounts.js';
+import type { LogoutOutbox } from '../oidc/logout-outbox.js';
 import type { AccountSessions } from '../oidc/account-sessions.js';
 import type { Registries } from '../ports/registries/index.js';
 import type { SmsGateway } from '../ports/sms/index.js';
@@ -60,6 +61,7 @@ export interface StaffServiceDependencies {
   audit: AuditLog;
   accounts: Accounts;
   accountSessions: AccountSessions;
+  logouts: LogoutOutbox;
   securityEvents: SecurityEvents;
   flows: FlowStore;
   registries: Registries;
@@ -95,10 +97,10 @@ export function buildStaffServices(deps: StaffServiceDependencies): StaffService
   approvals.describe('staff.grant_admin', staffMember());
   approvals.describe('staff.enable', staffMember('staff.disable'));
   const lifecycle = new StaffLifecycle(deps.db, accounts, approvals, lock, deps.cipher, deps.audit);
-  const citizens = new CitizenDesk(deps.accounts, deps.accountSessions, sessions, deps.securityEvents, approvals, deps.sms, deps.audit);
+  const citizens = new CitizenDesk(deps.accounts, deps.accountSessions, deps.logouts, sessions, deps.securityEvents, approvals, deps.sms, deps.audit);
   const counter = new CounterRegistration(deps.flows, deps.accounts, deps.registries, deps.smsCodes, deps.audit, deps.agreementVersion);
   const phoneChange = new CounterPhoneChange(deps.flows, deps.accounts, citizens, deps.smsCodes, deps.sms, deps.audit);
-  const enterprises = new EnterpriseDesk(deps.db, deps.accounts, deps.delegations, deps.acting, deps.accountSessions, sessions, deps.securityEvents, approvals, deps.audit);
+  const enterprises = new EnterpriseDesk(deps.db, deps.accounts, deps.delegations, deps.logouts, sessions, deps.securityEvents, approvals, deps.audit);
   const counterEnterprise = new CounterEnterpriseRegistration(deps.flows, deps.accounts, deps.enterprises, deps.registries, deps.smsCodes, sessions, deps.audit);
   return { accounts, sessions, login, credentials, lifecycle, approvals, citizens, counter, auditViewer: new AuditViewer(deps.db, deps.audit), phoneChange, enterprises, counterEnterprise,
     clients: new ClientAdministration(deps.clients, deps.clientPolicies, deps.validateClient, deps.audit, deps.production),

@@ -279,6 +279,16 @@ export interface EnterpriseCounterRegistrationsTable {
   created_at: Timestamp;
 }
 
+/** Logins still to end after an act committed (see oidc/logout-outbox.ts). */
+export interface LogoutOutboxTable {
+  id: string;
+  job: JSONColumnType<Record<string, unknown>>;
+  created_at: Generated<Date>;
+  due_at: Timestamp;
+  attempts: Generated<number>;
+  last_error: string | null;
+}
+
 export interface Database {
   oidc_clients: OidcClientsTable;
   signing_keys: SigningKeysTable;
@@ -298,6 +308,7 @@ export interface Database {
   staff_roles: StaffRolesTable;
   approvals: ApprovalsTable;
   wechat_bindings: WechatBindingsTable;
+  logout_outbox: LogoutOutboxTable;
   enterprise_counter_registrations: EnterpriseCounterRegistrationsTable;
 }
 

@@ -77,7 +77,7 @@ export function accountApi(deps: AccountCentreDependencies, json: Middleware): R
     const who = principalOf(ctx);
     const input = parseInput(accountSchemas.password, ctx.request.body);
     const revoked = await deps.passwordChange.change(who.accountId, { current: input.current_password, next: input.new_password }, who.keep, meta(ctx));
-    ctx.body = { revoked_sessions: revoked.sessions, revoked_grants: revoked.grants };
+    ctx.body = { revoked_sessions: revoked.sessions, revoked_grants: revoked.grants, ...(revoked.pending ? { logins_pending: true } : {}) };
   });
 
   router.post('/codes', json, async (ctx) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { at, codeSent, epochSeconds, factorKind, flowChannel, maskedFactor, securityEvent } from '../api/common-schemas.js';
+import { at, loginsPending, codeSent, epochSeconds, factorKind, flowChannel, maskedFactor, securityEvent } from '../api/common-schemas.js';
 
 const registrationChannel = z.enum(['online', 'counter', 'federation']);
 const verifiedFactor = z.object({ kind: factorKind, masked: z.string(), verified_at: at });
@@ -31,7 +31,7 @@ export const accountResponses = {
   }),
   sessions: z.object({ sessions: z.array(sessionView) }),
   events: z.object({ events: z.array(securityEvent) }),
-  revoked: z.object({ revoked_sessions: z.number().int(), revoked_grants: z.number().int() }),
+  revoked: z.object({ revoked_sessions: z.number().int(), revoked_grants: z.number().int(), logins_pending: loginsPending }),
   codeSent: codeSent.extend({ phone_masked: z.string() }),
   totpStarted: z.object({ secret: z.string(), otpauth_uri: z.string(), qr_code: z.string().describe('a data: URL of a PNG'), expires_in: z.number().int() }),
   totpConfirmed: z.object({ totp_enabled: z.literal(true), recovery_codes: z.array(z.string()) }),

@@ -40,13 +40,13 @@ export function consoleApi(deps: ConsoleDependencies, json: Middleware): Router 
   router.post('/citizens/:id/password-reset', json, async (ctx) => {
     const input = parseInput(adminSchemas.identity, ctx.request.body);
     const done = await deps.staff.citizens.resetPassword(actorOf(ctx), ctx.params.id ?? '', { name: input.name, idNumber: input.id_number }, meta(ctx));
-    ctx.body = { password: done.password, password_must_change: true, revoked_sessions: done.sessions, revoked_grants: done.grants };
+    ctx.body = { password: done.password, password_must_change: true, revoked_sessions: done.sessions, revoked_grants: done.grants, ...(done.pending ? { logins_pending: true } : {}) };
   });
 
   router.post('/citizens/:id/ban', json, async (ctx) => {
     const input = parseInput(adminSchemas.ban, ctx.request.body);
     const done = await deps.staff.citizens.ban(actorOf(ctx), ctx.params.id ?? '', input, meta(ctx));
-    ctx.body = { status: 'banned', revoked_sessions: done.sessions, revoked_grants: done.grants };
+    ctx.body = { status: 'banned', revoked_sessions: done.sessions, revoked_grants: done.grants, ...(done.pending ? { logins_pending: true } : {}) };
   });
 
   router.post('/citizens/:id/unban-requests', json, async (ctx) => {

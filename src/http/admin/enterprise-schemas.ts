@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CounterEnterpriseInput } from '../../staff/counter-enterprise.js';
-import { at, enterpriseStatus, enterpriseType, registryStatus, securityEvent } from '../api/common-schemas.js';
+import { at, loginsPending, enterpriseStatus, enterpriseType, registryStatus, securityEvent } from '../api/common-schemas.js';
 import { approvalView } from './schemas.js';
 
 /** Eight megabytes of scan, as base64, at most (the API hashes it and drops it). */
@@ -47,7 +47,7 @@ export const enterpriseConsoleResponses = {
     events: z.array(securityEvent),
     approvals: z.array(approvalView),
   }),
-  deregistered: z.object({ status: z.literal('deregistered'), revoked_grants: z.number().int(), ended_logins: z.number().int() }),
+  deregistered: z.object({ status: z.literal('deregistered'), revoked_grants: z.number().int(), ended_logins: z.number().int(), logins_pending: loginsPending }),
   counter: z.object({
     mode: z.enum(['in_person', 'power_of_attorney']),
     state: z.enum(['code_sent', 'complete']),

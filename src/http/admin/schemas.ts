@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { STAFF_ROLES } from '../../staff/roles.js';
 import { BAN_REASONS } from '../../staff/ban-reasons.js';
 import { sessionView } from '../account/responses.js';
-import { at, epochSeconds, factorKind, securityEvent } from '../api/common-schemas.js';
+import { at, epochSeconds, factorKind, loginsPending, securityEvent } from '../api/common-schemas.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const role = z.enum(STAFF_ROLES as unknown as ['agent', 'supervisor', 'auditor', 'admin']);
@@ -112,8 +112,8 @@ export const adminResponses = {
     events: z.array(securityEvent),
     approvals: z.array(approvalView),
   }),
-  passwordReset: z.object({ password: z.string().describe('shown this once'), password_must_change: z.literal(true), revoked_sessions: z.number().int(), revoked_grants: z.number().int() }),
-  banned: z.object({ status: z.literal('banned'), revoked_sessions: z.number().int(), revoked_grants: z.number().int() }),
+  passwordReset: z.object({ password: z.string().describe('shown this once'), password_must_change: z.literal(true), revoked_sessions: z.number().int(), revoked_grants: z.number().int(), logins_pending: loginsPending }),
+  banned: z.object({ status: z.literal('banned'), revoked_sessions: z.number().int(), revoked_grants: z.number().int(), logins_pending: loginsPending }),
   approval: approvalView,
   phoneChange: z.object({ flow_id: z.string(), account_id: z.string(), state: z.enum(['code_sent', 'complete']), phone_masked: masked, expires_at: epochSeconds }),
   counterStarted: z.object({

@@ -17,3 +17,10 @@ export const securityEvent = z.object({ at, action: z.string(), result: z.enum([
 export const enterpriseType = z.enum(['company', 'individual_business', 'social_organization', 'public_institution']);
 export const enterpriseStatus = z.enum(['active', 'banned', 'deregistered']);
 export const registryStatus = z.enum(['active', 'revoked', 'cancelled']);
+
+/**
+ * Present (true) when the act is done but ending its logins met a store fault: they are
+ * ended by the logout outbox, retried every LOGOUT_RETRY_SECONDS until done.
+ */
+export const loginsPending = z.literal(true).optional()
+  .describe('present when the act is done and its logins are still being ended (a store fault): retried every LOGOUT_RETRY_SECONDS until done');

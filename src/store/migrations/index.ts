@@ -11,6 +11,7 @@ import * as m0009 from './0009_counter_enterprise.js';
 import * as m0010 from './0010_application_superseded.js';
 import * as m0011 from './0011_refresh_successor.js';
 import * as m0012 from './0012_staff_lifecycle.js';
+import * as m0013 from './0013_logout_outbox.js';
 
 /**
  * Every migration in order. A landed migration is never edited: add the next file.
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_application_superseded': m0010,
   '0011_refresh_successor': m0011,
   '0012_staff_lifecycle': m0012,
+  '0013_logout_outbox': m0013,
 };

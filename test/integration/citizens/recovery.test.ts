@@ -530,7 +530,7 @@ function recoveryWith(overrides: { verify?: () => Promise<void>; sms?: SmsGatewa
   if (overrides.verify) smsCodes.verify = overrides.verify;
   return new Recovery({
     flows: deps.flows, accounts: deps.accounts, passwords: deps.passwords, smsCodes, sms: overrides.sms ?? deps.sms,
-    accountSessions: deps.accountSessions, audit: deps.audit, cache: deps.cache, smsPolicy: deps.config.smsPolicy,
+    logouts: deps.logouts, audit: deps.audit, cache: deps.cache, smsPolicy: deps.config.smsPolicy,
     throttle: new LoginThrottle(deps.cache, deps.config.loginPolicy),
   });
 }
