@@ -214,7 +214,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     // The mini-program's WeChat login (wechat/): the port, bindings and the login the grant uses.
     const wechat = config.wechat.kind === 'off' ? undefined : await createWechat(config.wechat, cache);
     const bindingTickets = new BindingTickets(cache, cipher);
-    const wechatBindings = new WechatBindings(new BindingStore(database.db), bindingTickets, digest, async (ids) => { await accountSessions.endLogins(ids); }, audit);
+    const wechatBindings = new WechatBindings(new BindingStore(database.db), bindingTickets, digest, logouts, audit);
     const wechatLogin = wechat ? new WechatLogin(wechat, wechatBindings, bindingTickets, accounts, audit) : undefined;
 
     const renderPage = (ctx: KoaContextWithOIDC, page: string, data: Record<string, unknown> = {}, status = 200) => {

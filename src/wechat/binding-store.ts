@@ -28,8 +28,13 @@ export class BindingStore {
     return (inserted.numInsertedOrUpdatedRows ?? 0n) > 0n;
   }
 
-  async remove(accountId: string, id: string): Promise<BindingRow | undefined> {
-    return this.db.deleteFrom('wechat_bindings').where('id', '=', id).where('account_id', '=', accountId).returning(COLUMNS).executeTakeFirst();
+  /** Runs `work` in one transaction (an unbinding and the logins it ends). */
+  transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
+  }
+
+  async remove(accountId: string, id: string, trx: Transaction<Database>): Promise<BindingRow | undefined> {
+    return trx.deleteFrom('wechat_bindings').where('id', '=', id).where('account_id', '=', accountId).returning(COLUMNS).executeTakeFirst();
   }
 
   async touch(id: string): Promise<void> {
@@ -37,8 +42,8 @@ export class BindingStore {
   }
 
   /** The provider's grants of this account for this client (grants live in oidc_artifacts, see oidc/adapters). */
-  async grantsOf(accountId: string, clientId: string): Promise<string[]> {
-    const rows = await this.db.selectFrom('oidc_artifacts').select('id')
+  async grantsOf(accountId: string, clientId: string, trx: Transaction<Database>): Promise<string[]> {
+    const rows = await trx.selectFrom('oidc_artifacts').select('id')
       .where('model', '=', 'Grant').where('account_id', '=', accountId)
       .where(sql<string>`payload->>'clientId'`, '=', clientId)
       .execute();

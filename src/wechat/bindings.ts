@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import type { KeyedDigest } from '../crypto/digest.js';
+import type { LogoutOutbox } from '../oidc/logout-outbox.js';
 import { AppError } from '../errors.js';
 import type { WechatIdentity } from '../ports/wechat/index.js';
 import type { BindingStore, BindingRow } from './binding-store.js';
@@ -30,9 +31,6 @@ export function view(row: BindingRow): BindingView {
   };
 }
 
-/** Ends every grant (so every access and refresh token) of the account at one client. */
-export type RevokeGrants = (grantIds: string[]) => Promise<void>;
-
 /**
  * Bindings of WeChat identities to real-name accounts. Made only with a binding ticket
  * (proof of a fresh WeChat code) and an access token of a normal login (proof of the
@@ -43,7 +41,8 @@ export class WechatBindings {
     private readonly store: BindingStore,
     private readonly tickets: BindingTickets,
     private readonly digest: KeyedDigest,
-    private readonly revokeGrants: RevokeGrants,
+    /** Ends the mini-program's logins of an account when its binding goes. */
+    private readonly logouts: LogoutOutbox,
     private readonly audit: AuditLog,
   ) {}
 
@@ -97,13 +96,17 @@ export class WechatBindings {
    * mini-program's refresh tokens must not outlive the link that let it sign in.
    */
   async unbind(accountId: string, bindingId: string, meta: RequestMeta): Promise<void> {
-    const removed = /^[0-9a-f-]{36}$/.test(bindingId) ? await this.store.remove(accountId, bindingId) : undefined;
-    if (!removed) throw new AppError('wechat_binding_not_found');
-    const grants = await this.store.grantsOf(accountId, removed.client_id);
-    await this.revokeGrants(grants);
-    await this.audit.append({
-      actor: { kind: 'citizen', id: accountId }, action: 'wechat.unbind', target: { kind: 'account', id: accountId }, result: 'success',
-      details: { binding_id: removed.id, app_id: removed.app_id, openid_masked: removed.openid_masked, client_id: removed.client_id, grants: grants.length }, meta,
+    if (!/^[0-9a-f-]{36}$/.test(bindingId)) throw new AppError('wechat_binding_not_found');
+    const ending = await this.store.transaction(async (trx) => {
+      const removed = await this.store.remove(accountId, bindingId, trx);
+      if (!removed) throw new AppError('wechat_binding_not_found');
+      const grants = await this.store.grantsOf(accountId, removed.client_id, trx);
+      await this.audit.append({
+        actor: { kind: 'citizen', id: accountId }, action: 'wechat.unbind', target: { kind: 'account', id: accountId }, result: 'success',
+        details: { binding_id: removed.id, app_id: removed.app_id, openid_masked: removed.openid_masked, client_id: removed.client_id, grants: grants.length }, meta,
+      }, trx);
+      return this.logouts.enqueue(trx, { kind: 'logins', grant_ids: grants });
     });
+    await this.logouts.settle(ending);
   }
 }
