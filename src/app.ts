@@ -104,6 +104,9 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(staffSurface({ adminPort: deps.config.adminPort, allowedNetworks: deps.config.adminAllowedNetworks }));
   const endpoints = providerEndpoints(deps.config.issuer.startsWith('https://'));
   app.use(onlyServedMethods(endpoints));
+  // A path one of our routers serves, asked with a method none of them serves: 405 with
+  // Allow (every router records what it matched; this looks once they all have passed).
+  app.use(new Router().allowedMethods());
   // Token, userinfo and key requests are the provider's alone and the busiest: they go
   // straight to it instead of through every route table below.
   const direct = directProviderPaths(endpoints);
@@ -113,7 +116,6 @@ export async function buildApp(deps: Dependencies, state: AppState = { draining:
   app.use(federated.routes());
   app.use(identityChoiceRoutes({ provider: () => deps.providers.current, pages: deps.pages, csrf: deps.csrf, acting: deps.acting, audit: deps.audit, enterprises: deps.enterprises }).routes());
   app.use(interactions.routes());
-  app.use(interactions.allowedMethods());
   app.use(enterpriseLogin.routes());
   app.use(registerPages.routes());
   app.use(registerApi.routes());

@@ -48,10 +48,14 @@ export function directProviderPaths(endpoints: ReadonlyMap<string, ProviderEndpo
   return new Set([...endpoints].filter(([, endpoint]) => endpoint.direct).map(([path]) => path));
 }
 
+/** Where the provider resumes an authorization after its interaction (`/auth/:uid`): GET only. */
+const RESUME = /^\/auth\/[^/]+$/;
+const RESUME_METHODS = ['GET', 'HEAD'] as const;
+
 /** Refuses a method an endpoint does not serve: 405 `method_not_allowed`, with `Allow`. */
 export function onlyServedMethods(endpoints: ReadonlyMap<string, ProviderEndpoint>): Middleware {
   return async (ctx, next) => {
-    const allowed = endpoints.get(ctx.path)?.methods;
+    const allowed: readonly string[] | undefined = endpoints.get(ctx.path)?.methods ?? (RESUME.test(ctx.path) ? RESUME_METHODS : undefined);
     if (allowed && !allowed.includes(ctx.method)) {
       ctx.set('Allow', allowed.join(', '));
       throw new AppError('method_not_allowed');

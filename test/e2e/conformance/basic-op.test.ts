@@ -178,6 +178,15 @@ test('request objects are not supported: discovery says so, and a request parame
   t.is(params.get('error'), 'request_not_supported');
   t.is(params.get('state'), 'ro');
   t.is(params.get('code'), null);
+
+  // A request_uri other than one pushed to /request (PAR) names a request object too.
+  url.searchParams.delete('request');
+  url.searchParams.set('request_uri', 'https://rp.example/requests/1.jwt');
+  url.searchParams.set('state', 'ru');
+  const byReference = new URL((await new HttpBrowser(server.url).get(url.href)).url).searchParams;
+  t.is(byReference.get('error'), 'request_uri_not_supported');
+  t.is(byReference.get('state'), 'ru');
+  t.is(byReference.get('code'), null);
 });
 
 // The authorization-request modules of the plan.

@@ -105,6 +105,7 @@ test('methods an endpoint does not serve get 405 with Allow, never the page-not-
     ['GET', '/token', 'POST, OPTIONS'],
     ['PUT', '/me', 'GET, HEAD, POST, OPTIONS'],
     ['POST', '/jwks', 'GET, HEAD, OPTIONS'],
+    ['POST', '/auth/some-uid', 'GET, HEAD'],
   ];
   for (const [method, path, allow] of cases) {
     const response = await fetch(`${server.url}${path}`, { method, headers: { accept: 'application/json', 'x-forwarded-proto': 'https' } });
@@ -117,4 +118,17 @@ test('methods an endpoint does not serve get 405 with Allow, never the page-not-
   t.is(page.status, 405);
   t.is(page.headers.get('allow'), 'POST');
   t.true((await page.text()).includes('data-error-code="method_not_allowed"'));
+  // And so does every router of ours, JSON API and pages alike.
+  const ours: Array<[string, string, RegExp]> = [
+    ['PUT', '/api/v1/account', /GET/],
+    ['DELETE', '/agreement', /^(HEAD, GET|GET, HEAD)$/],
+    ['PUT', '/api/v1/delegations', /POST/],
+    ['PATCH', '/register', /GET/],
+  ];
+  for (const [method, path, allow] of ours) {
+    const response = await fetch(`${server.url}${path}`, { method, headers: { accept: 'application/json', 'x-forwarded-proto': 'https' } });
+    t.is(response.status, 405, `${method} ${path}`);
+    t.regex(response.headers.get('allow') ?? '', allow, `${method} ${path}`);
+    t.is((await response.json() as { error: string }).error, 'method_not_allowed', `${method} ${path}`);
+  }
 });

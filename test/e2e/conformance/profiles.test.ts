@@ -15,6 +15,7 @@ import { startServer, type TestServer } from '../../helpers/server.js';
 const LOGIN = { identifier: ZHANG_SAN.idNumber, password: PASSWORD };
 const PAR_ONLY = { client_id: 'par-only', secret: 'par-only-department-secret-0123456789-abcdef', redirect_uri: 'http://localhost:8083/callback' };
 const KEY_CLIENT = { client_id: 'signed-assertion', redirect_uri: 'http://localhost:8084/callback' };
+const DPOP_ONLY = { client_id: 'dpop-only', secret: 'dpop-only-department-secret-0123456789-abcdef', redirect_uri: 'http://localhost:8085/callback' };
 
 let server: TestServer;
 let configs: Awaited<ReturnType<typeof discoverThree>>;
@@ -28,6 +29,7 @@ test.before(async () => {
     CLIENTS_FILE: writeClientsFile([
       ...threeClients(),
       { ...web, client_id: PAR_ONLY.client_id, client_secret: PAR_ONLY.secret, redirect_uris: [PAR_ONLY.redirect_uri], token_endpoint_auth_method: 'client_secret_basic', require_pushed_authorization_requests: true },
+      { ...web, client_id: DPOP_ONLY.client_id, client_secret: DPOP_ONLY.secret, redirect_uris: [DPOP_ONLY.redirect_uri], token_endpoint_auth_method: 'client_secret_basic', dpop_bound_access_tokens: true },
       {
         ...web, client_id: KEY_CLIENT.client_id, redirect_uris: [KEY_CLIENT.redirect_uri], grant_types: ['authorization_code', 'client_credentials'],
         token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256', jwks: { keys: [keys.publicJwk] },
@@ -64,6 +66,15 @@ test('DPoP: the app\'s tokens are bound to its key; userinfo takes the token wit
   t.is(info.sub, sub);
   const asBearer = await fetch(new URL('/me', server.url), { headers: { authorization: `Bearer ${tokens.access_token}` } });
   t.is(asBearer.status, 401);
+});
+
+test('DPoP required by registration: without a proof the code is not exchanged; with one the tokens are bound', async (t) => {
+  const config = await oidc.discovery(new URL(server.url), DPOP_ONLY.client_id, { redirect_uris: [DPOP_ONLY.redirect_uri] }, oidc.ClientSecretBasic(DPOP_ONLY.secret), insecure);
+  const refused = await t.throwsAsync(rpLogin(config, new HttpBrowser(server.url), LOGIN));
+  t.is((refused as unknown as { error: string }).error, 'invalid_grant');
+  const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair());
+  const { tokens } = await rpLogin(config, new HttpBrowser(server.url), LOGIN, {}, { dpop });
+  t.is(tokens.token_type.toLowerCase(), 'dpop');
 });
 
 test('private_key_jwt: a client authenticates with an assertion signed by its registered key; another key is invalid_client', async (t) => {
