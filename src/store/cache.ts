@@ -54,6 +54,7 @@ export interface Cache {
    * Tells every instance on this cache (this one included) that something changed, so that
    * what they keep in memory is dropped at once. Delivery is best effort: an instance that
    * is disconnected misses messages, and is told so through `onGap` when it reconnects.
+   * A message may arrive more than once (on a cluster): what it says must be idempotent.
    */
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, listener: BroadcastListener): Promise<void>;

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { BroadcastListener, Cache, ConsumeOutcome } from './cache.js';
 import { cacheFault } from './faults.js';
 import { checkServing, clusterAddresses, createRedisClient, credentials, reconnectWhenEnded, type RedisClient } from './redis-connection.js';
-import { followingSubscriber, RotatingSubscriber, type Subscriber } from './redis-subscriber.js';
+import { clusterEnvelope, followingSubscriber, RotatingSubscriber, type Subscriber } from './redis-subscriber.js';
 
 // Each script reads and writes the one key it is given (KEYS[1], never a name it makes
 // up), so it runs on the node that owns that key's slot on Redis Cluster.
@@ -175,8 +175,22 @@ export class RedisCache implements Cache {
 
   // ioredis' keyPrefix does not apply to channels: the prefix is added here, so that
   // deployments sharing one Redis do not hear each other.
+  //
+  // On a cluster a PUBLISH reaches the subscribers of other nodes over the cluster bus,
+  // after its reply: another instance could serve its next request before it hears. So it
+  // is sent to every master, each of which delivers to its own subscribers before it
+  // answers, in an envelope naming it once (see clusterEnvelope) so that the copies the
+  // bus also brings are heard once.
   async publish(channel: string, message: string) {
-    await this.run(() => this.redis.publish(this.prefix + channel, message));
+    const name = this.prefix + channel;
+    await this.run(async () => {
+      if (!(this.redis instanceof Cluster)) {
+        await this.redis.publish(name, message);
+        return;
+      }
+      const envelope = clusterEnvelope.wrap(message);
+      await Promise.all(this.redis.nodes('master').map((node) => node.publish(name, envelope)));
+    });
   }
 
   async subscribe(channel: string, listener: BroadcastListener) {

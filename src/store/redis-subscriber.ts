@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisAddress } from '../config/redis-url.js';
 import { reconnectWhenEnded } from './redis-connection.js';
@@ -53,6 +54,31 @@ export function followingSubscriber(data: Redis, connectionName: string, events:
 }
 
 /**
+ * A broadcast on a cluster is published on every master (so that every subscriber hears
+ * it before the publisher goes on) and reaches each subscriber more than once: the copy
+ * from its own node, and those the cluster bus relays. Each carries one id, and a
+ * subscriber lets through the first copy of an id only.
+ */
+export const clusterEnvelope = {
+  wrap(message: string): string {
+    return `${randomUUID()} ${message}`;
+  },
+  /** The ids heard lately (copies arrive within milliseconds of each other). */
+  opener(remember = 1000): (envelope: string) => string | undefined {
+    const heard = new Set<string>();
+    return (envelope) => {
+      const space = envelope.indexOf(' ');
+      if (space < 0) return envelope;
+      const id = envelope.slice(0, space);
+      if (heard.has(id)) return undefined;
+      heard.add(id);
+      if (heard.size > remember) heard.delete(heard.values().next().value!);
+      return envelope.slice(space + 1);
+    };
+  },
+};
+
+/**
  * Redis Cluster: a PUBLISH on any node reaches the subscribers of every node, so one plain
  * connection to one node hears everything. When that node goes away (restarted, failed
  * over, removed) the subscription moves to the next node the cluster knows, and the
@@ -70,6 +96,8 @@ export class RotatingSubscriber implements Subscriber {
   private failures = 0;
   private retry: NodeJS.Timeout | undefined;
   private waiting: Array<() => void> = [];
+  /** One delivery per broadcast, across the connections this subscriber moves through. */
+  private readonly unwrap = clusterEnvelope.opener();
 
   constructor(
     private readonly addresses: () => RedisAddress[],
@@ -112,7 +140,10 @@ export class RotatingSubscriber implements Subscriber {
       enableOfflineQueue: true,
     });
     connection.on('error', () => {});
-    connection.on('message', (channel: string, message: string) => this.events.message(channel, message));
+    connection.on('message', (channel: string, envelope: string) => {
+      const message = this.unwrap(envelope);
+      if (message !== undefined) this.events.message(channel, message);
+    });
     connection.once('end', () => this.dropped(connection));
     this.connection = connection;
     connection.connect()

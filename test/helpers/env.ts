@@ -25,6 +25,11 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(6).toString('hex')}`;
 }
 
+/** A test's own Sentinel or cluster is destroyed with its keys; only a plain Redis URL names a server to clean. */
+function plainRedis(url: string): boolean {
+  return /^rediss?:\/\//.test(url);
+}
+
 export async function dropSchema(url: string, schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -91,7 +96,7 @@ export function isolatedEnv(options: {
       if (useRealDb) await dropSchema(env.DATABASE_URL!, schema);
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
       rmSync(scratch, { recursive: true, force: true });
-      if (useRealCache) await deleteKeys(env.REDIS_URL!, prefix);
+      if (useRealCache && plainRedis(env.REDIS_URL!)) await deleteKeys(env.REDIS_URL!, prefix);
     },
   };
 }

@@ -77,3 +77,16 @@ export async function tokensFor(server: TestServer, attempt: { url: string; veri
   });
   return { status: response.status, body: await response.json() as Record<string, string> };
 }
+
+/** 401 invalid_client when the secret is wrong; 400 invalid_grant (a made-up code) when it is right. */
+export async function authenticates(server: TestServer, clientId: string, secret: string): Promise<boolean> {
+  const response = await fetch(new URL('/token', server.url), {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'made-up', redirect_uri: `http://localhost:8080/${clientId}/callback` }),
+  });
+  const body = await response.json() as { error: string };
+  if (body.error === 'invalid_client') return false;
+  if (body.error === 'invalid_grant') return true;
+  throw new Error(`unexpected answer ${response.status} ${JSON.stringify(body)}`);
+}

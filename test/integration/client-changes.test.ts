@@ -2,7 +2,7 @@ import test from 'ava';
 import { PASSWORD, ZHANG_SAN, seedAccount } from '../helpers/accounts.js';
 import { sharedStoresEnv, type IsolatedEnv } from '../helpers/env.js';
 import { HttpBrowser } from '../helpers/http-browser.js';
-import { authorize, redirectParams, registerClient, withPassword } from '../helpers/policy.js';
+import { authenticates, authorize, redirectParams, registerClient, withPassword } from '../helpers/policy.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -27,19 +27,6 @@ test.after.always(async () => {
 });
 
 const serial = test.serial;
-
-/** 401 invalid_client when the secret is wrong; 400 invalid_grant (a made-up code) when it is right. */
-async function authenticates(server: TestServer, clientId: string, secret: string): Promise<boolean> {
-  const response = await fetch(new URL('/token', server.url), {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'made-up', redirect_uri: 'http://localhost:8080/cc-web/callback' }),
-  });
-  const body = await response.json() as { error: string };
-  if (body.error === 'invalid_client') return false;
-  if (body.error === 'invalid_grant') return true;
-  throw new Error(`unexpected answer ${response.status} ${JSON.stringify(body)}`);
-}
 
 serial('a secret rotated on one instance fails on the other at once, and the new one works there', async (t) => {
   const oldSecret = 'first-secret-of-the-cc-web-client-0123456789';

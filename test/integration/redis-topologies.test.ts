@@ -1,11 +1,13 @@
 import test from 'ava';
 import { StoreUnavailableError } from '../../src/store/faults.js';
 import { RedisCache } from '../../src/store/redis-cache.js';
-import { uniqueName } from '../helpers/env.js';
+import { isolatedEnv, realDatabaseUrl, uniqueName } from '../helpers/env.js';
+import { authenticates, registerClient } from '../helpers/policy.js';
 import {
   eventually, redisCommand, startPrivateRedisCluster, startPrivateRedisSentinel, startTogether,
   type PrivateRedisCluster, type PrivateRedisSentinel,
 } from '../helpers/private-stores.js';
+import { startServer } from '../helpers/server.js';
 import { startSlowProxy } from '../helpers/slow-proxy.js';
 
 /**
@@ -22,6 +24,27 @@ test.before(async () => {
 });
 test.after.always(async () => {
   await Promise.all([cluster?.destroy(), sentinel?.destroy()]);
+});
+
+// First, while both topologies are as they started: the later tests stop and fail over their nodes.
+test.serial('two servers on a Sentinel, and two on a cluster, agree on a client changed through one from the other\'s very next request', async (t) => {
+  for (const [topology, redis] of [['sentinel', sentinel.url], ['cluster', cluster.url]] as const) {
+    const stores = isolatedEnv({ urls: { database: realDatabaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', redis } });
+    const first = await startServer({}, { stores });
+    const second = await startServer({}, { stores });
+    try {
+      const [oldSecret, newSecret] = ['first-secret-of-the-topology-client-0123456789', 'second-secret-of-the-topology-client-0123456789'];
+      await registerClient(first, 'topology-web', {}, { client_secret: oldSecret, token_endpoint_auth_method: 'client_secret_basic' });
+      t.true(await authenticates(second, 'topology-web', oldSecret), `${topology}: the other instance holds the client`);
+      t.true(await first.deps.clients.replaceSecretDigest('topology-web', first.deps.clients.secretDigest(newSecret)));
+      t.false(await authenticates(second, 'topology-web', oldSecret), `${topology}: the old secret is refused by the other instance`);
+      t.true(await authenticates(second, 'topology-web', newSecret), topology);
+    } finally {
+      await second.close();
+      await first.close();
+      await stores.cleanup();
+    }
+  }
 });
 
 type Heard = string[];
