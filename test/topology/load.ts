@@ -132,7 +132,9 @@ export async function refresh(http: HttpClient, refreshToken: string): Promise<T
   return tokens;
 }
 
-function describe(answer: { status: number; body: string }): string {
+function describe(answer: { status: number; headers: Record<string, string | string[] | undefined>; body: string }): string {
   const code = /"error":"([^"]+)"/.exec(answer.body)?.[1] ?? /data-error-code="([^"]+)"/.exec(answer.body)?.[1];
-  return `HTTP ${answer.status}${code ? ` ${code}` : ''}`;
+  // An outage must say when to come back; the report flags one that does not.
+  const retry = answer.status === 503 && answer.headers['retry-after'] === undefined ? ' without Retry-After' : '';
+  return `HTTP ${answer.status}${code ? ` ${code}` : ''}${retry}`;
 }

@@ -193,6 +193,15 @@ function median(values: number[]): string {
   return String(sorted[Math.floor(sorted.length / 2)]);
 }
 
+/**
+ * What a fault may look like to a client: a 503 with Retry-After (JSON or the error page),
+ * the balancer's 502/504, or a connection refused, reset or cut by the instance killed.
+ */
+function outageLike(failure: string): boolean {
+  if (/without Retry-After/.test(failure)) return false;
+  return /HTTP 50[234]\b|store_unavailable|temporarily_unavailable|ECONNRESET|ECONNREFUSED|EPIPE|socket hang up|fetch failed|other side closed/.test(failure);
+}
+
 function windowOf(phase: Phase): [number, number] | undefined {
   return phase.fault ? [phase.start, phase.fault.repaired + SETTLE_MS] : undefined;
 }
@@ -231,10 +240,13 @@ function report(phases: Phase[], operations: Operation[], loss: LossReport, fina
     for (const [reason, count] of [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 4)) process.stdout.write(`    ${count} × ${reason}\n`);
   }
 
-  // Inside a window an outage is a 503 (or a 502 from the balancer for a request the
-  // killed instance had); a 500 is a bug wherever it happens.
+  // Inside a window an outage is a 503 with Retry-After (or a 502 from the balancer, or a
+  // connection cut, for a request the killed instance had); a 500 is a bug wherever it
+  // happens, and so is any other refusal (a lost login answers 400 invalid_grant).
   const crashed = operations.filter((operation) => !operation.ok && /HTTP 500/.test(operation.failure ?? ''));
   for (const operation of crashed.slice(0, 5)) problems.push(`an internal error at ${seconds(operation.start)}: ${operation.kind}: ${operation.failure}`);
+  const unlikeAnOutage = operations.filter((operation) => !operation.ok && inWindow(operation) && !/HTTP 500/.test(operation.failure ?? '') && !outageLike(operation.failure ?? ''));
+  for (const operation of unlikeAnOutage.slice(0, 5)) problems.push(`inside a fault window but not an outage's answer at ${seconds(operation.start)}: ${operation.kind}: ${operation.failure}`);
   const outside = operations.filter((operation) => !operation.ok && !inWindow(operation));
   for (const operation of outside.slice(0, 10)) problems.push(`failed outside every fault window at ${seconds(operation.start)}: ${operation.kind}: ${operation.failure}`);
   if (outside.length > 10) problems.push(`… and ${outside.length - 10} more failures outside the fault windows`);
