@@ -190,10 +190,19 @@ export async function startPrivatePostgresPair(options: { synchronous?: boolean 
   return pair;
 }
 
+/** A Redis of the test's own, which can also be frozen as a hung server is. */
+export interface PrivateRedis extends PrivateStore {
+  /** Freezes the process (SIGSTOP): connections stay open and nothing is answered. */
+  pause(): Promise<void>;
+  /** Lets a paused instance run on (SIGCONT). */
+  resume(): Promise<void>;
+}
+
 /** One redis-server process on `port`, which `start` runs (again) with `args` and waits for. */
-function redisProcess(port: number, args: string[], readyText = 'Ready to accept connections'): PrivateStore {
+function redisProcess(port: number, args: string[], readyText = 'Ready to accept connections'): PrivateRedis {
   let child: ChildProcess | undefined;
-  const store: PrivateStore = {
+  let paused = false;
+  const store: PrivateRedis = {
     url: `redis://127.0.0.1:${port}`,
     async start() {
       if (child) return;
@@ -215,16 +224,25 @@ function redisProcess(port: number, args: string[], readyText = 'Ready to accept
       const running = child;
       child = undefined;
       if (!running || running.exitCode !== null) return;
+      if (paused) await store.resume();
       const exited = once(running, 'exit');
       running.kill('SIGTERM');
       await exited;
+    },
+    async pause() {
+      child?.kill('SIGSTOP');
+      paused = true;
+    },
+    async resume() {
+      child?.kill('SIGCONT');
+      paused = false;
     },
     destroy: () => store.stop(),
   };
   return store;
 }
 
-export async function startPrivateRedis(): Promise<PrivateStore> {
+export async function startPrivateRedis(): Promise<PrivateRedis> {
   const store = redisProcess(await freePort(), ['--save', '', '--appendonly', 'no']);
   await store.start();
   return store;

@@ -3,7 +3,7 @@ import { ZHANG_SAN, PASSWORD, seedAccount } from '../helpers/accounts.js';
 import { isolatedEnv } from '../helpers/env.js';
 import { APP, beginAuthorization, passwordLogin } from '../helpers/oidc.js';
 import { startProcess, waitFor } from '../helpers/process.js';
-import { eventually, startPrivatePostgres, startPrivateRedis, startTogether, type PrivatePostgres, type PrivateStore } from '../helpers/private-stores.js';
+import { eventually, startPrivatePostgres, startPrivateRedis, startTogether, type PrivatePostgres, type PrivateRedis } from '../helpers/private-stores.js';
 import { freePort, startServer, type TestServer } from '../helpers/server.js';
 import { createStaff, staffSignIn } from '../helpers/staff.js';
 
@@ -14,9 +14,9 @@ import { createStaff, staffSignIn } from '../helpers/staff.js';
  */
 
 let postgres: PrivatePostgres;
-let redis: PrivateStore;
+let redis: PrivateRedis;
 test.before(async () => {
-  [postgres, redis] = await startTogether<[PrivatePostgres, PrivateStore]>(startPrivatePostgres(), startPrivateRedis());
+  [postgres, redis] = await startTogether<[PrivatePostgres, PrivateRedis]>(startPrivatePostgres(), startPrivateRedis());
 });
 test.after.always(async () => {
   await Promise.all([postgres?.destroy(), redis?.destroy()]);
@@ -48,7 +48,7 @@ async function signedIn(work: (signed: SignedIn) => Promise<void>, extra: Record
     if (app.tokens.status !== 200) throw new Error(`login failed: ${JSON.stringify(app.tokens.body)}`);
     await work({ server, app });
   } finally {
-    await postgres.resume().catch(() => {});
+    await Promise.all([postgres.resume().catch(() => {}), redis.resume()]);
     await Promise.all([postgres.start(), redis.start()]);
     await server.close();
   }
@@ -190,6 +190,29 @@ test.serial('PostgreSQL hung, every process of it frozen: each request answers 5
     await eventually(async () => ((await fetch(`${server.url}/readyz`, bounded())).status === 200 ? true : undefined));
     t.is((await fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer }))).status, 200);
   }, { DATABASE_STATEMENT_TIMEOUT_MS: '3000' });
+});
+
+test.serial('Redis hung, its process frozen: each request that needs it answers 503 within the command timeout, readiness names it, and the same server serves again once it runs on', async (t) => {
+  await signedIn(async ({ server, app }) => {
+    const bearer = { authorization: `Bearer ${app.tokens.body.access_token}` };
+    await redis.pause();
+    try {
+      // Each of these gives up after 20 s (bounded): an answer must come before.
+      const [account, userinfo, ready] = await Promise.all([
+        fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer })),
+        fetch(`${server.url}/me`, bounded({ headers: bearer })),
+        fetch(`${server.url}/readyz`, bounded()),
+      ]);
+      outage(t, account, 'the account API');
+      outage(t, userinfo, 'userinfo');
+      t.is(ready.status, 503);
+      t.like(await json(ready), { checks: { database: 'ok', cache: 'unavailable' } });
+    } finally {
+      await redis.resume();
+    }
+    await eventually(async () => ((await fetch(`${server.url}/readyz`, bounded())).status === 200 ? true : undefined));
+    t.is((await fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer }))).status, 200, 'nothing was lost: the token is still there');
+  });
 });
 
 test.serial('Redis stopped: /auth, the APIs and the token endpoint answer 503, and serve again once it is back', async (t) => {
