@@ -1,6 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
 import type { Cache } from '../../src/store/cache.js';
+import { startPrivateRedis } from '../helpers/private-stores.js';
 import { cacheImplementations, redisTopologies, redisUrl, sleep, type CacheFixture, type CacheImplementation } from '../helpers/stores.js';
 
 /**
@@ -308,15 +309,17 @@ test('redis: every key is written under the configured prefix', async (t) => {
 });
 
 test('redis: a broadcast reaches another connection on the same prefix, and a reconnect is reported as a gap', async (t) => {
-  const redis = cacheImplementations.find((implementation) => implementation.name === 'redis')!;
-  const fixture = await redis.open();
+  // A connection is killed from the server side: on a Redis of the test's own, not the machine's.
+  const own = await startPrivateRedis();
   const { RedisCache } = await import('../../src/store/redis-cache.js');
-  const second = await RedisCache.connect(redisUrl, fixture.prefix);
-  const raw = new Redis(redisUrl);
+  const prefix = 'gap-test:';
+  const fixture = { cache: await RedisCache.connect(own.url, prefix), prefix };
+  const second = await RedisCache.connect(own.url, prefix);
+  const raw = new Redis(own.url);
   t.teardown(async () => {
     raw.disconnect();
-    await second.close();
-    await fixture.cleanup();
+    await Promise.all([second.close(), fixture.cache.close()]);
+    await own.destroy();
   });
   const heard: string[] = [];
   await second.subscribe('changes', { onMessage: (message) => heard.push(message), onGap: () => heard.push('gap') });
