@@ -1,5 +1,6 @@
 import test from 'ava';
 import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
 import { PASSWORD, ZHANG_SAN, seedAccount } from '../../helpers/accounts.js';
 import { openBrowser } from '../../helpers/browser.js';
 import { pkce } from '../../helpers/http-browser.js';
@@ -96,6 +97,33 @@ test.serial('a cross-site form post to /auth carries the session: prompt=none si
   await page.goto(receiver.uri('/post-auth-again'));
   await page.waitForURL((url) => url.href.startsWith(callback()) && url.searchParams.get('state') === 'after');
   t.is(new URL(page.url()).searchParams.get('error'), 'login_required', 'the posted logout ended the session');
+});
+
+test.serial('a first login started by a cross-site form post to /auth: the login page, then the code, which the portal redeems with openid-client', async (t) => {
+  // The portal reaches the issuer's endpoints as the TLS proxy passes them on: to the server, said to be https.
+  const throughProxy: typeof fetch = async (url, init) => {
+    const asked = new URL(String(url));
+    const target = `${server.url}${asked.pathname}${asked.search}`;
+    return fetch(target, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), 'x-forwarded-proto': 'https' } });
+  };
+  const config = await oidc.discovery(new URL(proxy.url), 'portal', { redirect_uris: [callback()] }, oidc.ClientSecretBasic(SECRETS.portal), { [oidc.customFetch]: throughProxy });
+  const browser = await openBrowser({ ignoreHTTPSErrors: true });
+  t.teardown(() => browser.close());
+  const page = await browser.context.newPage();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const nonce = oidc.randomNonce();
+  const fields = authorizationFields('cold', await oidc.calculatePKCECodeChallenge(verifier), { nonce });
+  receiver.serve('/post-cold', autoPostingForm(`${proxy.url}/auth`, fields));
+  await page.goto(receiver.uri('/post-cold'));
+  await page.getByLabel('身份证号或手机号').fill(ZHANG_SAN.idNumber);
+  await page.getByLabel('密码').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.waitForURL((url) => url.href.startsWith(callback()) || url.pathname.includes('/interaction/'));
+  if (!page.url().startsWith(callback())) await page.getByRole('button', { name: '同意' }).click();
+  await page.waitForURL((url) => url.href.startsWith(callback()) && url.searchParams.get('state') === 'cold');
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: 'cold', expectedNonce: nonce, idTokenExpected: true });
+  t.is(tokens.claims()?.iss, proxy.url);
+  t.truthy(tokens.claims()?.sid, 'a session the portal can be told about');
 });
 
 test('methods an endpoint does not serve get 405 with Allow, never the page-not-found page', async (t) => {
