@@ -25,6 +25,7 @@ export const en: Catalogue = {
   'login.entity_legal': 'Enterprise',
   'login.legal_help': "For an enterprise: its legal representative or an authorised agent signs in with their own personal account, then chooses the enterprise to act for. Agents need the legal representative's authorisation first.",
   'login.qr_on_phone': 'A phone cannot scan its own screen: sign in with a password or an SMS code instead.',
+  'login.qr_on_phone_app': 'A phone cannot scan its own screen: tap the button below, confirm the sign-in in the government app, then come back to this page.',
   'login.qr_open_app': 'Open in the government app',
   'login.client': 'You are signing in to: {client}',
   'login.identifier': 'Citizen ID number or mobile number',

@@ -24,6 +24,7 @@ export const zhCN = {
   'login.entity_legal': '法人登录',
   'login.legal_help': '法人办事：请法定代表人或经办人用本人的个人账号登录，登录后选择要代表的企业。经办人需先获得法定代表人的授权。',
   'login.qr_on_phone': '在手机上无法扫描本机屏幕上的二维码，请改用密码或短信验证码登录。',
+  'login.qr_on_phone_app': '在手机上无法扫描本机屏幕上的二维码：请点击下方按钮，在政务 App 中确认登录，然后回到本页。',
   'login.qr_open_app': '在政务 App 中打开',
   'login.client': '您正在登录：{client}',
   'login.identifier': '身份证号或手机号',

@@ -39,6 +39,7 @@ test('an admin sets minimum level 3 on the portal; the next level-2 login ends o
       url.searchParams.set(key, value);
     }
     await citizen.goto(url.href);
+    await citizen.getByRole('link', { name: '密码登录' }).click();
     await citizen.getByLabel('身份证号或手机号', { exact: true }).fill(ZHANG_SAN.idNumber);
     await citizen.getByLabel('密码', { exact: true }).fill(PASSWORD);
     await citizen.getByRole('button', { name: '登录', exact: true }).click();

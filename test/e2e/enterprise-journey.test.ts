@@ -52,6 +52,7 @@ const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().s
 
 /** The login page, filled in as a person would (the SSO cookies of anyone before are gone). */
 async function signIn(page: Page, identifier: string) {
+  await page.getByRole('link', { name: '密码登录' }).click();
   await page.getByLabel('身份证号或手机号').fill(identifier);
   await page.getByLabel('密码').fill(PASSWORD);
   await page.getByRole('button', { name: '登录', exact: true }).click();

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Page, Response } from 'playwright-core';
+import { axeViolations } from '../helpers/axe.js';
 import { openBrowser, type BrowserOptions } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -14,6 +15,9 @@ import { startServer, type TestServer } from '../helpers/server.js';
 
 const CLIENTS_FILE = resolve('test/fixtures/clients.json');
 const REDIRECT_URI = 'cn.gov.example.app:/oauth2/callback';
+const APP_OPEN_URL = 'https://app.gov.example/open';
+const PHONE: BrowserOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true };
+const DESKTOP: BrowserOptions = { viewport: { width: 1366, height: 768 } };
 const SCREENSHOT = '/tmp/login.png';
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]+)$/;
 /** The form with the password field, wherever its action points. */
@@ -24,7 +28,7 @@ const REFUSED_LOGIN = new Map([
 ]);
 
 let server: TestServer;
-test.before(async () => { server = await startServer({ CLIENTS_FILE }); });
+test.before(async () => { server = await startServer({ CLIENTS_FILE, APP_OPEN_URL }); });
 test.after.always(async () => { await server?.close(); });
 
 function authorizeUrl(extra: Record<string, string> = {}): string {
@@ -84,7 +88,7 @@ function cspDirectives(header: string | undefined): Map<string, string[]> {
 }
 
 test('the app client lands on the zh-CN login form, laid out for a 390x844 phone', async (t) => {
-  const { page, response, redirects, cspViolations } = await landOnLogin(t, {}, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+  const { page, response, redirects, cspViolations } = await landOnLogin(t, {}, PHONE);
   t.is(response.status(), 200);
   t.is(await page.locator('html').getAttribute('lang'), 'zh-CN');
   t.is(await response.headerValue('content-language'), 'zh-CN');
@@ -177,6 +181,7 @@ test('ui_locales=en from the relying party shows the login page in English', asy
 
 test('submitting the login form does not complete the login: an error on the page, still on the interaction', async (t) => {
   const { page, uid, redirects } = await landOnLogin(t);
+  await page.getByRole('link', { name: '密码登录' }).click();
   await page.getByLabel('身份证号或手机号', { exact: true }).fill('110101199003070000');
   await page.getByLabel('密码', { exact: true }).fill('correct horse battery staple');
   const [posted] = await Promise.all([
@@ -255,4 +260,63 @@ test('posting the login form without a valid csrf field is refused and changes n
   const code = /data-error-code="([a-z_]+)"/.exec(await genuine.text())?.[1] ?? '';
   t.truthy(REFUSED_LOGIN.get(code), `a genuine post of made-up credentials answered ${genuine.status()} ${code}`);
   t.is(genuine.status(), REFUSED_LOGIN.get(code)?.status ?? -1);
+});
+
+/** The login tab the person sees as the current one (the page may carry another, hidden, for other screens). */
+async function currentTab(page: Page): Promise<string | null> {
+  const current = page.locator('nav.tabs a[aria-current="page"]:visible');
+  if (await current.count() !== 1) throw new Error(`expected one visible current tab, found ${await current.count()}`);
+  return current.getAttribute('data-tab');
+}
+
+async function noAxeViolations(t: ExecutionContext, page: Page, state: string): Promise<void> {
+  const violations = await axeViolations(page);
+  t.deepEqual(violations, [], `${state}: ${JSON.stringify(violations, null, 1)}`);
+}
+
+test('a desktop opens the login page on the QR code, JavaScript or not, and the password is one tab away', async (t) => {
+  for (const javaScriptEnabled of [false, true]) {
+    const { page } = await landOnLogin(t, {}, { ...DESKTOP, javaScriptEnabled });
+    t.is(await currentTab(page), 'qr', `JavaScript ${javaScriptEnabled ? 'on' : 'off'}`);
+    t.true(await page.locator('img.qr').isVisible());
+    t.true(await page.getByRole('button', { name: '我已在手机上确认' }).isVisible());
+    t.false(await page.locator('#identifier').isVisible(), 'the password form waits behind its tab');
+    t.false(await page.locator('[data-app-handoff]').isVisible(), 'no app hand-off on a desktop');
+    if (!javaScriptEnabled) continue;
+    await noAxeViolations(t, page, 'desktop, QR first');
+
+    await page.getByRole('link', { name: '密码登录' }).click();
+    t.is(await currentTab(page), 'password');
+    t.true(await page.locator('#identifier').isVisible());
+    t.false(await page.locator('img.qr').isVisible());
+    await noAxeViolations(t, page, 'desktop, password tab');
+  }
+});
+
+test('a phone opens the login page on the password, without a QR tab, and hands the login to the app', async (t) => {
+  const { page, uid } = await landOnLogin(t, {}, PHONE);
+  t.is(await currentTab(page), 'password');
+  t.true(await page.locator('#identifier').isVisible());
+  t.false(await page.locator('img.qr').isVisible(), 'no QR code to scan on the screen that would scan it');
+  t.is(await page.locator('nav.tabs a[data-tab="qr"]:visible').count(), 0, 'no QR tab');
+  t.true(await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth'));
+  const handoff = page.getByRole('link', { name: '在政务 App 中打开' });
+  t.true(await handoff.isVisible());
+  await noAxeViolations(t, page, 'phone, password first');
+
+  await handoff.click();
+  t.is(new URL(page.url()).pathname, `/interaction/${uid}/qr`);
+  const open = page.locator('a[data-app-open]');
+  t.true(await open.isVisible());
+  const link = new URL(await open.getAttribute('href') ?? '');
+  t.is(`${link.origin}${link.pathname}`, APP_OPEN_URL);
+  t.is(link.searchParams.get('qr')?.endsWith(await page.locator('input[name="qr"]').inputValue()), true, 'the app gets this page\'s one-time code');
+  t.regex(await page.locator('main').innerText(), /在政务 App 中确认登录，然后回到本页/);
+  t.true(await page.getByRole('button', { name: '我已在手机上确认' }).isVisible(), 'back from the app, the page completes the login');
+  await noAxeViolations(t, page, 'phone, app hand-off');
+
+  // The SMS tab keeps the hand-off too.
+  await page.getByRole('link', { name: '短信验证码登录' }).click();
+  t.is(await currentTab(page), 'sms');
+  t.true(await page.getByRole('link', { name: '在政务 App 中打开' }).isVisible());
 });

@@ -35,6 +35,7 @@ async function toLogin(page: Page): Promise<string> {
 
 async function signIn(page: Page): Promise<void> {
   await page.goto(`${server.url}/account`);
+  await page.getByRole('link', { name: '密码登录' }).click();
   await page.getByLabel('身份证号或手机号').fill(person.idNumber);
   await page.getByLabel('密码').fill(PASSWORD);
   await page.getByRole('button', { name: '登录', exact: true }).click();
@@ -45,6 +46,7 @@ const ANONYMOUS: Record<string, Visit> = {
   'login, password': async (page) => { await toLogin(page); },
   'login, wrong password': async (page) => {
     await toLogin(page);
+    await page.getByRole('link', { name: '密码登录' }).click();
     await page.getByLabel('身份证号或手机号').fill(person.idNumber);
     await page.getByLabel('密码').fill('Not-The-Password-1');
     await page.getByRole('button', { name: '登录', exact: true }).click();

@@ -25,6 +25,8 @@ export interface BrowserOptions {
   isMobile?: boolean;
   /** For a test issuer behind a TLS proxy with a self-signed certificate. */
   ignoreHTTPSErrors?: boolean;
+  /** false: the page as a browser without JavaScript gets it (every citizen page must work so). */
+  javaScriptEnabled?: boolean;
 }
 
 let shared: Promise<Browser> | undefined;
@@ -72,6 +74,7 @@ export async function openBrowser(options: BrowserOptions = {}): Promise<TestBro
     ...(options.deviceScaleFactor ? { deviceScaleFactor: options.deviceScaleFactor } : {}),
     ...(options.isMobile ? { isMobile: true, hasTouch: true } : {}),
     ...(options.ignoreHTTPSErrors ? { ignoreHTTPSErrors: true } : {}),
+    ...(options.javaScriptEnabled === false ? { javaScriptEnabled: false } : {}),
   });
   return {
     context,

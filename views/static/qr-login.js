@@ -20,6 +20,11 @@
   }
 
   function poll() {
+    // Hidden (a phone, where the login page starts on the password): nothing to show, nothing to ask.
+    if (box.getClientRects().length === 0) {
+      setTimeout(poll, INTERVAL);
+      return;
+    }
     fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' })
       .then(function (response) { return response.ok ? response.json() : { status: 'expired' }; })
       .then(function (body) {

@@ -12,34 +12,37 @@ import { unlessStoreFault } from '../../store/faults.js';
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 type PageError = { code: string; message: string };
 
-/** What the login routes lend the QR tab, so it loads, renders and completes exactly as the other methods do. */
-export interface QrLoginPageTools {
+/** What the QR code on a login page needs to be issued and shown. */
+export interface QrCodeSource {
   qrLogins: QrLogins;
+  clientName(details: Details): Promise<string>;
+  /** The government app's link that takes the payload, for a phone that cannot scan its own screen. */
+  appOpenUrl?: string;
+}
+
+/** What the login routes lend the QR tab, so it loads, renders and completes exactly as the other methods do. */
+export interface QrLoginPageTools extends QrCodeSource {
   csrf: CsrfTokens;
   load(ctx: Context, expectedPrompt?: string): Promise<Details>;
-  clientName(details: Details): Promise<string>;
   renderLogin(ctx: Context, details: Details, extra?: Record<string, unknown>, status?: number): Promise<void>;
   onPage(ctx: Context, page: (error?: PageError, status?: number) => Promise<void>, work: () => Promise<void>): Promise<void>;
   complete(ctx: Context, details: Details, pending: PendingLogin): Promise<void>;
-  /** The government app's link that takes the payload, for a phone that cannot scan its own screen. */
-  appOpenUrl?: string;
 }
 
 const completeForm = z.object({ csrf: z.string(), qr: z.string().max(64) });
 const statusParams = z.object({ uid: z.string(), id: z.string().max(64) });
 
-/**
- * PC login by QR code, the browser's side: the login page's QR tab shows a one-time code
- * bound to this interaction (a PNG data: URL, which the CSP allows), a script polls its
- * status, and a form (sent by the script once the app confirms, or by hand) completes the
- * login with amr `qr`.
- */
+/** The app link that hands a QR login's payload to the app on this phone. */
 function appLink(base: string, payload: string): string {
   return `${base}${base.includes('?') ? '&' : '?'}qr=${encodeURIComponent(payload)}`;
 }
 
-export function mountQrLogin(router: Router, form: Middleware, tools: QrLoginPageTools): void {
-  async function view(ctx: Context, details: Details, keep?: string) {
+/**
+ * The QR code a login page shows: the one it showed before (`keep`) while that is still
+ * waiting, else a new one for this interaction.
+ */
+export function qrCodeView(tools: QrCodeSource) {
+  return async function view(ctx: Context, details: Details, keep?: string) {
     const still = keep ? await tools.qrLogins.status(details.uid, keep).catch(unlessStoreFault(() => 'expired' as const)) : 'expired';
     const issued = still === 'pending' || still === 'scanned'
       ? { id: keep!, payload: qrPayload(keep!) }
@@ -52,7 +55,17 @@ export function mountQrLogin(router: Router, form: Middleware, tools: QrLoginPag
       // The same one-time payload the picture shows, handed to the app on this phone instead of scanned.
       appLink: tools.appOpenUrl ? appLink(tools.appOpenUrl, issued.payload) : undefined,
     };
-  }
+  };
+}
+
+/**
+ * PC login by QR code, the browser's side: the login page's QR tab shows a one-time code
+ * bound to this interaction (a PNG data: URL, which the CSP allows), a script polls its
+ * status, and a form (sent by the script once the app confirms, or by hand) completes the
+ * login with amr `qr`.
+ */
+export function mountQrLogin(router: Router, form: Middleware, tools: QrLoginPageTools): void {
+  const view = qrCodeView(tools);
 
   router.get('/:uid/qr', async (ctx) => {
     const details = await tools.load(ctx, 'login');

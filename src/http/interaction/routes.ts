@@ -22,7 +22,7 @@ import { parseInput, requestMeta } from '../request-meta.js';
 import { STEP_UP_REASON } from '../../oidc/configuration/policy.js';
 import { isPolicyRefusal, refusalView, stepUpView } from './policy-views.js';
 import type { QrLogins } from '../../flows/qr-login.js';
-import { mountQrLogin } from './qr-login.js';
+import { mountQrLogin, qrCodeView } from './qr-login.js';
 import { finishInteraction, keepOnPage, loadInteraction } from './details.js';
 import type { FederationHooks } from './federation.js';
 
@@ -80,6 +80,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   }
 
   const finish = (ctx: Context, result: InteractionResults) => finishInteraction(deps.provider(), ctx, result);
+  const qrCode = qrCodeView({ qrLogins: deps.qrLogins, clientName, appOpenUrl: deps.appOpenUrl });
 
   /**
    * In a step-up the person is signed in already: the stronger login is theirs, so their ID
@@ -120,6 +121,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       stepUp,
       ...(stepUp && !stepUp.password ? { tab: 'sms' } : {}),
       ...(signedIn ? { stepUpAccount: { idNumberMasked: signedIn.masked.idNumber, ...(signedIn.masked.phone ? { phoneMasked: signedIn.masked.phone } : {}) } } : {}),
+      // On a phone the QR tab is hidden: the app on the same phone takes the login instead (the QR page's link).
+      appHandoff: Boolean(deps.appOpenUrl) && !stepUp,
     }, status);
   }
 
@@ -182,7 +185,11 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       const step = pending ? nextStep(pending) : undefined;
       if (step === 'totp') return deps.pages.render(ctx, 'login-totp', locale, common);
       if (step === 'password_change') return deps.pages.render(ctx, 'login-password-change', locale, common);
-      return renderLogin(ctx, details, { tab: ctx.query.tab === 'sms' ? 'sms' : 'password' });
+      if (ctx.query.tab === 'sms' || ctx.query.tab === 'password') return renderLogin(ctx, details, { tab: ctx.query.tab });
+      // No tab chosen: the page carries the QR code and the password form, and the stylesheet shows the
+      // one that suits the screen (views/login.eta). A step-up has no QR tab: the password (or SMS) first.
+      if (details.prompt.reasons.includes(STEP_UP_REASON)) return renderLogin(ctx, details);
+      return renderLogin(ctx, details, { tab: 'by_device', qr: await qrCode(ctx, details) });
     }
     if (isPolicyRefusal(details)) {
       return deps.pages.render(ctx, 'policy-refused', locale, { ...common, ...refusalView(details, locale, common.clientName) }, 403);
