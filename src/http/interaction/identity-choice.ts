@@ -13,7 +13,7 @@ import { actAsEnterprise, actAsSelf, CHOICE_PROMPT, requestedKind } from '../../
 import type { CsrfTokens } from '../csrf.js';
 import { noStore } from '../middleware/security-headers.js';
 import type { PageRenderer } from '../render.js';
-import { chinaTime } from '../account/page-kit.js';
+import { grantEndView } from '../delegation/page-dates.js';
 import { parseInput, requestMeta } from '../request-meta.js';
 import { finishInteraction, loadInteraction } from './details.js';
 
@@ -66,7 +66,8 @@ export function identityChoiceRoutes(deps: IdentityChoiceDependencies): Router {
         uscc: maskUscc(option.enterprise.uscc),
         role: option.role,
         level: option.level,
-        until: option.validUntil ? chinaTime(option.validUntil) : undefined,
+        // As the delegation pages show it: a grant through 2027-03-31 (ending at the next midnight) reads 2027-03-31.
+        until: option.validUntil ? grantEndView(option.validUntil).text : undefined,
       })),
       ...(error ? { error: { code: error.code, message: error.messageIn(locale) } } : {}),
     }, error?.status ?? 200);
