@@ -2,10 +2,9 @@ import { resolve } from 'node:path';
 import test from 'ava';
 import { ZHANG_SAN } from '../helpers/accounts.js';
 import { axeViolations } from '../helpers/axe.js';
-import { openBrowser } from '../helpers/browser.js';
+import { PHONE, openPage } from '../helpers/browser.js';
 import { LI_NA, PASSWORD, citizen, delegationApi, portal, seedEnterprise } from '../helpers/delegation.js';
-import { pkce } from '../helpers/http-browser.js';
-import { PORTAL } from '../helpers/oidc.js';
+import { PORTAL, authorizationRequest } from '../helpers/oidc.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -32,15 +31,8 @@ test('a grant through a whole day shows that day at the identity choice, not the
   });
   t.is(granted.status, 201, JSON.stringify(granted.body));
 
-  const browser = await openBrowser({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
-  t.teardown(() => browser.close());
-  const page = browser.context.pages()[0] ?? await browser.context.newPage();
-  const authorize = new URL('/auth', server.url);
-  for (const [key, value] of Object.entries({
-    client_id: PORTAL.client_id, redirect_uri: PORTAL.redirect_uri, response_type: 'code', scope: 'openid profile',
-    code_challenge: pkce().challenge, code_challenge_method: 'S256', state: 'identity-choice',
-  })) authorize.searchParams.set(key, value);
-  await page.goto(authorize.href);
+  const page = await openPage(PHONE, t.teardown.bind(t));
+  await page.goto(authorizationRequest(server.url, { client_id: PORTAL.client_id, redirect_uri: PORTAL.redirect_uri }, { scope: 'openid profile' }).url);
   await page.getByLabel('身份证号或手机号').fill(delegate.idNumber);
   await page.getByLabel('密码').fill(PASSWORD);
   await page.getByRole('button', { name: '登录', exact: true }).click();

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Page, Response } from 'playwright-core';
 import { axeViolations } from '../helpers/axe.js';
-import { openBrowser, type BrowserOptions } from '../helpers/browser.js';
+import { PHONE, openBrowser, type BrowserOptions } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -16,7 +16,6 @@ import { startServer, type TestServer } from '../helpers/server.js';
 const CLIENTS_FILE = resolve('test/fixtures/clients.json');
 const REDIRECT_URI = 'cn.gov.example.app:/oauth2/callback';
 const APP_OPEN_URL = 'https://app.gov.example/open';
-const PHONE: BrowserOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true };
 const DESKTOP: BrowserOptions = { viewport: { width: 1366, height: 768 } };
 const SCREENSHOT = '/tmp/login.png';
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]+)$/;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium (DESIGN.md section 7); CHROMIUM_PATH may point elsewhere. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -28,6 +28,9 @@ export interface BrowserOptions {
   /** false: the page as a browser without JavaScript gets it (every citizen page must work so). */
   javaScriptEnabled?: boolean;
 }
+
+/** A 390×844 phone with a touch screen: the citizen pages are laid out for it first. */
+export const PHONE: BrowserOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true };
 
 let shared: Promise<Browser> | undefined;
 let openContexts = 0;
@@ -89,4 +92,11 @@ export async function openBrowser(options: BrowserOptions = {}): Promise<TestBro
       }
     },
   };
+}
+
+/** The page of a fresh browser context, which `teardown` (a test's t.teardown) closes when the test ends. */
+export async function openPage(options: BrowserOptions, teardown: (close: () => Promise<void>) => void): Promise<Page> {
+  const browser = await openBrowser(options);
+  teardown(() => browser.close());
+  return browser.context.pages()[0] ?? await browser.context.newPage();
 }

@@ -80,6 +80,13 @@ export async function registerAsRepresentative(server: TestServer, api: Api, ent
   return done.body.enterprise_id as string;
 }
 
+/** Sets the enterprise password as its representative, confirmed by the code sent to their own phone. */
+export async function setEnterprisePassword(server: TestServer, api: Api, enterpriseId: string, phone: string, password: string): Promise<void> {
+  await api('POST', '/account/codes', { operation: 'enterprise_password' });
+  const set = await api('POST', `/enterprises/${enterpriseId}/password`, { password, code: await latestCode(server, phone, 'verify') });
+  if (set.status !== 204) throw new Error(`enterprise password not set: ${JSON.stringify(set.body)}`);
+}
+
 /** Audit actions (with results) about one target. */
 export async function auditOf(server: TestServer, targetId: string): Promise<string[]> {
   const rows = await server.deps.database.db.selectFrom('audit_log').select(['action', 'result']).where('target_id', '=', targetId).orderBy('seq').execute();

@@ -13,15 +13,21 @@ export interface Authorization {
   csrf: string;
 }
 
-/** Starts an authorization request with PKCE and lands on the interaction page. */
-export async function beginAuthorization(base: string, client: { client_id: string; redirect_uri: string }, extra: Record<string, string> = {}, browser = new HttpBrowser(base)): Promise<Authorization> {
+/** An authorization request with PKCE S256, and what the token request will need of it. */
+export function authorizationRequest(base: string, client: { client_id: string; redirect_uri: string }, extra: Record<string, string> = {}) {
   const { verifier, challenge } = pkce();
   const state = Math.random().toString(36).slice(2);
   const url = new URL('/auth', base);
   for (const [key, value] of Object.entries({ response_type: 'code', scope: 'openid profile phone realname', code_challenge: challenge, code_challenge_method: 'S256', state, ...client, ...extra })) {
     url.searchParams.set(key, value);
   }
-  const landed = await browser.get(url.href);
+  return { url: url.href, verifier, state };
+}
+
+/** Starts an authorization request with PKCE and lands on the interaction page. */
+export async function beginAuthorization(base: string, client: { client_id: string; redirect_uri: string }, extra: Record<string, string> = {}, browser = new HttpBrowser(base)): Promise<Authorization> {
+  const { url, verifier, state } = authorizationRequest(base, client, extra);
+  const landed = await browser.get(url);
   const uid = /\/interaction\/([A-Za-z0-9_-]+)/.exec(landed.url)?.[1] ?? '';
   const csrf = uid ? hidden(landed.body, 'csrf') : '';
   return { browser, verifier, state, page: landed.body, uid, csrf };
