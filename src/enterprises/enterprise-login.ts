@@ -110,6 +110,21 @@ export class EnterpriseLogin {
     return { code_sent_to: maskPhone(phone) };
   }
 
+  /**
+   * Another code to the representative's phone, for a login past its password step: under
+   * the same limits as every code (one a minute to a phone, a captcha after a few sends from
+   * an address), and the login waits for it as long again.
+   */
+  async resendCode(interactionUid: string, request: { ip: string; captcha?: { id?: string; answer?: string } }): Promise<{ code_sent_to: string }> {
+    const raw = await this.cache.get(this.pendingKey(interactionUid));
+    if (!raw) throw new AppError('login_state_invalid');
+    const pending = JSON.parse(raw) as PendingEnterpriseLogin;
+    const phone = await this.representativePhone(pending.accountId);
+    await this.smsCodes.send({ purpose: 'login', phone, flowId: this.flowId(interactionUid), ip: request.ip, captcha: request.captcha });
+    await this.cache.set(this.pendingKey(interactionUid), raw, this.ttlSeconds);
+    return { code_sent_to: maskPhone(phone) };
+  }
+
   /** Whether this interaction has passed the password step and waits for the code. */
   async waitingForCode(interactionUid: string): Promise<boolean> {
     return (await this.cache.get(this.pendingKey(interactionUid))) !== null;

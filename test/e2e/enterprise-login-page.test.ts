@@ -19,7 +19,8 @@ const ENTERPRISE_PASSWORD = 'Enterprise-Pass-2026';
 let server: TestServer;
 let client: TestClient;
 test.before(async () => {
-  server = await startServer({ ...GENEROUS_SMS, ENTERPRISE_ACCOUNT_LOGIN: 'on' });
+  // Two codes a minute to a phone: the code step's resend, and then the server's own wait, in one test.
+  server = await startServer({ ...GENEROUS_SMS, SMS_LIMIT_PER_MINUTE: '2', ENTERPRISE_ACCOUNT_LOGIN: 'on' });
   client = await registerClient(server, 'enterprise-counter', { enterprise_account_login: true });
 });
 test.after.always(async () => { await server?.close(); });
@@ -84,4 +85,44 @@ test('on a phone the 法人 tab leads to enterprise-account login, whose form is
   await page.getByLabel('短信验证码').fill(await latestCode(server, PERSONS.zhangSan.phone, 'login'));
   await page.getByRole('button', { name: '登录', exact: true }).click();
   t.true(new URL((await callback).url()).searchParams.has('code'), 'the client receives a code');
+});
+
+test('the code step sends another code, counting down its minute, and the server refuses one sooner', async (t) => {
+  await representative(PERSONS.liNa, ENTERPRISES.fishBallShop);
+  const page = await phoneOnLogin(t);
+  await page.getByRole('link', { name: '法人登录' }).click();
+  await page.getByLabel('统一社会信用代码').fill(ENTERPRISES.fishBallShop.uscc);
+  await page.getByLabel('法人账号密码').fill(ENTERPRISE_PASSWORD);
+  await page.getByRole('button', { name: '下一步' }).click();
+  await page.getByLabel('短信验证码').waitFor();
+
+  const send = page.locator('form.send-code button[type="submit"]');
+  t.true(await send.isDisabled(), 'just sent: the button waits');
+  t.regex(await send.textContent() ?? '', /^\d{1,2} 秒后可重新获取$/);
+  const box = (await send.boundingBox())!;
+  t.true(box.height >= 44 && box.width >= (await page.locator('form.send-code').boundingBox())!.width * 0.9);
+  t.true(await fitsPhone(page));
+  await noAxeViolations(t, page, 'enterprise code step, counting down');
+
+  // A browser without JavaScript has no countdown: its form asks at once.
+  const resend = () => Promise.all([
+    page.waitForResponse((response) => response.url().endsWith('/enterprise/code/send')),
+    page.evaluate("document.querySelector('form.send-code').submit()"),
+  ]).then(() => page.waitForLoadState());
+  await resend();
+  t.is(await page.locator('[data-error-code]').count(), 0, 'the second code of the minute is sent');
+  t.regex(await page.locator('[role="status"]').first().innerText(), /验证码已发送至法定代表人绑定的手机 139\*{4}0001/);
+  t.true(await send.isDisabled(), 'and counted down again');
+  const latest = await latestCode(server, PERSONS.liNa.phone, 'login');
+
+  await resend();
+  t.is(await page.locator('[data-error-code]').getAttribute('data-error-code'), 'sms_rate_limited', 'a third within the minute is refused by the server');
+  t.true(await page.getByLabel('短信验证码').isVisible(), 'still on the code step');
+  t.false(await send.isDisabled(), 'nothing was sent: no countdown');
+  await noAxeViolations(t, page, 'enterprise code step, sent too soon');
+
+  const callback = page.waitForRequest((request) => request.url().startsWith(client.redirect_uri));
+  await page.getByLabel('短信验证码').fill(latest);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  t.true(new URL((await callback).url()).searchParams.has('code'), 'the code sent last completes the login');
 });

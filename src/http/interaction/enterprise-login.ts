@@ -36,6 +36,7 @@ const passwordForm = z.object({
   captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional(),
 });
 const codeForm = z.object({ csrf: z.string(), code: z.string().trim().min(1).max(10) });
+const resendForm = z.object({ csrf: z.string(), captcha_id: z.string().max(64).optional(), captcha_answer: z.string().max(16).optional() });
 
 /** Whether a client may offer enterprise-account login here; the login page links to it only then. */
 export function enterpriseLoginOffered(provider: () => Provider, deploymentAllows: boolean) {
@@ -90,6 +91,16 @@ export function enterpriseLoginRoutes(deps: EnterpriseLoginDependencies): Router
     await onPage(ctx, details.uid, { uscc: input.uscc }, async () => {
       const sent = await deps.enterpriseLogin.withPassword(details.uid, input, { ip: ctx.ip, captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
       await render(ctx, details.uid, { codeStep: true, sentTo: sent.code_sent_to });
+    });
+  });
+
+  router.post('/code/send', form, async (ctx) => {
+    const details = await load(ctx);
+    const input = parseInput(resendForm, ctx.request.body);
+    deps.csrf.verify(details.uid, input.csrf);
+    await onPage(ctx, details.uid, {}, async () => {
+      const sent = await deps.enterpriseLogin.resendCode(details.uid, { ip: ctx.ip, captcha: { id: input.captcha_id, answer: input.captcha_answer } });
+      await render(ctx, details.uid, { sentTo: sent.code_sent_to });
     });
   });
 
