@@ -1,8 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
 import type { Page } from 'playwright-core';
+import { makePerson } from '../helpers/account-centre.js';
+import { PASSWORD, seedAccount } from '../helpers/accounts.js';
 import { openBrowser } from '../helpers/browser.js';
 import { pkce } from '../helpers/http-browser.js';
 import { APP } from '../helpers/oidc.js';
+import { controlsOffTheFont, smallStandAloneLinks } from '../helpers/page-checks.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -88,6 +91,34 @@ test('text follows the reader\'s browser size, and 关怀模式 enlarges it and 
   t.true(links.every((h) => h >= 44), `header links are ${links.join(', ')} px high`);
   await page.locator('a.care-switch').click();
   t.is(await page.locator('html').getAttribute('class'), null);
+});
+
+test('form controls take the page\'s font and a link alone in its paragraph is a full target, in 关怀模式 too', async (t) => {
+  const person = makePerson('孙十');
+  await seedAccount(server.deps, person);
+  const page = await phonePage(t);
+  await page.goto(`${server.url}/recovery`);
+  const sizes = () => page.evaluate<number[]>("['#name', 'button[type=\"submit\"]', 'label[for=\"name\"]'].map((s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))");
+  t.deepEqual(await controlsOffTheFont(page), []);
+  t.deepEqual(await sizes(), [16, 16, 16]);
+  await page.locator('a.care-switch').click();
+  t.deepEqual(await controlsOffTheFont(page), []);
+  t.deepEqual(await sizes(), [20, 20, 20], 'fields and buttons grow with their labels');
+
+  // Signed out everywhere (关怀模式 still on, then off): the page's one way on is a link alone in its paragraph.
+  for (const mode of ['关怀模式', 'the ordinary mode']) {
+    await page.goto(`${server.url}/account`);
+    await page.fill('#identifier', person.idNumber);
+    await page.fill('#password', PASSWORD);
+    await page.locator('form:has(input[name="password"]) button[type="submit"]').click();
+    await page.waitForURL(`${server.url}/account`);
+    await page.goto(`${server.url}/account/sessions`);
+    await page.getByRole('button', { name: '退出所有设备' }).click();
+    const again = page.getByRole('link', { name: '重新登录' });
+    t.true((await again.boundingBox())!.height >= 44, mode);
+    t.deepEqual(await smallStandAloneLinks(page), [], mode);
+    await page.goto(`${server.url}/recovery?care=0`);
+  }
 });
 
 test('after a refused form, the language link opens the same page in English instead of a bare error', async (t) => {
