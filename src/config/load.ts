@@ -133,6 +133,8 @@ export interface Config {
   agreementVersion: string;
   /** Who runs the site, its registration numbers and helpline, and where "home" is: shown on every citizen page. */
   site: SiteIdentity;
+  /** The service hall (办理地点) printed on counter hand-over sheets; empty: left as a line to fill in by hand. */
+  serviceHall: string;
   /** Enterprise-account login (USCC + password + SMS) offered at all; each client must allow it too. */
   enterpriseAccountLogin: boolean;
   /** Upstream identity providers offered on the login page (federation); none when unset. */
@@ -345,6 +347,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
       captchaAfterFailures: env.REALNAME_CAPTCHA_AFTER_FAILURES,
     },
     agreementVersion: env.SERVICE_AGREEMENT_VERSION,
+    serviceHall: env.SERVICE_HALL,
     site: {
       operator: env.SITE_OPERATOR, idCode: env.SITE_ID_CODE, icpRecord: env.SITE_ICP_RECORD,
       helpline: env.SITE_HELPLINE, homeUrl: env.SITE_HOME_URL ?? '/account',

@@ -121,6 +121,8 @@ export const environmentSchema = z.object({
   SITE_ICP_RECORD: z.string().trim().max(60).default(''),
   SITE_HELPLINE: z.string().trim().regex(/^[0-9 +()-]{3,30}$/).default('12345'),
   SITE_HOME_URL: z.string().trim().regex(/^(https?:\/\/|\/)/).max(300).optional(),
+  // Where this deployment's counters are, printed on every hand-over sheet; empty: a line to fill in by hand.
+  SERVICE_HALL: z.string().trim().max(100).default(''),
   // The government app's link that takes a QR login's payload (a universal link or the app's own scheme).
   APP_OPEN_URL: z.string().trim().regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i).max(300).optional(),
   ENTERPRISE_ACCOUNT_LOGIN: z.enum(['on', 'off']).default('off'),

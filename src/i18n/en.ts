@@ -720,6 +720,7 @@ export const en: Catalogue = {
   'admin.handover_operator': 'Operated by',
   'admin.handover_time': 'Issued at',
   'admin.handover_agent': 'Agent',
+  'admin.handover_agent_id': 'staff ID {username}',
   'admin.handover_hall': 'Service hall',
   'admin.handover_password_hint': 'The password has 12 lower-case letters and digits; type the groups without spaces.',
   'admin.handover_login': 'Where to sign in',

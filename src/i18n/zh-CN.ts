@@ -719,6 +719,7 @@ export const zhCN = {
   'admin.handover_operator': '主办单位',
   'admin.handover_time': '办理时间',
   'admin.handover_agent': '经办人',
+  'admin.handover_agent_id': '工号 {username}',
   'admin.handover_hall': '办理地点',
   'admin.handover_password_hint': '密码共 12 位，只含小写字母和数字，分组之间不要输入空格。',
   'admin.handover_login': '登录地址',

@@ -25,6 +25,8 @@ export interface CredentialsDue {
 export interface StaffActor {
   id: string;
   username: string;
+  /** The name the member is known by (a hand-over sheet shows it); absent when none was given. */
+  displayName?: string;
   roles: StaffRole[];
   /** Names the console session (never its cookie value): what a search remembers is bound to it. */
   sessionHandle: string;

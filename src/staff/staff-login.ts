@@ -102,7 +102,12 @@ export class StaffLogin {
       return undefined;
     }
     const due = this.credentials.due(row);
-    return { id: row.id, username: row.username, roles: await this.staff.roles(row.id), sessionHandle: session.handle, ...(due ? { due } : {}) };
+    // A member created without a name has their username as display name: that is no name.
+    const named = row.display_name && row.display_name !== row.username;
+    return {
+      id: row.id, username: row.username, ...(named ? { displayName: row.display_name } : {}),
+      roles: await this.staff.roles(row.id), sessionHandle: session.handle, ...(due ? { due } : {}),
+    };
   }
 
   async logout(sessionId: string, staffId: string, meta: RequestMeta): Promise<void> {

@@ -32,3 +32,21 @@ export async function fillCredentials(page: Page, currentPassword: string, newPa
   await page.getByRole('button', { name: '保存' }).click();
   return secret;
 }
+
+/**
+ * An agent resets a citizen's password at the counter in the console: finds the account by
+ * ID number, types the name and ID number read from the card, ticks the confirmation and
+ * submits. Ends on the hand-over sheet; returns the initial password it shows.
+ */
+export async function resetAtCounter(page: Page, base: string, person: { idNumber: string; name: string }): Promise<string> {
+  await page.goto(`${base}/admin/citizens`);
+  await page.getByLabel(/身份证号码或手机号码/).fill(person.idNumber);
+  await page.getByRole('button', { name: '查询' }).click();
+  await page.locator('[data-account] a').first().click();
+  await page.waitForURL(/\/admin\/citizens\/[0-9a-f-]{36}$/);
+  await page.locator('#reset_name').fill(person.name);
+  await page.locator('#reset_id').fill(person.idNumber);
+  await page.locator('form[action$="/reset"] input[name="confirm"]').check();
+  await page.getByRole('button', { name: '重置密码' }).click();
+  return (await page.locator('[data-initial-password]').textContent())!.trim();
+}

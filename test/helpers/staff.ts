@@ -10,8 +10,8 @@ import type { TestServer } from './server.js';
  * A staff account straight from the service, as the command line makes it, with what is
  * handed over: the holder must replace both at the first sign-in (but the very first admin).
  */
-export function createHandedOver(deps: Dependencies, username: string, roles: StaffRole[]): Promise<StaffCredentials> {
-  return deps.staff.accounts.create({ username, roles }, { kind: 'system' }, {});
+export function createHandedOver(deps: Dependencies, username: string, roles: StaffRole[], options: { displayName?: string } = {}): Promise<StaffCredentials> {
+  return deps.staff.accounts.create({ username, roles, ...options }, { kind: 'system' }, {});
 }
 
 /** A password of a member's own choosing, as the first sign-in asks for. */
@@ -39,8 +39,8 @@ export async function completeFirstSignIn(deps: Dependencies, handed: StaffCrede
 }
 
 /** A staff member who has made their credentials their own, as every member must before any act. */
-export async function createStaff(deps: Dependencies, username: string, roles: StaffRole[]): Promise<StaffCredentials> {
-  const handed = await createHandedOver(deps, username, roles);
+export async function createStaff(deps: Dependencies, username: string, roles: StaffRole[], options: { displayName?: string } = {}): Promise<StaffCredentials> {
+  const handed = await createHandedOver(deps, username, roles, options);
   return handed.mustChange ? completeFirstSignIn(deps, handed) : handed;
 }
 

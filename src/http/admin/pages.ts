@@ -19,7 +19,7 @@ const notice = (ctx: Context) => (typeof ctx.query.done === 'string' && /^[a-z_]
  * console session's CSRF token, every act through a staff service that checks the role
  * and audits. Posts redirect back, except those whose answer is shown once (a password).
  */
-export function consolePages(deps: ConsoleDependencies & { agreementVersion: string; issuer: string; site: SiteIdentity }, form: Middleware): Router {
+export function consolePages(deps: ConsoleDependencies & { agreementVersion: string; issuer: string; site: SiteIdentity; serviceHall: string }, form: Middleware): Router {
   const router = new Router({ prefix: '/admin' });
   const kit = consoleKit(deps);
   const meta = requestMeta;
@@ -53,7 +53,8 @@ export function consolePages(deps: ConsoleDependencies & { agreementVersion: str
 
   /**
    * The one page that shows a password, to be printed and handed over; never stored, never
-   * shown again. It is a sheet a person takes home: who issued it, when and where, where to
+   * shown again. It is a sheet a person takes home: who issued it (the agent by name, with
+   * their staff username), when and where (SERVICE_HALL), where to
    * sign in (address and QR code), the agreement by its full address (and QR code), and
    * lines for the person's and the agent's signatures.
    */
@@ -62,7 +63,7 @@ export function consolePages(deps: ConsoleDependencies & { agreementVersion: str
     const loginUrl = deps.site.homeUrl.startsWith('https://') ? deps.site.homeUrl : `${deps.issuer}/account`;
     const agreementUrl = `${deps.issuer}/agreement`;
     kit.render(ctx, who, 'handover', {
-      agreementVersion: deps.agreementVersion, issuedAt: new Date(), operator: deps.site.operator, helpline: deps.site.helpline,
+      agreementVersion: deps.agreementVersion, issuedAt: new Date(), operator: deps.site.operator, helpline: deps.site.helpline, serviceHall: deps.serviceHall,
       loginUrl, loginQr: await qr(loginUrl), agreementUrl, agreementQr: await qr(agreementUrl), ...data,
     });
   };

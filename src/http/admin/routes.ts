@@ -17,7 +17,7 @@ export function adminConsole(deps: Pick<Dependencies, 'staff' | 'audit' | 'csrf'
   const routers = [
     consoleLogin(console, form, json),
     ...consoleCredentials(console, form, json),
-    consolePages({ ...console, agreementVersion: deps.config.agreementVersion, issuer: deps.config.issuer, site: deps.config.site }, form),
+    consolePages({ ...console, agreementVersion: deps.config.agreementVersion, issuer: deps.config.issuer, site: deps.config.site, serviceHall: deps.config.serviceHall }, form),
     consoleApi(console, json),
     enterpriseConsolePages(console, form),
     enterpriseConsoleApi(console, json),

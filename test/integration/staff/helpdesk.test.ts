@@ -74,10 +74,11 @@ test.serial('counter registration: registry check, SMS code to the applicant, le
   t.regex(password ?? '', /^[2-9a-hjkmnp-z]{12}$/, 'lower-case letters and digits, easy to type');
   t.false(done.body.includes('310104200002290866'), 'the ID number is shown masked');
   // A sheet to take home: the full sign-in and agreement addresses with their QR codes, who issued it and when.
-  t.true(done.body.includes(`<span data-agreement-url>${server.url}/agreement</span>`));
-  t.true(done.body.includes(`<span data-login-url>${server.url}/account</span>`));
+  t.true(done.body.includes(`<span class="address" data-agreement-url>${server.url}/agreement</span>`));
+  t.true(done.body.includes(`<span class="address" data-login-url>${server.url}/account</span>`));
   t.is((done.body.match(/<img class="qr"[^>]+src="data:image\/png;base64,/g) ?? []).length, 2);
-  t.regex(done.body, /data-agent>[^<]+</);
+  t.regex(done.body, /data-agent>工号 agent\.desk</, 'a member with no display name: their username, as a staff ID');
+  t.regex(done.body, /data-hall>_{10,}</, 'no SERVICE_HALL: a line to fill in by hand');
   t.regex(done.body, /data-issued-at>20\d\d-/);
 
   const row = await server.deps.accounts.byIdNumber('310104200002290866');
