@@ -64,7 +64,10 @@ const FLOW_TTL_SECONDS = 15 * 60;
  * sent if the details match", after the same lookups and the same rate limits; only a real
  * match (an active account, the right name) gets an SMS. For anything else a code is still
  * made and bound to a stand-in, so wrong codes count and run out exactly alike. Banned
- * accounts never match: they are restored at a service counter, not online.
+ * accounts never match: they are restored at a service counter, not online. Nor does an
+ * account without a bound phone (registered without one): it is answered like everyone,
+ * and the page's hint and answer both send such a person to a counter with their ID card,
+ * where the password is reset in person.
  */
 export class Recovery {
   constructor(private readonly deps: RecoveryDependencies) {}
