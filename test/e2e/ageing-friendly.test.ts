@@ -1,11 +1,13 @@
 import test, { type ExecutionContext } from 'ava';
 import type { Page } from 'playwright-core';
 import { makePerson } from '../helpers/account-centre.js';
-import { PASSWORD, seedAccount } from '../helpers/accounts.js';
+import { PASSWORD, seedAccount, ZHANG_SAN } from '../helpers/accounts.js';
 import { openBrowser } from '../helpers/browser.js';
+import { openLogin, passwordOnLoginPage, registrationFactor, registrationIdentity, signInToAccount } from '../helpers/citizen-pages.js';
+import { seedEnterprise } from '../helpers/delegation.js';
 import { pkce } from '../helpers/http-browser.js';
-import { APP } from '../helpers/oidc.js';
-import { controlsOffTheFont, smallStandAloneLinks } from '../helpers/page-checks.js';
+import { APP, PORTAL } from '../helpers/oidc.js';
+import { choicesApartFromLabels, controlsOffTheFont, smallStandAloneLinks, VIEWPORTS } from '../helpers/page-checks.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -55,19 +57,40 @@ test('the SMS login form keeps full-width fields and a full-width button with th
   t.true(await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth'));
 });
 
-test('check boxes and radio buttons sit beside their labels, large enough to tap', async (t) => {
-  const page = await phonePage(t);
-  await page.goto(`${server.url}/register`);
-  const agreement = page.locator('input[name="accept_agreement"]');
-  if (await agreement.count() === 0) {
-    // The agreement is on a later step of registration: measure the rule itself on a probe.
-    await page.evaluate("document.querySelector('form').insertAdjacentHTML('beforeend', '<label class=\"check\"><input type=\"checkbox\" name=\"accept_agreement\"> 同意</label>')");
-  }
-  const checkbox = await box(page, 'input[name="accept_agreement"]');
-  const label = await box(page, 'label.check');
-  t.true(checkbox.width >= 20 && checkbox.width <= 32, `the box is ${checkbox.width}px wide, not stretched across the card`);
-  t.true(checkbox.y >= label.y && checkbox.y + checkbox.height <= label.y + label.height + 1, 'the box is on its label\'s line');
-  t.true(label.height >= 44, 'the whole row is a target');
+test('real check boxes and radio buttons sit beside their labels, large enough to tap, on a phone and a desktop', async (t) => {
+  const representative = makePerson('施廿七');
+  const accountId = await seedAccount(server.deps, representative);
+  await seedEnterprise(server, { accountId, idNumber: representative.idNumber });
+  const browser = await openBrowser({ viewport: VIEWPORTS.phone });
+  t.teardown(() => browser.close());
+  const page = await browser.context.newPage();
+  const measure = async (what: string, selector: string, count: number) => {
+    t.true(await page.locator(selector).count() >= count, `${what}: the controls are there`);
+    for (const [device, viewport] of Object.entries(VIEWPORTS)) {
+      await page.setViewportSize(viewport);
+      t.deepEqual(await choicesApartFromLabels(page, selector), [], `${what} (${device})`);
+    }
+    await page.setViewportSize(VIEWPORTS.phone);
+  };
+
+  // 选择办事身份 at login: as oneself, or as the enterprise one represents.
+  await openLogin(page, server.url, PORTAL);
+  await passwordOnLoginPage(page, representative.idNumber, PASSWORD);
+  await page.locator('[data-enterprise-option]').waitFor();
+  await measure('identity choice', 'input[name="choice"]', 2);
+
+  // The service items of a grant and of a request, and whether a grant may be passed on.
+  await page.context().clearCookies();
+  await signInToAccount(page, server.url, representative.idNumber, PASSWORD);
+  await page.goto(`${server.url}/account/delegations`);
+  await measure('delegation items', 'input[name="item"], input[name="may_redelegate"]', 7);
+
+  // The service agreement at the last step of registration (two documents, no phone).
+  await page.context().clearCookies();
+  await registrationIdentity(page, server.url, ZHANG_SAN);
+  await registrationFactor(page, 'social_security_card', '110105194912310021');
+  await registrationFactor(page, 'housing_fund', '1100000012345');
+  await measure('registration agreement', 'input[name="accept_agreement"]', 1);
 });
 
 test('text follows the reader\'s browser size, and 关怀模式 enlarges it and is remembered', async (t) => {
@@ -107,11 +130,7 @@ test('form controls take the page\'s font and a link alone in its paragraph is a
 
   // Signed out everywhere (关怀模式 still on, then off): the page's one way on is a link alone in its paragraph.
   for (const mode of ['关怀模式', 'the ordinary mode']) {
-    await page.goto(`${server.url}/account`);
-    await page.fill('#identifier', person.idNumber);
-    await page.fill('#password', PASSWORD);
-    await page.locator('form:has(input[name="password"]) button[type="submit"]').click();
-    await page.waitForURL(`${server.url}/account`);
+    await signInToAccount(page, server.url, person.idNumber, PASSWORD);
     await page.goto(`${server.url}/account/sessions`);
     await page.getByRole('button', { name: '退出所有设备' }).click();
     const again = page.getByRole('link', { name: '重新登录' });
@@ -134,6 +153,24 @@ test('after a refused form, the language link opens the same page in English ins
   t.true(response > 0);
   t.is(await page.locator('html').getAttribute('lang'), 'en');
   t.is((await page.locator('h1').textContent())?.trim(), 'Sign in');
+});
+
+test('after a refused registration step, the language link opens the same step in English instead of a bare error', async (t) => {
+  const page = await phonePage(t);
+  await page.goto(`${server.url}/register`);
+  await page.getByLabel('姓名').fill('王小明');
+  // Eighteen characters as the field asks, with a wrong check character: refused by the server.
+  await page.getByLabel('身份证号码').fill('110105194912310021');
+  await page.getByRole('button', { name: '下一步' }).click();
+  t.is(await page.locator('[data-error-code]').getAttribute('data-error-code'), 'invalid_id_number');
+  t.regex(page.url(), /\/register\/[A-Za-z0-9_-]+\/identity$/, 'the error is the answer to the form post');
+  const href = await page.locator('a.lang').getAttribute('href');
+  t.regex(href ?? '', /^\/register\/[A-Za-z0-9_-]+\?(.+&)?lang=en/);
+  const [response] = await Promise.all([page.waitForResponse((r) => r.url().includes('lang=en')), page.locator('a.lang').click()]);
+  t.is(response.status(), 200);
+  t.is(await page.locator('html').getAttribute('lang'), 'en');
+  t.is((await page.locator('h1').textContent())?.trim(), 'Real-name registration');
+  t.true(await page.locator('#id_number').isVisible(), 'the same step, ready to be filled again');
 });
 
 test('个人 and 法人 are the first choice on the login page; with enterprise-account login off, 法人 says how a company signs in', async (t) => {

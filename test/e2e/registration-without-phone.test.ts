@@ -5,6 +5,7 @@ import { makePerson, outboxFile } from '../helpers/account-centre.js';
 import { seedAccount, ZHANG_SAN } from '../helpers/accounts.js';
 import { axeViolations } from '../helpers/axe.js';
 import { openBrowser } from '../helpers/browser.js';
+import { registrationFactor, registrationIdentity } from '../helpers/citizen-pages.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { createStaff } from '../helpers/staff.js';
 import { consoleSignIn, resetAtCounter } from '../helpers/staff-browser.js';
@@ -26,19 +27,12 @@ test('two document factors and no phone: the page explains, then registers', asy
   const browser = await openBrowser({ viewport: { width: 390, height: 844 }, isMobile: true });
   t.teardown(() => browser.close());
   const page = await browser.context.newPage();
-  await page.goto(`${server.url}/register`);
-  await page.getByLabel('姓名').fill(ZHANG_SAN.name);
-  await page.getByLabel('身份证号码').fill(ZHANG_SAN.idNumber);
-  await page.getByRole('button', { name: '下一步' }).click();
+  await registrationIdentity(page, server.url, ZHANG_SAN);
   await page.locator('[data-phone-optional]').waitFor();
   t.deepEqual(await axeViolations(page), []);
 
-  for (const [kind, number] of [['social_security_card', '110105194912310021'], ['housing_fund', '1100000012345']] as const) {
-    await page.getByLabel('信息类型').selectOption(kind);
-    await page.getByLabel('号码', { exact: true }).fill(number);
-    await page.getByRole('button', { name: '核验', exact: true }).click();
-    await page.locator(`[data-factor="${kind}"]`).waitFor();
-  }
+  await registrationFactor(page, 'social_security_card', '110105194912310021');
+  await registrationFactor(page, 'housing_fund', '1100000012345');
   const notice = page.locator('[data-without-phone]');
   t.regex(await notice.textContent() ?? '', /不能用短信验证码登录/);
   t.deepEqual(await axeViolations(page), []);

@@ -32,12 +32,12 @@ test('an error page offers the way home and the helpline; the sign-out page says
   const missing = await browser.request('/no-such-page');
   t.is(missing.status, 404);
   const body = await missing.text();
-  t.regex(body, /<a href="https:\/\/portal\.example\.gov\.cn\/" data-next="home">返回首页<\/a>/);
+  t.regex(body, /<a class="button" href="https:\/\/portal\.example\.gov\.cn\/" data-next="home">返回首页<\/a>/, 'the way home, as the primary button');
   t.regex(body, /请拨打 12345 政务服务便民热线/);
 
   const done = await browser.get('/session/end/success');
   t.regex(done.body, /您已安全退出/);
-  t.regex(done.body, /data-next="home"/);
+  t.regex(done.body, /<a class="button" href="[^"]+" data-next="home">/);
   t.regex(done.body, /<a href="\/account" data-next="login">重新登录<\/a>/);
 });
 
