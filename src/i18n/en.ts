@@ -963,6 +963,7 @@ export const en: Catalogue = {
   'audit.account.ban': 'Ban an account',
   'audit.account.password_reset': 'Counter password reset',
   'audit.account.phone_change': 'Counter phone change',
+  'audit.account.phone_change.start': 'Counter phone change: new phone checked and code sent',
   'audit.account.register.counter': 'Counter registration',
   'audit.account.register.counter.start': 'Counter registration: population register check and code sent',
   'audit.account.unban': 'Lift a ban',

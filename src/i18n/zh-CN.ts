@@ -962,6 +962,7 @@ export const zhCN = {
   'audit.account.ban': '禁用账号',
   'audit.account.password_reset': '窗口重置密码',
   'audit.account.phone_change': '窗口更换手机号',
+  'audit.account.phone_change.start': '窗口更换手机号：核验新号码并发送验证码',
   'audit.account.register.counter': '窗口注册',
   'audit.account.register.counter.start': '窗口注册：核验人口库并发送验证码',
   'audit.account.unban': '账号解禁',

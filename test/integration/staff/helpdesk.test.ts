@@ -305,6 +305,43 @@ test.serial('counter phone change: in-person check, then a code to the new phone
 });
 
 
+test.serial('counter phone change leaves a record of every new-phone lookup and every refusal, and only an agent confirms, their own flow', async (t) => {
+  const person = { idNumber: '320106198808081232', name: '周敏', phone: '13900250001' };
+  const id = await foundCitizen(person);
+  await seedAccount(server.deps, { idNumber: '320106199001012345', name: '吴刚', phone: '13900250002' });
+  const start = (phone: string) => agentClient.api('POST', `/citizens/${id}/phone-changes`, { name: person.name, id_number: person.idNumber, phone });
+  const refusals = async (actorId: string) => (await auditOf(server.deps, 'account.phone_change'))
+    .filter((r) => r.actor_id === actorId && r.result === 'denied' && r.target_id === id).map((r) => r.details.reason);
+  const before = (await refusals(agent.id)).length;
+
+  t.is((await start('12345')).body.error, 'invalid_phone');
+  t.is((await start(person.phone)).body.error, 'phone_unchanged');
+  t.is((await start('13900250002')).body.error, 'phone_in_use', 'the lookup found another account\'s phone');
+  const started = await start('13900250003');
+  t.is(started.status, 201, JSON.stringify(started.body));
+  const lookup = (await auditOf(server.deps, 'account.phone_change.start')).at(-1);
+  t.like(lookup, { actor_kind: 'staff', actor_id: agent.id, target_kind: 'account', target_id: id, result: 'success', details: { phone_masked: '139****0003', flow: started.body.flow_id } });
+  t.false(JSON.stringify(lookup?.details).includes('13900250003'), 'the lookup is recorded masked');
+
+  const confirm = (client: StaffClient, code: string) => client.api('POST', `/citizens/${id}/phone-changes/${started.body.flow_id}/confirm`, { code });
+  const code = (await latestOutboxCode(outbox(), '13900250003', 'counter'))!;
+  t.is((await confirm(agentClient, String((Number(code) + 1) % 1_000_000).padStart(6, '0'))).body.error, 'code_invalid');
+  t.deepEqual((await refusals(agent.id)).slice(before), ['invalid_phone', 'phone_unchanged', 'phone_in_use', 'code_invalid']);
+
+  // A supervisor does not bind phones; another agent does not finish this agent's change.
+  const deniedConfirms = async () => (await auditOf(server.deps, 'account.phone_change')).filter((r) => r.actor_id === supervisor.id && r.result === 'denied').length;
+  const supervisorBefore = await deniedConfirms();
+  t.is((await confirm(supervisorClient, code)).body.error, 'forbidden');
+  t.is(await deniedConfirms(), supervisorBefore + 1);
+  const colleague = await createStaff(server.deps, 'agent.colleague', ['agent']);
+  t.is((await confirm(await staffSignIn(server, colleague), code)).body.error, 'flow_expired');
+  t.deepEqual(await refusals(colleague.id), ['flow_expired']);
+  t.is((await server.deps.accounts.byPhone(person.phone))?.id, id, 'nothing changed');
+
+  t.is((await confirm(agentClient, code)).body.state, 'complete');
+  t.is((await server.deps.accounts.byPhone('13900250003'))?.id, id);
+});
+
 test.serial('a supervisor may open an account only while an unban request about it waits for them; before and after, it is outside their search', async (t) => {
   // Any real-name account will do: the register is not asked when staff act on an existing one.
   const person = { idNumber: '110105198001010016', name: '甲乙', phone: '13711112222' };
