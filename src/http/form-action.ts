@@ -36,6 +36,8 @@ export interface FormGuard<Who> {
   checkCsrf(ctx: Context, who: Who, presented: unknown): Promise<void> | void;
   /** Error codes that go to the error page rather than back onto the form. */
   notOnPage: ReadonlySet<string>;
+  /** Told of every refusal of the post, wherever it is shown (the console audits those of the request's form). */
+  refused?(ctx: Context, who: Who, error: AppError): Promise<void>;
 }
 
 /**
@@ -56,7 +58,9 @@ export function formAction<Who, T>(
     try {
       await run(ctx, who, parseInput(schema, ctx.request.body));
     } catch (error) {
-      if (!(error instanceof AppError) || guard.notOnPage.has(error.code)) throw error;
+      if (!(error instanceof AppError)) throw error;
+      await guard.refused?.(ctx, who, error);
+      if (guard.notOnPage.has(error.code)) throw error;
       await show(ctx, who, { error: describeError(ctx, error), typed: typedBack(ctx.request.body) }, error.status);
     }
   };

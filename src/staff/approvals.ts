@@ -18,6 +18,9 @@ const RULES: Record<ApprovalKind, { requester: StaffRole; decider: StaffRole; ta
   'staff.enable': { requester: 'admin', decider: 'admin', targetKind: 'staff' },
 };
 
+/** Everyone who decides some kind of request. */
+const DECIDERS: StaffRole[] = [...new Set(Object.values(RULES).map((rule) => rule.decider))];
+
 /** What an approver is shown of a request's subject, by the desk that owns it (no personal data unmasked). */
 export interface ApprovalSubject {
   /** Masked for a person, e.g. "*三（110105********002X）"; an enterprise's name and code are public. */
@@ -122,7 +125,7 @@ export class Approvals {
     const rule = RULES[kind];
     await authorize(this.audit, actor, [rule.requester], `approval.request.${kind}`, meta);
     const text = reason.trim();
-    if (text.length < 2 || text.length > 500) throw new AppError('invalid_input', { field: 'reason' });
+    if (text.length < 2 || text.length > 500) return refuse(this.audit, actor, `approval.request.${kind}`, new AppError('invalid_input', { field: 'reason' }), meta, { kind: rule.targetKind, id: targetId });
     const id = randomUUID();
     const created = this.now();
     try {
@@ -165,7 +168,12 @@ export class Approvals {
    */
   async decide(id: string, decision: 'approve' | 'reject', note: string | undefined, actor: StaffActor, meta: RequestMeta): Promise<ApprovalView> {
     const found = await staffStore.approval(this.db, id);
-    if (!found) throw new AppError('not_found');
+    if (!found) {
+      // Whoever may decide nothing is refused as such; a decider learns there is no such request. Both are audited.
+      const asked = { kind: 'approval', id: id.slice(0, 64) };
+      await authorize(this.audit, actor, DECIDERS, `approval.${decision}`, meta, asked);
+      return refuse(this.audit, actor, `approval.${decision}`, new AppError('not_found'), meta, asked);
+    }
     const rule = RULES[found.kind];
     const target = { kind: found.target_kind, id: found.target_id };
     await authorize(this.audit, actor, [rule.decider], `approval.${decision}`, meta, target);

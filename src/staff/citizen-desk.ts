@@ -82,7 +82,7 @@ export class CitizenDesk {
     await authorize(this.audit, actor, VIEWERS, 'citizen.search', meta);
     const id = parseIdNumber(query.trim());
     const phone = id.ok ? undefined : normalisePhone(query.trim());
-    if (!id.ok && !phone) throw new AppError('invalid_input', { field: 'q' });
+    if (!id.ok && !phone) return refuse(this.audit, actor, 'citizen.search', new AppError('invalid_input', { field: 'q' }), meta);
     const row = id.ok ? await this.accounts.byIdNumber(id.value) : await this.accounts.byPhone(phone!);
     const hit = row && row.status !== 'deregistered' ? row : undefined;
     if (hit) await this.staffSessions.remember(actor.sessionHandle, hit.id);

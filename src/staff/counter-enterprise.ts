@@ -93,7 +93,7 @@ export class CounterEnterpriseRegistration {
 
   async start(actor: StaffActor, input: CounterEnterpriseInput, meta: RequestMeta): Promise<CounterEnterpriseView> {
     await authorize(this.audit, actor, ['agent'], ACTION, meta);
-    return this.audited(actor, meta, input.uscc, async () => {
+    return this.audited(actor, meta, () => input.uscc, async () => {
       const uscc = validUscc(input.uscc);
       const representative = person(input.representative);
       const powerOfAttorney = input.mode === 'power_of_attorney' ? documentOf(input) : undefined;
@@ -120,29 +120,32 @@ export class CounterEnterpriseRegistration {
   /** The code the representative's phone received, read out to the agent: the registration completes. */
   async confirm(actor: StaffActor, flowId: string, code: string, meta: RequestMeta): Promise<CounterEnterpriseView> {
     await authorize(this.audit, actor, ['agent'], ACTION, meta);
-    return this.flows.step<FlowState, FlowData, CounterEnterpriseView>('counter-enterprise', { id: flowId, channel: 'browser' }, ['code_sent'], async (flow) => {
+    // The refusal names the enterprise once the flow is read; a flow gone or spent names none.
+    let uscc: string | undefined;
+    return this.audited(actor, meta, () => uscc, () => this.flows.step<FlowState, FlowData, CounterEnterpriseView>('counter-enterprise', { id: flowId, channel: 'browser' }, ['code_sent'], async (flow) => {
+      uscc = flow.data.uscc;
       const { representative, powerOfAttorney } = flow.data;
+      // Another agent's pending registration is not this agent's to finish.
       if (!representative || !powerOfAttorney || flow.data.staffId !== actor.id) throw new AppError('flow_expired');
-      const enterpriseId = await this.audited(actor, meta, flow.data.uscc, async () => {
-        // The register is asked again: it may have changed while the code was on its way.
-        const entry = await this.checked(flow.data.uscc, flow.data.name, representative);
-        await this.smsCodes.verify(this.codeBinding(flow.id, entry), code.trim());
-        return this.complete(actor, entry, representative, powerOfAttorney, meta);
-      });
+      // The register is asked again: it may have changed while the code was on its way.
+      const entry = await this.checked(flow.data.uscc, flow.data.name, representative);
+      await this.smsCodes.verify(this.codeBinding(flow.id, entry), code.trim());
+      const enterpriseId = await this.complete(actor, entry, representative, powerOfAttorney, meta);
       const done: CounterEnterpriseView = { mode: 'power_of_attorney', state: 'complete', uscc: flow.data.uscc, name: flow.data.name, flow_id: flow.id, enterprise_id: enterpriseId };
       // Personal data leaves the flow once the enterprise is registered.
       return { flow: { ...flow, state: 'complete', data: { staffId: actor.id, uscc: flow.data.uscc, name: flow.data.name, enterpriseId } }, result: done };
-    });
+    }));
   }
 
-  /** Runs a step; an error it throws is audited as this act's refusal (with the agent as actor) and thrown again. */
-  private async audited<T>(actor: StaffActor, meta: RequestMeta, uscc: string, work: () => Promise<T>): Promise<T> {
+  /** Runs a step; an error it throws is audited as this act's refusal (with the agent as actor, about the enterprise when known) and thrown again. */
+  private async audited<T>(actor: StaffActor, meta: RequestMeta, uscc: () => string | undefined, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
       if (error instanceof AppError && error.code !== 'internal') {
+        const about = uscc();
         await this.audit.append({
-          actor: { kind: 'staff', id: actor.id }, action: ACTION, target: { kind: 'enterprise_uscc', id: uscc.trim().toUpperCase().slice(0, 32) },
+          actor: { kind: 'staff', id: actor.id }, action: ACTION, ...(about ? { target: { kind: 'enterprise_uscc', id: about.trim().toUpperCase().slice(0, 32) } } : {}),
           result: error.code === 'code_invalid' ? 'failure' : 'denied', details: { reason: error.code }, meta,
         });
       }

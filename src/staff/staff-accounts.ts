@@ -123,15 +123,10 @@ export class StaffAccounts {
       await authorize(this.audit, by.actor, ['admin'], 'staff.create', meta);
       if (roles.includes('admin')) return refuse(this.audit, by.actor, 'staff.create', new AppError('admin_needs_approval'), meta);
     }
-    if (!USERNAME.test(username)) throw new AppError('invalid_input', { field: 'username' });
-    if (roles.length === 0 || roles.some((role) => !STAFF_ROLES.includes(role))) throw new AppError('invalid_input', { field: 'roles' });
-    if (!rolesCompatible(roles)) {
-      const refusal = new AppError('roles_incompatible');
-      if (by.kind === 'staff') return refuse(this.audit, by.actor, 'staff.create', refusal, meta);
-      // The command line's refusal is recorded too, as the system's.
-      await this.audit.append({ actor: { kind: 'system' }, action: 'staff.create', result: 'denied', details: { reason: refusal.code, username, roles, via: 'cli' }, meta });
-      throw refusal;
-    }
+    const refused = (error: AppError) => this.refuseCreation(by, error, { username, roles }, meta);
+    if (!USERNAME.test(username)) return refused(new AppError('invalid_input', { field: 'username' }));
+    if (roles.length === 0 || roles.some((role) => !STAFF_ROLES.includes(role))) return refused(new AppError('invalid_input', { field: 'roles' }));
+    if (!rolesCompatible(roles)) return refused(new AppError('roles_incompatible'));
     const displayName = (input.displayName ?? username).trim().slice(0, 50) || username;
 
     const id = randomUUID();
@@ -160,14 +155,20 @@ export class StaffAccounts {
         }, trx);
       });
     } catch (error) {
-      if (isUniqueViolation(error, 'staff_accounts_username_key')) {
-        const taken = new AppError('username_taken', {}, { cause: error });
-        if (by.kind === 'staff') return refuse(this.audit, by.actor, 'staff.create', taken, meta);
-        throw taken;
-      }
+      if (isUniqueViolation(error, 'staff_accounts_username_key')) return refused(new AppError('username_taken', {}, { cause: error }));
       throw error;
     }
     return { id, username, roles, password, totpSecret, otpauthUri: otpauthUri({ secret: totpSecret, accountLabel: username, issuer: STAFF_TOTP_ISSUER }), mustChange };
+  }
+
+  /** A refused creation, audited: as the admin's in the console, as the system's at the command line. */
+  private async refuseCreation(by: StaffCreator, error: AppError, attempt: { username: string; roles: string[] }, meta: RequestMeta): Promise<never> {
+    if (by.kind === 'staff') return refuse(this.audit, by.actor, 'staff.create', error, meta);
+    await this.audit.append({
+      actor: { kind: 'system' }, action: 'staff.create', result: 'denied',
+      details: { reason: error.code, username: attempt.username.slice(0, 64), roles: attempt.roles.slice(0, 8), via: 'cli' }, meta,
+    });
+    throw error;
   }
 
   /**
@@ -178,8 +179,7 @@ export class StaffAccounts {
     const action = 'approval.request.staff.grant_admin';
     const target = { kind: 'staff', id: staffId };
     await authorize(this.audit, actor, ['admin'], action, meta);
-    const row = await this.row(staffId);
-    if (!row) throw new AppError('not_found');
+    if (!await this.row(staffId)) return refuse(this.audit, actor, action, new AppError('not_found'), meta, target);
     const roles = await this.roles(staffId);
     if (roles.includes('admin')) return refuse(this.audit, actor, action, new AppError('staff_role_unchanged'), meta, target);
     if (!rolesCompatible([...roles, 'admin'])) return refuse(this.audit, actor, action, new AppError('roles_incompatible'), meta, target);

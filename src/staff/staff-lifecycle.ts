@@ -102,7 +102,7 @@ export class StaffLifecycle {
     await authorize(this.audit, actor, ['admin'], action, meta, target);
     if (staffId === actor.id) return refuse(this.audit, actor, action, new AppError('staff_self_administration'), meta, target);
     const row = await this.staff.row(staffId);
-    if (!row) throw new AppError('not_found');
+    if (!row) return refuse(this.audit, actor, action, new AppError('not_found'), meta, target);
     if (row.status !== 'disabled') return refuse(this.audit, actor, action, new AppError('staff_not_disabled'), meta, target);
     return this.approvals.request('staff.enable', staffId, reason, actor, meta);
   }

@@ -68,6 +68,11 @@ export class StaffLogin {
     const row = await this.staff.row(staffId);
     if (!row || row.status !== 'active') {
       await this.lock.release(subject);
+      // Disabled between the two steps: no failure towards the lock, but a refusal on the member's record.
+      await this.audit.append({
+        actor: { kind: 'staff', id: staffId }, action: 'staff.login.totp', target: { kind: 'staff', id: staffId }, result: 'denied',
+        details: { step: 'totp', reason: 'login_state_invalid', status: row?.status ?? 'unknown' }, meta,
+      });
       throw new AppError('login_state_invalid');
     }
     const verified = await verifyTotp({ secret: this.staff.openTotpSecret(row), token: code, lastUsedStep: row.totp_last_step === null ? undefined : Number(row.totp_last_step) });

@@ -7,7 +7,7 @@ import type { StaffServices } from '../../staff/index.js';
 import type { StaffActor } from '../../staff/roles.js';
 import type { CsrfTokens } from '../csrf.js';
 import type { PageRenderer } from '../render.js';
-import { requestMeta } from '../request-meta.js';
+import { isInputRejection, requestMeta } from '../request-meta.js';
 import { describeError, formAction } from '../form-action.js';
 import { chinaTime } from '../account/page-kit.js';
 import { routeLabel } from '../middleware/request-context.js';
@@ -35,6 +35,16 @@ const NOT_ON_PAGE = new Set(['csrf', 'internal', 'unauthenticated', 'forbidden',
 /** What a member whose credentials are due may still reach: replacing them, the session probe, signing out. */
 const WHILE_DUE = /^\/(admin|api\/v1\/admin)\/(credentials|session|logout)(\/|$)/;
 
+/**
+ * The audit action of a console request refused for its form: named after the route's
+ * operation, the same for the page and the API where their paths agree, e.g.
+ * /api/v1/admin/staff/:staffId/disable → console.staff.disable.
+ */
+export function routeAction(route: string): string {
+  const parts = route.replace(/^\/(api\/v1\/)?admin(?=\/|$)/, '').split('/').filter((part) => part !== '' && !part.startsWith(':'));
+  return ['console', ...parts.map((part) => part.replaceAll('-', '_'))].join('.').slice(0, 64);
+}
+
 export function setStaffCookie(ctx: Context, name: string, value: string | null, maxAge?: number): void {
   ctx.cookies.set(name, value, { httpOnly: true, sameSite: 'strict', signed: true, secure: ctx.secure, path: '/', ...(maxAge ? { maxAge } : {}) });
 }
@@ -43,10 +53,12 @@ export function setStaffCookie(ctx: Context, name: string, value: string | null,
  * What every console page and API route shares: the staff member behind the session
  * cookie (status, roles and session epoch read afresh each request, so a change applies
  * at once), CSRF tokens bound to the console session, and refusals audited — a forged or
- * stale form included, and any route but replacing credentials while they are due.
+ * stale form included, a request refused for its form (routeAction), and any route but
+ * replacing credentials while they are due.
  */
 export function consoleKit(deps: ConsoleDependencies) {
   const scope = (who: StaffActor) => `staff:${who.sessionHandle}`;
+  const routeOf = (ctx: Context) => routeLabel(ctx.path, ctx._matchedRoute ? String(ctx._matchedRoute) : undefined);
 
   async function principal(ctx: Context): Promise<StaffActor | undefined> {
     return deps.staff.login.principal(ctx.cookies.get(STAFF_COOKIE, { signed: true }));
@@ -55,7 +67,7 @@ export function consoleKit(deps: ConsoleDependencies) {
   /** Undefined when the member may go on; else the audited refusal for a member whose credentials are due. */
   async function refusedWhileDue(ctx: Context, who: StaffActor): Promise<AppError | undefined> {
     if (!who.due || WHILE_DUE.test(ctx.path)) return undefined;
-    return deps.staff.credentials.refuseUntilReplaced(who, { method: ctx.method, route: routeLabel(ctx.path, ctx._matchedRoute ? String(ctx._matchedRoute) : undefined) }, requestMeta(ctx));
+    return deps.staff.credentials.refuseUntilReplaced(who, { method: ctx.method, route: routeOf(ctx) }, requestMeta(ctx));
   }
 
   /** The signed-in member, refused (and audited) while credentials are due, but where they are replaced. */
@@ -64,6 +76,31 @@ export function consoleKit(deps: ConsoleDependencies) {
     const refused = who && await refusedWhileDue(ctx, who);
     if (refused) throw refused;
     return who;
+  }
+
+  /**
+   * Audits a request refused for its form (parseInput's invalid_input or
+   * confirmation_required, before any staff service saw it), so that every refusal is in
+   * the log; the domain's refusals are audited where they are made.
+   */
+  async function auditRejectedInput(ctx: Context, who: StaffActor, error: unknown): Promise<void> {
+    if (!isInputRejection(error)) return;
+    const route = routeOf(ctx);
+    const field = typeof error.details.field === 'string' ? { field: error.details.field.slice(0, 64) } : {};
+    await deps.audit.append({
+      actor: { kind: 'staff', id: who.id }, action: routeAction(route), result: 'denied',
+      details: { reason: error.code, ...field, method: ctx.method, route }, meta: requestMeta(ctx),
+    });
+  }
+
+  /** Runs a signed-in member's request; a refusal of its form is audited on the way out. */
+  async function auditingInput(ctx: Context, who: StaffActor, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      await auditRejectedInput(ctx, who, error);
+      throw error;
+    }
   }
 
   function csrfToken(who: StaffActor): string {
@@ -75,7 +112,7 @@ export function consoleKit(deps: ConsoleDependencies) {
     try {
       deps.csrf.verify(scope(who), presented);
     } catch (error) {
-      await deps.audit.append({ actor: { kind: 'staff', id: who.id }, action: 'staff.csrf', result: 'denied', details: { method: ctx.method, route: routeLabel(ctx.path, ctx._matchedRoute ? String(ctx._matchedRoute) : undefined) }, meta: requestMeta(ctx) });
+      await deps.audit.append({ actor: { kind: 'staff', id: who.id }, action: 'staff.csrf', result: 'denied', details: { method: ctx.method, route: routeOf(ctx) }, meta: requestMeta(ctx) });
       throw error;
     }
   }
@@ -106,13 +143,13 @@ export function consoleKit(deps: ConsoleDependencies) {
         ctx.redirect('/admin/credentials');
         return;
       }
-      await handler(ctx, who);
+      await auditingInput(ctx, who, () => handler(ctx, who));
     };
   }
 
   /** A form post: see formAction (http/form-action.ts); a refused CSRF token is audited. */
   function action<T>(schema: z.ZodType<T>, show: ShowPage, run: (ctx: Context, who: StaffActor, input: T) => Promise<void>): Middleware {
-    return formAction({ principal: ready, checkCsrf, notOnPage: NOT_ON_PAGE }, schema, show, run);
+    return formAction({ principal: ready, checkCsrf, notOnPage: NOT_ON_PAGE, refused: auditRejectedInput }, schema, show, run);
   }
 
   /**
@@ -127,7 +164,7 @@ export function consoleKit(deps: ConsoleDependencies) {
       if (!who) throw new AppError('unauthenticated');
       if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) await checkCsrf(ctx, who, ctx.get(CSRF_HEADER));
       (ctx.state as { staff: StaffActor }).staff = who;
-      await next();
+      await auditingInput(ctx, who, next);
     };
   }
 
@@ -136,7 +173,7 @@ export function consoleKit(deps: ConsoleDependencies) {
     ctx.redirect(to);
   }
 
-  return { principal, csrfToken, checkCsrf, render, view, action, redirect, describe, apiGuard };
+  return { principal, csrfToken, checkCsrf, render, view, action, redirect, describe, apiGuard, auditRejectedInput };
 }
 
 export type ConsoleKit = ReturnType<typeof consoleKit>;

@@ -79,6 +79,8 @@ export function consolePages(deps: ConsoleDependencies & { agreementVersion: str
       await showSearch(ctx, who, { q, results: await deps.staff.citizens.search(who, q, meta(ctx)) });
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'invalid_input') throw error;
+      // Shown on the search page, so view() does not see it: a refused query is audited here.
+      await kit.auditRejectedInput(ctx, who, error);
       await showSearch(ctx, who, { error: kit.describe(ctx, error) }, error.status);
     }
   }));

@@ -149,8 +149,13 @@ test.serial('counter registration by power of attorney: number and digest requir
   t.is(wrong.body.error, 'code_invalid');
   t.is(await enterpriseRow(uscc), undefined);
   t.true((await auditOf(server.deps, 'enterprise.register.counter')).some((r) => r.result === 'failure' && r.details.reason === 'code_invalid'));
-  // Another agent cannot finish this agent's registration.
+  // Another agent cannot finish this agent's registration, nor anyone a flow that does not exist; both refusals are in the log.
+  const expired = async () => (await auditOf(server.deps, 'enterprise.register.counter')).filter((r) => r.result === 'denied' && r.details.reason === 'flow_expired');
+  const expiredBefore = (await expired()).length;
   t.is((await otherAgentClient.api('POST', `/counter/enterprises/${started.body.flow_id}/confirm`, { code: code! })).body.error, 'flow_expired');
+  t.like((await expired()).at(-1), { target_kind: 'enterprise_uscc', target_id: uscc });
+  t.is((await agentClient.api('POST', '/counter/enterprises/no-such-flow/confirm', { code: code! })).body.error, 'flow_expired');
+  t.is((await expired()).length, expiredBefore + 2);
 
   const done = await agentClient.api('POST', `/counter/enterprises/${started.body.flow_id}/confirm`, { code: code! });
   t.is(done.status, 200, JSON.stringify(done.body));
@@ -244,6 +249,10 @@ test.serial('deregistration needs a reason, revokes every grant and ends the tok
   const both = await createStaff(server.deps, 'agent.head', ['agent']);
   const bothClient = await staffSignIn(server, both);
   await bothClient.api('GET', `/enterprises?q=${enterprise.uscc}`);
+  // A reason of one character is no reason: refused, and the refusal is in the log.
+  const shortReasons = async () => (await auditOf(server.deps, 'approval.request.enterprise.restore')).filter((r) => r.result === 'denied' && r.target_id === enterprise.id && r.details.reason === 'invalid_input').length;
+  t.is((await bothClient.api('POST', `/enterprises/${enterprise.id}/restore-requests`, { reason: 'x' })).body.error, 'invalid_input');
+  t.is(await shortReasons(), 1);
   const request = await bothClient.api('POST', `/enterprises/${enterprise.id}/restore-requests`, { reason: '注销有误，企业持执照到窗口申请恢复' });
   t.is(request.status, 201, JSON.stringify(request.body));
   t.like(request.body, { kind: 'enterprise.restore', status: 'pending', target: { kind: 'enterprise', id: enterprise.id } });
