@@ -18,6 +18,15 @@ const RULES: Record<ApprovalKind, { requester: StaffRole; decider: StaffRole; ta
   'staff.enable': { requester: 'admin', decider: 'admin', targetKind: 'staff' },
 };
 
+/**
+ * The kinds of request a member may see (least privilege): those they may ask for or
+ * decide. An agent does not read why a staff member was disabled; an admin does not read
+ * whom a citizen's ban concerns.
+ */
+function visibleKinds(actor: StaffActor): ApprovalKind[] {
+  return (Object.keys(RULES) as ApprovalKind[]).filter((kind) => actor.roles.includes(RULES[kind].requester) || actor.roles.includes(RULES[kind].decider));
+}
+
 /** Everyone who decides some kind of request. */
 const DECIDERS: StaffRole[] = [...new Set(Object.values(RULES).map((rule) => rule.decider))];
 
@@ -91,8 +100,9 @@ export class Approvals {
   }
 
   /**
-   * The pending requests, each with what deciding needs: the requester by name, the
-   * subject (masked), the act it would undo (and who did it) and the requests before.
+   * The pending requests of the kinds this member may ask for or decide, each with what
+   * deciding needs: the requester by name, the subject (masked), the act it would undo
+   * (and who did it) and the requests before.
    */
   async cases(actor: StaffActor, meta: RequestMeta): Promise<ApprovalCase[]> {
     const pending = await this.list(actor, { status: 'pending' }, meta);
@@ -101,7 +111,7 @@ export class Approvals {
       const [requester, described, earlier] = await Promise.all([
         username(approval.requested_by),
         this.describers.get(approval.kind)?.(approval.target.id),
-        staffStore.listApprovals(this.db, { targetId: approval.target.id, limit: 20 }),
+        staffStore.listApprovals(this.db, { targetId: approval.target.id, kinds: visibleKinds(actor), limit: 20 }),
       ]);
       const by = await username(described?.grounds?.by);
       const subject = described?.grounds ? { ...described, grounds: { ...described.grounds, ...(by ? { by } : {}) } } : described;
@@ -155,10 +165,11 @@ export class Approvals {
     return expired.length;
   }
 
+  /** The requests of the kinds this member may ask for or decide, newest first (200 at most). */
   async list(actor: StaffActor, filter: { status?: ApprovalRow['status']; targetId?: string }, meta: RequestMeta): Promise<ApprovalView[]> {
     await authorize(this.audit, actor, ['agent', 'supervisor', 'admin'], 'approval.list', meta);
     await this.expire(meta);
-    return (await staffStore.listApprovals(this.db, { ...filter, limit: 200 })).map(approvalView);
+    return (await staffStore.listApprovals(this.db, { ...filter, kinds: visibleKinds(actor), limit: 200 })).map(approvalView);
   }
 
   /**

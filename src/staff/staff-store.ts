@@ -105,8 +105,11 @@ export const staffStore = {
       .where('status', '=', 'pending').where('expires_at', '<=', now).returningAll().execute();
   },
 
-  listApprovals(db: Executor, filter: { status?: ApprovalRow['status']; targetId?: string; limit: number }): Promise<ApprovalRow[]> {
+  /** Newest first; `kinds`, when given, limits the answer to those kinds (none given: none answered). */
+  listApprovals(db: Executor, filter: { status?: ApprovalRow['status']; targetId?: string; kinds?: readonly ApprovalRow['kind'][]; limit: number }): Promise<ApprovalRow[]> {
+    if (filter.kinds?.length === 0) return Promise.resolve([]);
     let query = db.selectFrom('approvals').selectAll();
+    if (filter.kinds) query = query.where('kind', 'in', [...filter.kinds]);
     if (filter.status) query = query.where('status', '=', filter.status);
     if (filter.targetId) query = query.where('target_id', '=', filter.targetId);
     return query.orderBy('created_at', 'desc').limit(filter.limit).execute();

@@ -342,6 +342,39 @@ test.serial('counter phone change leaves a record of every new-phone lookup and 
   t.is((await server.deps.accounts.byPhone('13900250003'))?.id, id);
 });
 
+test.serial('each member sees only the requests they may ask for or decide: agents and supervisors no staff re-enabling, admins no citizen\'s unban', async (t) => {
+  const admin = await staffSignIn(server, await createStaff(server.deps, 'admin.sees', ['admin']));
+  const member = await createStaff(server.deps, 'agent.away', ['agent']);
+  t.is((await admin.api('POST', `/staff/${member.id}/disable`, { reason: '长期病假' })).status, 200);
+  const enable = await admin.api('POST', `/staff/${member.id}/enable-requests`, { reason: '病假结束返岗' });
+  t.is(enable.status, 201, JSON.stringify(enable.body));
+  const id = await foundCitizen({ idNumber: '440106198204150011', name: '何静', phone: '13900250021' });
+  t.is((await agentClient.api('POST', `/citizens/${id}/ban`, { reason: 'abuse' })).status, 200);
+  const unban = await agentClient.api('POST', `/citizens/${id}/unban-requests`, { reason: '本人到窗口说明情况' });
+  t.is(unban.status, 201, JSON.stringify(unban.body));
+
+  const listed = async (client: StaffClient) => ((await client.api('GET', '/approvals')).body.approvals as Array<{ id: string }>).map((a) => a.id);
+  for (const client of [agentClient, supervisorClient]) {
+    const ids = await listed(client);
+    t.true(ids.includes(unban.body.id));
+    t.false(ids.includes(enable.body.id), 'why a colleague was disabled is no business of the helpdesk');
+  }
+  const adminIds = await listed(admin);
+  t.true(adminIds.includes(enable.body.id));
+  t.false(adminIds.includes(unban.body.id), 'whom a ban concerns is no business of system administration');
+
+  // The page the same: the pending requests and the decided ones.
+  const agentPage = (await agentClient.browser.get('/admin/approvals')).body;
+  t.true(agentPage.includes(`data-approval="${unban.body.id}"`));
+  t.false(agentPage.includes(`data-approval="${enable.body.id}"`));
+  t.false(agentPage.includes('病假结束返岗'));
+  t.true(agentPage.includes('440106********0011'), 'the subject, masked, for those who decide it');
+  const adminPage = (await admin.browser.get('/admin/approvals')).body;
+  t.true(adminPage.includes(`data-approval="${enable.body.id}"`));
+  t.false(adminPage.includes(`data-approval="${unban.body.id}"`));
+  t.false(adminPage.includes('440106********0011'), 'not even masked');
+});
+
 test.serial('a supervisor may open an account only while an unban request about it waits for them; before and after, it is outside their search', async (t) => {
   // Any real-name account will do: the register is not asked when staff act on an existing one.
   const person = { idNumber: '110105198001010016', name: '甲乙', phone: '13711112222' };
