@@ -40,13 +40,19 @@ export interface ApprovalSubject {
   grounds?: { action: string; at: string; by?: string; reason?: string; note?: string };
 }
 
-/** A pending request as its decider sees it: who asked, about whom, on what grounds, and what came before. */
-export interface ApprovalCase extends ApprovalView {
+/** A request with its requester named by username, as every list of them shows it. */
+export interface ApprovalListed extends ApprovalView {
   requester: string;
+}
+
+/** A pending request as its decider sees it: who asked, about whom, on what grounds, and what came before. */
+export interface ApprovalCase extends ApprovalListed {
   subject?: ApprovalSubject;
   /** Earlier requests about the same subject, newest first. */
   history: ApprovalView[];
 }
+
+const isCase = (approval: ApprovalListed | ApprovalCase): approval is ApprovalCase => 'history' in approval;
 
 export type SubjectDescriber = (targetId: string) => Promise<ApprovalSubject | undefined>;
 
@@ -105,23 +111,32 @@ export class Approvals {
    * (and who did it) and the requests before.
    */
   async cases(actor: StaffActor, meta: RequestMeta): Promise<ApprovalCase[]> {
-    const pending = await this.list(actor, { status: 'pending' }, meta);
-    const username = async (id: string | undefined) => (id ? (await staffStore.byId(this.db, id))?.username ?? id : undefined);
-    return Promise.all(pending.map(async (approval) => {
-      const [requester, described, earlier] = await Promise.all([
-        username(approval.requested_by),
-        this.describers.get(approval.kind)?.(approval.target.id),
-        staffStore.listApprovals(this.db, { targetId: approval.target.id, kinds: visibleKinds(actor), limit: 20 }),
-      ]);
-      const by = await username(described?.grounds?.by);
-      const subject = described?.grounds ? { ...described, grounds: { ...described.grounds, ...(by ? { by } : {}) } } : described;
-      return {
-        ...approval,
-        requester: requester ?? approval.requested_by,
-        ...(subject ? { subject } : {}),
-        history: earlier.filter((row) => row.id !== approval.id).map(approvalView),
-      };
+    return (await this.overview(actor, { status: 'pending' }, meta)).filter(isCase);
+  }
+
+  /**
+   * The requests of the kinds this member may ask for or decide, as the console's list
+   * shows them: each with its requester's username, and a pending one also with its case
+   * (see cases()), so an API caller decides knowing what the page's reader knows.
+   */
+  async overview(actor: StaffActor, filter: { status?: ApprovalRow['status'] }, meta: RequestMeta): Promise<Array<ApprovalListed | ApprovalCase>> {
+    const approvals = await this.list(actor, filter, meta);
+    const names = await staffStore.usernames(this.db, approvals.map((approval) => approval.requested_by));
+    return Promise.all(approvals.map((approval) => {
+      const listed = { ...approval, requester: names.get(approval.requested_by) ?? approval.requested_by };
+      return listed.status === 'pending' ? this.caseOf(actor, listed) : listed;
     }));
+  }
+
+  private async caseOf(actor: StaffActor, approval: ApprovalListed): Promise<ApprovalCase> {
+    const [described, earlier] = await Promise.all([
+      this.describers.get(approval.kind)?.(approval.target.id),
+      staffStore.listApprovals(this.db, { targetId: approval.target.id, kinds: visibleKinds(actor), limit: 20 }),
+    ]);
+    const by = described?.grounds?.by;
+    const byName = by ? (await staffStore.byId(this.db, by))?.username ?? by : undefined;
+    const subject = described?.grounds ? { ...described, grounds: { ...described.grounds, ...(byName ? { by: byName } : {}) } } : described;
+    return { ...approval, ...(subject ? { subject } : {}), history: earlier.filter((row) => row.id !== approval.id).map(approvalView) };
   }
 
   /** Whether a request about this target is pending that this member may decide (they may then look at the target). */

@@ -79,7 +79,7 @@ export function consoleApi(deps: ConsoleDependencies, json: Middleware): Router 
 
   router.get('/approvals', async (ctx) => {
     const status = typeof ctx.query.status === 'string' && ['pending', 'approved', 'rejected', 'expired'].includes(ctx.query.status) ? ctx.query.status as 'pending' : undefined;
-    ctx.body = { approvals: await deps.staff.approvals.list(actorOf(ctx), { status }, meta(ctx)) };
+    ctx.body = { approvals: await deps.staff.approvals.overview(actorOf(ctx), { status }, meta(ctx)) };
   });
 
   for (const decision of ['approve', 'reject'] as const) {

@@ -87,6 +87,26 @@ export const approvalView = z.object({
   created_at: at,
 });
 
+/** What a decider is shown of a request's subject (staff/approvals.ts ApprovalSubject): never a person unmasked. */
+const approvalSubject = z.object({
+  label: z.string().describe('a person masked, e.g. *三（110105********002X）; an enterprise by name and code; a staff member by username'),
+  href: z.string().optional().describe('the console page of the subject (target.id names it for this API)'),
+  grounds: z.object({
+    action: z.string().describe('the act the request would undo, e.g. account.ban'),
+    at,
+    by: z.string().optional().describe('who did it: a staff member\'s username'),
+    reason: z.string().optional(),
+    note: z.string().optional(),
+  }).optional(),
+});
+
+/** A request as the list shows it (staff/approvals.ts ApprovalListed and ApprovalCase). */
+const approvalListed = approvalView.extend({
+  requester: z.string().describe('the requester\'s username'),
+  subject: approvalSubject.optional().describe('pending requests: about whom or what, and the act the request would undo'),
+  history: z.array(approvalView).optional().describe('pending requests: the earlier requests about the same subject, newest first'),
+});
+
 const citizenSummary = z.object({
   id: z.string(),
   status: z.enum(['active', 'banned', 'deregistered']),
@@ -124,7 +144,7 @@ export const adminResponses = {
     account_id: z.string(), name_masked: masked, id_number_masked: masked, phone_masked: masked,
     password: z.string().describe('the initial password, shown this once'), agreement_version: z.string(),
   }),
-  approvals: z.object({ approvals: z.array(approvalView) }),
+  approvals: z.object({ approvals: z.array(approvalListed) }),
   staff: z.object({ staff: z.array(staffSummary) }),
   staffMember: staffSummary,
   staffCreated: z.object({ id: z.string(), username: z.string(), roles: staffRoles, password: z.string(), otpauth_uri: z.string(), must_change: z.boolean().describe('the holder replaces both at first sign-in') }),

@@ -375,6 +375,35 @@ test.serial('each member sees only the requests they may ask for or decide: agen
   t.false(adminPage.includes('440106********0011'), 'not even masked');
 });
 
+test.serial('GET /approvals answers what the approvals page shows: the subject masked with its link, the requester by username, the ban undone and its reason, the earlier requests', async (t) => {
+  const id = await foundCitizen({ idNumber: '510107198706120036', name: '罗军', phone: '13900250031' });
+  t.is((await agentClient.api('POST', `/citizens/${id}/ban`, { reason: 'identity_fraud', note: '他人持其证件办理' })).status, 200);
+  const first = await agentClient.api('POST', `/citizens/${id}/unban-requests`, { reason: '本人到窗口说明情况' });
+  t.is((await supervisorClient.api('POST', `/approvals/${first.body.id}/reject`, { note: '材料不全' })).status, 200);
+  const second = await agentClient.api('POST', `/citizens/${id}/unban-requests`, { reason: '补齐材料再次申请' });
+  t.is(second.status, 201, JSON.stringify(second.body));
+
+  const pending = ((await supervisorClient.api('GET', '/approvals?status=pending')).body.approvals as Array<Record<string, any>>).find((a) => a.id === second.body.id);
+  t.like(pending, {
+    kind: 'account.unban', target: { kind: 'account', id }, requested_by: agent.id, requester: agent.username, reason: '补齐材料再次申请',
+    subject: { label: '*军（510107********0036）', href: `/admin/citizens/${id}`, grounds: { action: 'account.ban', by: agent.username, reason: 'identity_fraud', note: '他人持其证件办理' } },
+  });
+  t.deepEqual(pending?.history.map((h: { id: string; status: string; reason: string }) => [h.id, h.status, h.reason]), [[first.body.id, 'rejected', '本人到窗口说明情况']]);
+  t.false(JSON.stringify(pending).includes('510107198706120036'), 'the person is masked');
+
+  // A decided request is listed with its requester by name; a case is for deciding.
+  const decided = ((await supervisorClient.api('GET', '/approvals?status=rejected')).body.approvals as Array<Record<string, any>>).find((a) => a.id === first.body.id);
+  t.like(decided, { requester: agent.username, status: 'rejected', decision_note: '材料不全' });
+  t.false('history' in decided!);
+
+  // The page shows the same case.
+  const page = (await supervisorClient.browser.get('/admin/approvals')).body;
+  const item = page.slice(page.indexOf(`data-approval="${second.body.id}"`), page.indexOf('</li>', page.indexOf('data-approval-history', page.indexOf(`data-approval="${second.body.id}"`))));
+  t.regex(item, /data-approval-subject><a href="\/admin\/citizens\/[0-9a-f-]+">\*军（510107\*{8}0036）<\/a>/);
+  t.regex(item, new RegExp(`data-approval-requester>${agent.username}<`));
+  t.regex(item, /data-approval-history><li>[^<]*本人到窗口说明情况/);
+});
+
 test.serial('a supervisor may open an account only while an unban request about it waits for them; before and after, it is outside their search', async (t) => {
   // Any real-name account will do: the register is not asked when staff act on an existing one.
   const person = { idNumber: '110105198001010016', name: '甲乙', phone: '13711112222' };
