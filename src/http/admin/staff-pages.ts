@@ -60,7 +60,7 @@ export function staffPages(router: Router, kit: ConsoleKit, deps: ConsoleDepende
 
   router.post('/staff/:staffId/authenticator', form, kit.action(confirmedForm(adminSchemas.reason), showStaff, async (ctx, who, input) => {
     const issued = await lifecycle.resetAuthenticator(who, staffId(ctx), input.reason, meta(ctx));
-    kit.render(ctx, who, 'staff-authenticator', { issued });
+    kit.render(ctx, who, 'staff-authenticator', { issued, qr: await otpauthQr(issued.otpauth_uri) });
   }));
 
   router.post('/staff/:staffId/unlock', form, kit.action(adminSchemas.reason, showStaff, async (ctx, who, input) => {

@@ -3,6 +3,7 @@ import { errorCode, hidden, HttpBrowser } from '../../helpers/http-browser.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { apiSignIn, auditOf, createStaff, ownPassword, staffSignIn, totpCode, type StaffClient } from '../../helpers/staff.js';
 import type { StaffCredentials } from '../../../src/staff/staff-accounts.js';
+import { otpauthQr } from '../../../src/http/admin/console-kit.js';
 
 /**
  * A member's lifecycle: disabled at once (their open session refused on its next request),
@@ -155,6 +156,12 @@ test.serial('the console page withdraws a role and resets an authenticator only 
   const reset = await root.browser.post(`/admin/staff/${member.id}/authenticator`, { csrf, reason: '手机丢失', confirm: 'yes' });
   t.is(reset.response.status, 200);
   t.not((await listed()).credentials, before.credentials);
+  // The new authenticator as a QR code to scan, of exactly the URI shown beside it.
+  const uri = /<code data-otpauth>([^<]+)<\/code>/.exec(reset.body)?.[1]?.replaceAll('&amp;', '&') ?? '';
+  t.regex(uri, /^otpauth:\/\/totp\/.+secret=/);
+  const src = /<img class="qr" data-otpauth-qr [^>]*src="([^"]+)"/.exec(reset.body)?.[1] ?? '';
+  t.is(src, await otpauthQr(uri));
+  t.is(Buffer.from(src.replace(/^data:image\/png;base64,/, ''), 'base64').subarray(1, 4).toString('latin1'), 'PNG', 'a PNG image');
 });
 
 test.serial('twenty disables at once: one takes effect, nineteen are refused, and every one is in the log', async (t) => {
