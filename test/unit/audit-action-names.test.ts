@@ -21,7 +21,7 @@ const WRITTEN = [
 const KINDS: ApprovalKind[] = ['account.unban', 'enterprise.restore', 'staff.grant_admin', 'staff.enable'];
 /** Actions made from a template (`delegation.${action}`, `approval.${decision}` …). */
 const TEMPLATED = [
-  'approval.approve', 'approval.reject', ...KINDS.map((kind) => `approval.request.${kind}`), 'account.register.counter.start',
+  'approval.approve', 'approval.reject', ...KINDS.map((kind) => `approval.request.${kind}`), 'account.register.counter.start', 'account.phone_change.start',
   'delegation.grant', 'delegation.approve', 'delegation.change', 'delegation.cancel',
   'enterprise.application.approve', 'enterprise.application.reject', 'enterprise.application.withdraw',
 ];
