@@ -130,7 +130,8 @@ export type ErrorCode =
   | 'staff_not_active'
   | 'staff_not_disabled'
   | 'staff_not_locked'
-  | 'staff_role_unchanged';
+  | 'staff_role_unchanged'
+  | 'staff_first_sign_in_by_creator';
 
 const STATUS: Record<ErrorCode, number> = {
   internal: 500,
@@ -262,6 +263,7 @@ const STATUS: Record<ErrorCode, number> = {
   staff_not_disabled: 409,
   staff_not_locked: 409,
   staff_role_unchanged: 409,
+  staff_first_sign_in_by_creator: 403,
 };
 
 /**

@@ -34,6 +34,14 @@ export async function latestAct(db: Db, targetKind: string, targetId: string, ac
   return row ? { at: row.at, actorId: row.actor_id, details: row.details ?? {} } : undefined;
 }
 
+/** The distinct network addresses of the latest successful records of one act on a target (a member's sign-ins, say), newest first. */
+export async function addressesOf(db: Db, targetKind: string, targetId: string, action: string, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom('audit_log').select('ip')
+    .where('target_kind', '=', targetKind).where('target_id', '=', targetId).where('action', '=', action).where('result', '=', 'success').where('ip', 'is not', null)
+    .orderBy('seq', 'desc').limit(limit).execute();
+  return [...new Set(rows.map((row) => row.ip!))];
+}
+
 /** The same query behind a service, so HTTP code asks for events and never touches the database. */
 export class SecurityEvents {
   constructor(private readonly db: Db) {}

@@ -890,6 +890,7 @@ export const en: Catalogue = {
   'errors.staff_not_disabled': 'This staff account is not disabled.',
   'errors.staff_not_locked': 'This staff account is not locked.',
   'errors.staff_role_unchanged': 'The member already holds the role to grant, or does not hold the role to withdraw.',
+  'errors.staff_first_sign_in_by_creator': 'This account was created by the admin signed in to the console in this browser. Its first sign-in is for its holder alone, on their own device: hand the sealed credentials over in person.',
   'reason.same_as_current': 'must differ from the current password',
   'field.new_password': 'new password',
   'field.current_password': 'current password',

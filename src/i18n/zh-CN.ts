@@ -889,6 +889,7 @@ export const zhCN = {
   'errors.staff_not_disabled': '该工作人员账号未停用，无需恢复启用。',
   'errors.staff_not_locked': '该工作人员账号未被锁定。',
   'errors.staff_role_unchanged': '该工作人员已有要授予的角色，或没有要撤销的角色。',
+  'errors.staff_first_sign_in_by_creator': '该账号由本浏览器中已登录的管理员创建，首次登录只能由持有人本人在自己的设备上完成。请将密封的初始凭据当面交给本人。',
   'reason.same_as_current': '不能与当前密码相同',
   'field.new_password': '新密码',
   'field.current_password': '当前密码',

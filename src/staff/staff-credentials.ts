@@ -1,4 +1,5 @@
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
+import { addressesOf } from '../audit/audit-queries.js';
 import type { FieldCipher } from '../crypto/field-cipher.js';
 import { AppError } from '../errors.js';
 import { hashPassword, verifyPassword } from '../identity/password-hash.js';
@@ -16,6 +17,8 @@ export const STAFF_TOTP_ISSUER = '统一身份认证平台·管理';
 const ENROLMENT_SECONDS = 10 * 60;
 const DAY_MS = 86_400_000;
 const ACTION = 'staff.credentials.change';
+/** How many of the creator's latest sign-ins a member's first credential change is compared with. */
+const CREATOR_SIGN_INS = 5;
 
 /** A new authenticator secret waiting for its first code: shown to its holder only. */
 export interface PendingAuthenticator {
@@ -150,6 +153,7 @@ export class StaffCredentials {
       authenticator = { secret: pending.secret, step: verified.step };
     }
 
+    const handover = row.password_must_change && row.created_by ? await this.handover(row.created_by, actor.id, meta) : undefined;
     const epoch = await this.db.transaction().execute(async (trx) => {
       // Two changes racing (the holder and whoever else holds the handed-over credentials,
       // each past the checks above): the first to lock the row wins; the other finds it
@@ -164,13 +168,36 @@ export class StaffCredentials {
       const next = await staffStore.nextSessionEpoch(trx, actor.id);
       await this.audit.append({
         actor: { kind: 'staff', id: actor.id }, action: ACTION, target: { kind: 'staff', id: actor.id }, result: 'success',
-        details: { password_replaced: Boolean(hash), authenticator_replaced: Boolean(authenticator), was_due: due ? (row.password_must_change ? 'first_sign_in' : due.passwordExpired ? 'password_expired' : 'authenticator_reset') : 'none' }, meta,
+        details: {
+          password_replaced: Boolean(hash), authenticator_replaced: Boolean(authenticator),
+          was_due: due ? (row.password_must_change ? 'first_sign_in' : due.passwordExpired ? 'password_expired' : 'authenticator_reset') : 'none',
+          ...handover,
+        },
+        meta,
       }, trx);
       return next;
     });
     if (epoch === undefined) return refused(new AppError('credentials_changed_meanwhile'));
     await this.sessions.carryOver(actor.sessionHandle, epoch);
     return { password: Boolean(hash), authenticator: Boolean(authenticator) };
+  }
+
+  /**
+   * For the record of a member's first credential change, what an auditor needs to judge
+   * the hand-over: who created the member, and whether the change came from an address
+   * that admin used (the creation, or one of their latest sign-ins). The creator knew what
+   * was handed over; a first sign-in from their address is the one to look at.
+   */
+  private async handover(creatorId: string, memberId: string, meta: RequestMeta): Promise<{ handed_over_by: string; handed_over_by_username?: string; from_creator_address: boolean }> {
+    const [creator, created, signIns] = await Promise.all([
+      staffStore.byId(this.db, creatorId),
+      addressesOf(this.db, 'staff', memberId, 'staff.create', 1),
+      addressesOf(this.db, 'staff', creatorId, 'staff.login', CREATOR_SIGN_INS),
+    ]);
+    return {
+      handed_over_by: creatorId, ...(creator ? { handed_over_by_username: creator.username } : {}),
+      from_creator_address: meta.ip !== undefined && [...created, ...signIns].includes(meta.ip),
+    };
   }
 
   /** The current password, under the member's sign-in lock: a session left open does not let anyone guess it. */

@@ -11,6 +11,7 @@ import { normaliseUsername } from './staff-accounts.js';
 import type { StaffCredentials } from './staff-credentials.js';
 import { StaffLock } from './staff-lock.js';
 import type { StaffSessions } from './staff-sessions.js';
+import type { StaffRow } from './staff-store.js';
 
 /** Between the password and the authenticator code. */
 const PENDING_SECONDS = 5 * 60;
@@ -33,8 +34,12 @@ export class StaffLogin {
     private readonly audit: AuditLog,
   ) {}
 
-  /** The first step; returns a token for the second, which the caller keeps (a cookie) for five minutes. */
-  async password(input: { username: string; password: string }, meta: RequestMeta): Promise<{ pending: string }> {
+  /**
+   * The first step; returns a token for the second, which the caller keeps (a cookie) for
+   * five minutes. `consoleSession` is the console session cookie the browser already
+   * holds, if any: see refuseCreatorsHandover().
+   */
+  async password(input: { username: string; password: string }, meta: RequestMeta, consoleSession?: string): Promise<{ pending: string }> {
     const username = normaliseUsername(input.username).slice(0, 64);
     const row = await this.staff.byUsername(username);
     const subject = row ? StaffLock.member(row.id) : `typed:${this.digest.digest('staff-login-subject', username)}`;
@@ -48,10 +53,28 @@ export class StaffLogin {
     }
     // A right password is no failure; the failures so far stand until the second step succeeds.
     await this.lock.release(subject);
+    await this.refuseCreatorsHandover(row, consoleSession, meta);
     if (needsRehash(row.password_hash)) await this.staff.updatePasswordHash(row.id, await hashPassword(input.password));
     const pending = randomBytes(24).toString('base64url');
     await this.cache.set(`staff-pending:${this.digest.digest('staff-pending', pending)}`, row.id, PENDING_SECONDS);
     return { pending };
+  }
+
+  /**
+   * A member's first sign-in, with the credentials an admin handed over, is refused (and
+   * audited, with the admin as actor) in a browser where that admin's console session is
+   * live: there it is the admin completing the hand-over to themselves, and whoever
+   * completes the first sign-in keeps the account. An admin who signs out first, or uses
+   * another browser, is not stopped here; the member's first credential change records the
+   * creator and whether it came from their address (staff-credentials.ts).
+   */
+  private async refuseCreatorsHandover(row: StaffRow, consoleSession: string | undefined, meta: RequestMeta): Promise<void> {
+    if (!row.password_must_change || !row.created_by || await this.sessions.holder(consoleSession) !== row.created_by) return;
+    await this.audit.append({
+      actor: { kind: 'staff', id: row.created_by }, action: 'staff.login', target: { kind: 'staff', id: row.id }, result: 'denied',
+      details: { step: 'password', reason: 'staff_first_sign_in_by_creator', username: row.username }, meta,
+    });
+    throw new AppError('staff_first_sign_in_by_creator');
   }
 
   /**

@@ -59,8 +59,8 @@ export class StaffSessions {
     await this.cache.set(this.key(handle), JSON.stringify({ ...JSON.parse(raw) as StoredSession, epoch }), ttl);
   }
 
-  /** The live session for a cookie value, touched; undefined once idle or too old (and then removed). */
-  async use(sessionId: string | undefined): Promise<StaffSession | undefined> {
+  /** The live session for a cookie value, not touched; undefined once idle or too old (and then removed). */
+  private async live(sessionId: string | undefined): Promise<{ handle: string; stored: StoredSession; at: number; absoluteLeft: number } | undefined> {
     if (!sessionId || !/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return undefined;
     const handle = this.handle(sessionId);
     const raw = await this.cache.get(this.key(handle));
@@ -72,9 +72,22 @@ export class StaffSessions {
       await this.end(sessionId);
       return undefined;
     }
+    return { handle, stored, at, absoluteLeft };
+  }
+
+  /** The live session for a cookie value, touched; undefined once idle or too old (and then removed). */
+  async use(sessionId: string | undefined): Promise<StaffSession | undefined> {
+    const found = await this.live(sessionId);
+    if (!found) return undefined;
+    const { handle, stored, at, absoluteLeft } = found;
     const ttl = Math.max(1, Math.min(STAFF_IDLE_SECONDS, Math.floor(absoluteLeft / 1000)));
     await this.cache.set(this.key(handle), JSON.stringify({ ...stored, lastSeenAt: at }), ttl);
     return { staffId: stored.staffId, handle, createdAt: stored.createdAt, epoch: stored.epoch ?? 0 };
+  }
+
+  /** Whose live session a cookie value is, without counting as a use of it (the session's idle time runs on). */
+  async holder(sessionId: string | undefined): Promise<string | undefined> {
+    return (await this.live(sessionId))?.stored.staffId;
   }
 
   async end(sessionId: string): Promise<void> {

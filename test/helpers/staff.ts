@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
+import type { RequestMeta } from '../../src/audit/audit-log.js';
 import type { Dependencies } from '../../src/deps.js';
 import type { StaffCredentials } from '../../src/staff/staff-accounts.js';
 import type { StaffRole } from '../../src/store/schema.js';
@@ -22,18 +23,19 @@ export function ownPassword(): string {
 /**
  * The holder's first sign-in, through the same domain operations the console's uses:
  * password and handed-over code, then a new password and a new authenticator confirmed
- * with a code. Returns the holder's own credentials; what was handed over stops working.
+ * with a code, from the address in `meta`. Returns the holder's own credentials; what
+ * was handed over stops working.
  */
-export async function completeFirstSignIn(deps: Dependencies, handed: StaffCredentials): Promise<StaffCredentials> {
-  const { pending } = await deps.staff.login.password({ username: handed.username, password: handed.password }, {});
-  const session = await deps.staff.login.totp(pending, await totpCode(handed.totpSecret), {});
+export async function completeFirstSignIn(deps: Dependencies, handed: StaffCredentials, meta: RequestMeta = {}): Promise<StaffCredentials> {
+  const { pending } = await deps.staff.login.password({ username: handed.username, password: handed.password }, meta);
+  const session = await deps.staff.login.totp(pending, await totpCode(handed.totpSecret), meta);
   const actor = await deps.staff.login.principal(session.sessionId);
   if (!actor?.due) throw new Error(`${handed.username} has nothing to replace`);
   const enrolment = await deps.staff.credentials.startAuthenticator(actor);
   const password = ownPassword();
   // Confirmed with the previous step's code, so that a sign-in in the same thirty seconds is
   // not a replay of it.
-  await deps.staff.credentials.change(actor, { currentPassword: handed.password, newPassword: password, code: await totpCode(enrolment.secret, -1) }, {});
+  await deps.staff.credentials.change(actor, { currentPassword: handed.password, newPassword: password, code: await totpCode(enrolment.secret, -1) }, meta);
   await deps.staff.sessions.end(session.sessionId);
   return { ...handed, password, totpSecret: enrolment.secret, otpauthUri: enrolment.otpauth_uri, mustChange: false };
 }

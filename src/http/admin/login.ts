@@ -21,7 +21,8 @@ export function consoleLogin(deps: ConsoleDependencies, form: Middleware, json: 
 
   async function passwordStep(ctx: Context, body: unknown) {
     const input = parseInput(adminSchemas.login, body);
-    const { pending } = await deps.staff.login.password(input, requestMeta(ctx));
+    // The console session already in this browser, if any: a creator's own is no place for a member's first sign-in.
+    const { pending } = await deps.staff.login.password(input, requestMeta(ctx), ctx.cookies.get(STAFF_COOKIE, { signed: true }));
     setStaffCookie(ctx, STAFF_PENDING_COOKIE, pending, PENDING_MS);
   }
 

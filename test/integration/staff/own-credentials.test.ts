@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { errorCode, HttpBrowser } from '../../helpers/http-browser.js';
 import { isolatedEnv } from '../../helpers/env.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
-import { apiSignIn, auditOf, createStaff, ownPassword, staffSignIn, totpCode, type StaffClient } from '../../helpers/staff.js';
+import { apiSignIn, auditOf, completeFirstSignIn, createStaff, ownPassword, staffSignIn, totpCode, type StaffClient } from '../../helpers/staff.js';
 
 /**
  * Credentials known only to their holder: what an admin hands over opens one thing, the
@@ -83,6 +83,67 @@ test.serial('a member created by an admin acts on nothing before replacing the h
   const holder = await apiSignIn(server, { ...handed, password: own, totpSecret: secret });
   t.is(holder.next, 'session');
   t.like((await admin.api('GET', '/staff')).body.staff.find((s: { id: string }) => s.id === id), { credentials: 'set', status: 'active' });
+});
+
+/** A member the admin creates in the console, with what is handed over. */
+async function handedOver(username: string) {
+  const created = await admin.api('POST', '/staff', { username, roles: ['agent'] });
+  if (created.status !== 201) throw new Error(`${username}: ${created.status} ${JSON.stringify(created.body)}`);
+  const otpauthUri = created.body.otpauth_uri as string;
+  return { id: created.body.id as string, username, roles: ['agent' as const], password: created.body.password as string, otpauthUri, totpSecret: new URL(otpauthUri).searchParams.get('secret')!, mustChange: true };
+}
+
+test.serial('the admin who created a member cannot do the member\'s first sign-in in the browser where the admin is signed in: refused, audited; the member\'s own browser can', async (t) => {
+  const adminId = (await admin.api('GET', '/session')).body.staff.id as string;
+  const handed = await handedOver('agent.sealed');
+  const refusals = async () => (await auditOf(server.deps, 'staff.login')).filter((r) => r.target_id === handed.id && r.result === 'denied');
+
+  const page = await admin.browser.post('/admin/login', { username: handed.username, password: handed.password });
+  t.is(errorCode(page.body), 'staff_first_sign_in_by_creator');
+  t.false(page.url.endsWith('/admin/login/totp'), 'no second step');
+  const api = await admin.browser.request('/api/v1/admin/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: handed.username, password: handed.password }) });
+  t.is(api.status, 403);
+  t.is((await api.json() as { error: string }).error, 'staff_first_sign_in_by_creator');
+  const recorded = await refusals();
+  t.is(recorded.length, 2);
+  t.like(recorded[0], { actor_kind: 'staff', actor_id: adminId, target_kind: 'staff', details: { step: 'password', reason: 'staff_first_sign_in_by_creator', username: handed.username } });
+  t.is((await admin.api('GET', '/session')).status, 200, 'the admin\'s own session goes on');
+
+  // Another admin's browser is not the creator's; the member's own browser signs in; a wrong password is still only login_failed.
+  const colleague = await staffSignIn(server, await createStaff(server.deps, 'admin.colleague', ['admin']));
+  t.regex((await colleague.browser.post('/admin/login', { username: handed.username, password: handed.password })).url, /\/admin\/login\/totp$/);
+  t.is(errorCode((await admin.browser.post('/admin/login', { username: handed.username, password: 'not-the-password' })).body), 'login_failed');
+  t.is((await apiSignIn(server, handed)).next, 'credentials');
+  t.is((await refusals()).filter((r) => r.details.reason === 'staff_first_sign_in_by_creator').length, 2);
+});
+
+test.serial('a member\'s first credential change records who handed the credentials over and whether it came from that admin\'s address', async (t) => {
+  const adminId = (await admin.api('GET', '/session')).body.staff.id as string;
+  const change = async (id: string) => (await auditOf(server.deps, 'staff.credentials.change')).filter((r) => r.actor_id === id && r.result === 'success').at(-1);
+
+  // Signed in and changed from the machine the admin created the member from.
+  const near = await handedOver('agent.near');
+  const { client } = await apiSignIn(server, near);
+  const enrolment = await client.api('POST', '/credentials/authenticator');
+  const own = ownPassword();
+  t.is((await client.api('POST', '/credentials', { current_password: near.password, new_password: own, code: await totpCode(enrolment.body.secret) })).status, 200);
+  const nearRecord = await change(near.id);
+  t.like(nearRecord, { details: { was_due: 'first_sign_in', handed_over_by: adminId, handed_over_by_username: 'admin.hands', from_creator_address: true } });
+  t.is(nearRecord?.ip, (await auditOf(server.deps, 'staff.create')).find((r) => r.target_id === near.id)?.ip, 'the record carries where it came from');
+
+  // From an address the admin has not used.
+  const far = await handedOver('agent.far');
+  await completeFirstSignIn(server.deps, far, { ip: '198.51.100.7' });
+  t.like(await change(far.id), { ip: '198.51.100.7', details: { was_due: 'first_sign_in', handed_over_by: adminId, from_creator_address: false } });
+
+  // A later change, and the first one of a member made at the command line, name no hand-over.
+  const later = await client.api('POST', '/credentials/authenticator');
+  t.is((await client.api('POST', '/credentials', { current_password: own, code: await totpCode(later.body.secret) })).status, 200);
+  t.like(await change(near.id), { details: { was_due: 'none', authenticator_replaced: true } });
+  t.false('handed_over_by' in (await change(near.id))!.details);
+  const cli = await createStaff(server.deps, 'agent.cli', ['agent']);
+  t.like(await change(cli.id), { details: { was_due: 'first_sign_in' } });
+  t.false('handed_over_by' in (await change(cli.id))!.details);
 });
 
 test.serial('twenty replacements at once from the holder\'s and another session of the handed-over credentials: exactly one takes effect, and only its password opens the account', async (t) => {
