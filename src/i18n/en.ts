@@ -983,6 +983,7 @@ export const en: Catalogue = {
   'audit.audit.view': 'Read the audit log',
   'audit.backchannel_logout.failed': 'Back-channel logout failed',
   'audit.citizen.search': 'Search accounts',
+  'audit.console': 'Console request refused for its form',
   'audit.citizen.view': 'View an account',
   'audit.client.list': 'List clients',
   'audit.client.read': 'View a client',

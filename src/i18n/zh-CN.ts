@@ -982,6 +982,7 @@ export const zhCN = {
   'audit.audit.view': '查看审计日志',
   'audit.backchannel_logout.failed': '后端退出通知失败',
   'audit.citizen.search': '查询账号',
+  'audit.console': '控制台请求格式不符（未办理）',
   'audit.citizen.view': '查看账号详情',
   'audit.client.list': '查看接入应用',
   'audit.client.read': '查看接入应用详情',

@@ -119,7 +119,8 @@ export function consoleKit(deps: ConsoleDependencies) {
 
   function render(ctx: Context, who: StaffActor | undefined, page: string, data: Record<string, unknown> = {}, status = 200): void {
     const locale = ctx.state.locale as Locale;
-    const tx = (key: string, fallback: string) => (isMessageKey(key) ? translate(locale, key) : fallback);
+    // A request refused for its form is recorded under its route (routeAction): the viewer names it as such, the code in the row's title.
+    const tx = (key: string, fallback: string) => (isMessageKey(key) ? translate(locale, key) : key.startsWith('audit.console.') ? translate(locale, 'audit.console') : fallback);
     deps.pages.render(ctx, `admin/${page}`, locale, {
       who, csrf: who ? csrfToken(who) : undefined, time: chinaTime, tx, has: (role: string) => Boolean(who?.roles.includes(role as never)),
       stylesheet: 'console', ...data,

@@ -60,6 +60,9 @@ test.serial('a console request refused for its form is audited once, named after
   const auditor = await staffSignIn(server, await createStaff(server.deps, 'auditor.refused', ['auditor']));
   const filter = await refused('console.audit', () => auditor.api('GET', '/audit?action=NOT-AN-ACTION'));
   t.like(filter, { error: 'invalid_input', added: 1, record: { details: { field: 'action', route: '/api/v1/admin/audit' } } });
+  // The viewer names these records in words, the route's action in the row's title.
+  const viewer = (await auditor.browser.get('/admin/audit?action=console.')).body;
+  t.regex(viewer, /<td data-action-name title="console\.staff\.disable">控制台请求格式不符（未办理）<\/td>/);
 
   // A refusal the staff service makes itself is recorded once, under its own action, not again under the route's.
   const routeBefore = (await denied('console.staff.disable')).length;
