@@ -12,6 +12,7 @@ import type { Database } from '../store/schema.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import { enterpriseStore, type ApplicationRow } from './enterprise-store.js';
 import type { Enterprises } from './enterprises.js';
+import { holderDigest, isHolder, type SignedIn } from '../flows/holder.js';
 import { activeEntry, isRepresentative } from './registry-check.js';
 
 /** A representative's own registration waits for the SMS code this long; someone else's for the representative's decision. */
@@ -27,6 +28,8 @@ export interface ApplicationView {
   /** `code`: the applicant finishes it with the code sent to the representative's phone; `representative` may also approve it. */
   completes_by: Array<'code' | 'representative'>;
   applicant_masked: string;
+  /** Whether the caller may send the code and confirm: the applicant, in the session or token that started it. */
+  continues_here: boolean;
   expires_at: string;
   created_at: string;
   enterprise_id?: string;
@@ -52,6 +55,12 @@ export interface CodeRequest {
  * else started it, by the representative approving it from their own account. The
  * enterprise table's unique code makes one enterprise one account whatever the race;
  * the partial unique index on pending applications lets only one be in progress.
+ *
+ * An application is continued (the code sent again, the code confirmed) only by the session
+ * or token that started it, as every multi-step flow is: another session or another
+ * client's token of the same person gets the answer an expired flow gets. Withdrawing is
+ * the account's: it gives nothing, and an application someone else must approve waits for
+ * a week, longer than the session that started it may live.
  */
 export class EnterpriseRegistration {
   constructor(
@@ -77,7 +86,12 @@ export class EnterpriseRegistration {
     return profile;
   }
 
-  private async view(row: ApplicationRow): Promise<ApplicationView> {
+  /** Whether `who` started the application, in this session or with this token. */
+  private startedBy(row: ApplicationRow, who: SignedIn): boolean {
+    return row.applicant_account_id === who.accountId && row.applicant_holder !== null && isHolder(row.applicant_holder, who.key);
+  }
+
+  private async view(row: ApplicationRow, who?: SignedIn): Promise<ApplicationView> {
     const applicant = await this.accounts.profile(row.applicant_account_id);
     const own = applicant ? this.accounts.idNumberIndex(applicant.idNumber) === row.representative_idx : false;
     const enterprise = row.status === 'approved' ? await this.enterprises.byUscc(row.uscc) : undefined;
@@ -88,6 +102,7 @@ export class EnterpriseRegistration {
       status: row.status,
       completes_by: own ? ['code'] : ['code', 'representative'],
       applicant_masked: applicant?.name ? maskName(applicant.name) : '',
+      continues_here: row.status === 'pending' && who !== undefined && this.startedBy(row, who),
       expires_at: row.expires_at.toISOString(),
       created_at: row.created_at.toISOString(),
       ...(enterprise ? { enterprise_id: enterprise.id } : {}),
@@ -101,7 +116,8 @@ export class EnterpriseRegistration {
    * empty after a change on the register is claimed the same way, by its new
    * representative only.
    */
-  async start(accountId: string, input: StartInput, request: CodeRequest, meta: RequestMeta): Promise<{ application: ApplicationView; code_sent_to?: string }> {
+  async start(who: SignedIn, input: StartInput, request: CodeRequest, meta: RequestMeta): Promise<{ application: ApplicationView; code_sent_to?: string }> {
+    const { accountId } = who;
     const profile = await this.citizen(accountId);
     const entry = await activeEntry(this.registries, input.uscc, input.name);
     const own = isRepresentative(entry, profile);
@@ -142,7 +158,7 @@ export class EnterpriseRegistration {
         // hold an enterprise's registration against its representative.
         if (own) await this.supersedePending(trx, entry.uscc, accountId, now, meta);
         await enterpriseStore.insertApplication(trx, {
-          id, uscc: entry.uscc, name: entry.name, applicant_account_id: accountId, representative_idx: representativeIdx, status: 'pending',
+          id, uscc: entry.uscc, name: entry.name, applicant_account_id: accountId, applicant_holder: holderDigest(who.key), representative_idx: representativeIdx, status: 'pending',
           expires_at: new Date(now.getTime() + 1000 * (own ? OWN_APPLICATION_SECONDS : AGENT_APPLICATION_SECONDS)),
         });
         await this.audit.append({
@@ -156,10 +172,10 @@ export class EnterpriseRegistration {
     }
 
     const application = (await enterpriseStore.application(this.db, id))!;
-    if (!own) return { application: await this.view(application) };
+    if (!own) return { application: await this.view(application, who) };
     try {
       const sent = await this.sendTo(entry, id, request);
-      return { application: await this.view(application), code_sent_to: sent };
+      return { application: await this.view(application, who), code_sent_to: sent };
     } catch (error) {
       // Nothing stays behind a code that could not be sent: starting again is possible at once.
       await enterpriseStore.decideApplication(this.db, id, 'withdrawn', accountId, new Date());
@@ -218,6 +234,13 @@ export class EnterpriseRegistration {
     return row;
   }
 
+  /** As `own`, and started in this session or with this token: anyone else continues nothing. */
+  private async startedHere(who: SignedIn, applicationId: string): Promise<ApplicationRow> {
+    const row = await this.own(who.accountId, applicationId);
+    if (!this.startedBy(row, who)) throw new AppError('flow_expired');
+    return row;
+  }
+
   /** The register's entry again, still naming the representative the application was made for. */
   private async stillValid(row: ApplicationRow): Promise<Enterprise> {
     const entry = await activeEntry(this.registries, row.uscc, row.name);
@@ -226,15 +249,16 @@ export class EnterpriseRegistration {
   }
 
   /** (Re)sends the code to the representative's phone on the register; only the applicant may ask. */
-  async sendCode(accountId: string, applicationId: string, request: CodeRequest): Promise<{ code_sent_to: string }> {
-    const row = await this.own(accountId, applicationId);
+  async sendCode(who: SignedIn, applicationId: string, request: CodeRequest): Promise<{ code_sent_to: string }> {
+    const row = await this.startedHere(who, applicationId);
     const entry = await this.stillValid(row);
     return { code_sent_to: await this.sendTo(entry, row.id, request) };
   }
 
   /** The code the representative's phone received, typed by the applicant: the application completes. */
-  async confirm(accountId: string, applicationId: string, code: string, meta: RequestMeta): Promise<{ application: ApplicationView; enterprise_id: string }> {
-    const row = await this.own(accountId, applicationId);
+  async confirm(who: SignedIn, applicationId: string, code: string, meta: RequestMeta): Promise<{ application: ApplicationView; enterprise_id: string }> {
+    const { accountId } = who;
+    const row = await this.startedHere(who, applicationId);
     const entry = await this.stillValid(row);
     try {
       await this.smsCodes.verify({ purpose: 'enterprise', phone: entry.legalRepresentative.phone, flowId: this.flowId(row.id) }, code.trim());
@@ -298,19 +322,21 @@ export class EnterpriseRegistration {
   }
 
   /** Applications the account started, and those waiting for it as representative. */
-  async listFor(accountId: string): Promise<{ mine: ApplicationView[]; awaiting_me: ApplicationView[] }> {
+  async listFor(who: SignedIn): Promise<{ mine: ApplicationView[]; awaiting_me: ApplicationView[] }> {
+    const { accountId } = who;
     const profile = await this.accounts.profile(accountId);
     const mine = await enterpriseStore.applicationsBy(this.db, accountId);
     const awaiting = profile?.idNumber ? await enterpriseStore.awaitingRepresentative(this.db, this.accounts.idNumberIndex(profile.idNumber), accountId, new Date()) : [];
-    return { mine: await Promise.all(mine.map((r) => this.view(r))), awaiting_me: await Promise.all(awaiting.map((r) => this.view(r))) };
+    return { mine: await Promise.all(mine.map((r) => this.view(r, who))), awaiting_me: await Promise.all(awaiting.map((r) => this.view(r))) };
   }
 
-  async application(accountId: string, applicationId: string): Promise<ApplicationView> {
+  async application(who: SignedIn, applicationId: string): Promise<ApplicationView> {
+    const { accountId } = who;
     const row = await enterpriseStore.application(this.db, applicationId);
     const profile = await this.accounts.profile(accountId);
     const maySee = row && (row.applicant_account_id === accountId || (profile?.idNumber && row.representative_idx === this.accounts.idNumberIndex(profile.idNumber)));
     if (!row || !maySee) throw new AppError('enterprise_application_not_found');
-    return this.view(row);
+    return this.view(row, who);
   }
 
   /**

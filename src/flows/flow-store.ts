@@ -1,7 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FieldCipher } from '../crypto/field-cipher.js';
 import { AppError } from '../errors.js';
 import type { Cache } from '../store/cache.js';
+import { holderDigest, isHolder } from './holder.js';
 
 export type FlowType = 'registration' | 'recovery' | 'rebind' | 'counter' | 'counter-phone' | 'counter-enterprise';
 export type FlowChannel = 'browser' | 'api';
@@ -27,9 +28,11 @@ export interface Flow<State extends string, Data> {
 
 /**
  * Which flow, on which channel, and the proof of being the one who started it: the
- * browser's binding cookie for pages, the flow token handed out at the start for the API.
- * Flows started by a signed-in person or a staff member are bound to them instead (their
- * steps check the owner), and carry no holder secret.
+ * browser's binding cookie for anonymous pages, the flow token handed out at the start for
+ * the anonymous API, and the principal's key (its SSO session, or the grant behind its
+ * token) for a flow a signed-in person started, so that another session or another
+ * client's token of the same person cannot continue it. Counter flows are bound to the
+ * staff member who started them by their own steps, and carry no holder.
  */
 export interface FlowRef {
   id: string;
@@ -45,16 +48,9 @@ export type StartedFlow<State extends string, Data> = Flow<State, Data> & { hold
 
 const LOCK_SECONDS = 30;
 
-function holderDigest(secret: string): string {
-  return createHash('sha256').update(`flow-holder\0${secret}`).digest('base64url');
-}
-
+/** A flow without a holder (a counter flow) is bound to its staff member by its own steps. */
 function holds(flow: Flow<string, unknown>, presented: string | undefined): boolean {
-  if (!flow.holderDigest) return true;
-  if (!presented) return false;
-  const expected = Buffer.from(flow.holderDigest);
-  const actual = Buffer.from(holderDigest(presented));
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return flow.holderDigest === undefined || isHolder(flow.holderDigest, presented);
 }
 
 /** Flows carry personal data (ID numbers, names, phones): they are stored encrypted. */

@@ -14,6 +14,7 @@ import type { FactorKind } from '../store/schema.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import { verifyDocumentFactor, type DocumentFactorInput } from './factor-checks.js';
 import type { Flow, FlowChannel, FlowRef, FlowStore } from './flow-store.js';
+import type { SignedIn } from './holder.js';
 import { sameName } from '../identity/person-name.js';
 import { REQUIRED_FACTORS } from './registration.js';
 
@@ -39,6 +40,8 @@ interface RebindData {
 type RebindFlow = Flow<RebindState, RebindData>;
 type Captcha = { id?: string; answer?: string };
 type CarrierOutcome = 'match' | 'no_match' | 'unavailable';
+/** The flow a request names; who asks (SignedIn) supplies the proof of holding it. */
+export type RebindRef = Omit<FlowRef, 'holder'>;
 
 export interface RebindView {
   flow_id: string;
@@ -74,7 +77,9 @@ const FLOW_TTL_SECONDS = 15 * 60;
  * whether it is registered in the person's name, which decides only whether it counts
  * as a verified factor. Both numbers are told.
  *
- * A flow belongs to the account that started it; to anyone else it does not exist.
+ * A flow belongs to the session or token that started it (its key is the flow's holder):
+ * to anyone else, another session or another client's token of the same person included,
+ * it does not exist.
  */
 export class PhoneRebinding {
   constructor(private readonly deps: PhoneRebindingDependencies) {}
@@ -101,41 +106,42 @@ export class PhoneRebinding {
     return profile;
   }
 
-  async start(accountId: string, path: RebindPath, channel: FlowChannel): Promise<RebindView> {
+  async start(who: SignedIn, path: RebindPath, channel: FlowChannel): Promise<RebindView> {
+    const { accountId } = who;
     const profile = await this.profile(accountId);
     if (path === 'old_phone' && !profile.phone) throw new AppError('phone_required');
     const data: RebindData = { accountId, path, factors: [], ...(profile.masked.phone ? { oldPhoneMasked: profile.masked.phone } : {}) };
     const state: RebindState = path === 'old_phone' ? 'old_code' : 'identity';
-    return this.view(await this.deps.flows.create<RebindState, RebindData>('rebind', channel, state, data, FLOW_TTL_SECONDS));
+    return this.view(await this.deps.flows.create<RebindState, RebindData>('rebind', channel, state, data, FLOW_TTL_SECONDS, { holder: who.key }));
   }
 
-  async get(at: FlowRef, accountId: string): Promise<RebindView> {
-    const flow = await this.deps.flows.get<RebindState, RebindData>('rebind', at);
-    if (flow.data.accountId !== accountId) throw new AppError('flow_expired');
+  async get(at: RebindRef, who: SignedIn): Promise<RebindView> {
+    const flow = await this.deps.flows.get<RebindState, RebindData>('rebind', { ...at, holder: who.key });
+    if (flow.data.accountId !== who.accountId) throw new AppError('flow_expired');
     return this.view(flow);
   }
 
-  private step<T>(at: FlowRef, accountId: string, allowed: RebindState[], run: (flow: RebindFlow) => Promise<{ flow?: RebindFlow; result: T }>) {
-    return this.deps.flows.step<RebindState, RebindData, T>('rebind', at, allowed, async (flow) => {
-      if (flow.data.accountId !== accountId) throw new AppError('flow_expired');
+  private step<T>(at: RebindRef, who: SignedIn, allowed: RebindState[], run: (flow: RebindFlow) => Promise<{ flow?: RebindFlow; result: T }>) {
+    return this.deps.flows.step<RebindState, RebindData, T>('rebind', { ...at, holder: who.key }, allowed, async (flow) => {
+      if (flow.data.accountId !== who.accountId) throw new AppError('flow_expired');
       return run(flow);
     });
   }
 
   // Path old_phone -------------------------------------------------------------------
 
-  async sendOldCode(at: FlowRef, accountId: string, input: { captcha?: Captcha }, meta: RequestMeta): Promise<{ ttl_seconds: number }> {
-    return this.step(at, accountId, ['old_code'], async () => {
-      const { phone } = await this.profile(accountId);
+  async sendOldCode(at: RebindRef, who: SignedIn, input: { captcha?: Captcha }, meta: RequestMeta): Promise<{ ttl_seconds: number }> {
+    return this.step(at, who, ['old_code'], async () => {
+      const { phone } = await this.profile(who.accountId);
       if (!phone) throw new AppError('phone_required');
       const sent = await this.deps.smsCodes.send({ purpose: 'rebind-old', phone, flowId: at.id, ip: meta.ip ?? 'unknown', captcha: input.captcha });
       return { result: { ttl_seconds: sent.ttlSeconds } };
     });
   }
 
-  async verifyOldCode(at: FlowRef, accountId: string, input: { code: string }): Promise<RebindView> {
-    return this.step(at, accountId, ['old_code'], async (flow) => {
-      const { phone } = await this.profile(accountId);
+  async verifyOldCode(at: RebindRef, who: SignedIn, input: { code: string }): Promise<RebindView> {
+    return this.step(at, who, ['old_code'], async (flow) => {
+      const { phone } = await this.profile(who.accountId);
       if (!phone) throw new AppError('phone_required');
       await this.deps.smsCodes.verify({ purpose: 'rebind-old', phone, flowId: at.id }, input.code.trim());
       const next: RebindFlow = { ...flow, state: 'new_code' };
@@ -146,12 +152,12 @@ export class PhoneRebinding {
   // Path identity --------------------------------------------------------------------
 
   /** The ID number and name must be the account's own; wrong answers are limited per account. */
-  async submitIdentity(at: FlowRef, accountId: string, input: { name: string; idNumber: string }): Promise<RebindView> {
-    return this.step(at, accountId, ['identity'], async (flow) => {
+  async submitIdentity(at: RebindRef, who: SignedIn, input: { name: string; idNumber: string }): Promise<RebindView> {
+    return this.step(at, who, ['identity'], async (flow) => {
       const parsed = parseIdNumber(input.idNumber);
       if (!parsed.ok) throw new AppError('invalid_id_number', { field: 'id_number' });
-      const profile = await this.profile(accountId);
-      await this.deps.attempts.guard(`rebind:${accountId}`, async () => {
+      const profile = await this.profile(who.accountId);
+      await this.deps.attempts.guard(`rebind:${who.accountId}`, async () => {
         if (parsed.value !== profile.idNumber || !sameName(input.name, profile.name)) throw new AppError('identity_mismatch');
       }, errorIs('identity_mismatch'), { onSuccess: 'give-back' });
       const next: RebindFlow = { ...flow, state: 'factors' };
@@ -159,12 +165,12 @@ export class PhoneRebinding {
     });
   }
 
-  async verifyFactor(at: FlowRef, accountId: string, input: DocumentFactorInput): Promise<RebindView> {
-    return this.step(at, accountId, ['factors'], async (flow) => {
+  async verifyFactor(at: RebindRef, who: SignedIn, input: DocumentFactorInput): Promise<RebindView> {
+    return this.step(at, who, ['factors'], async (flow) => {
       if (flow.data.factors.some((f) => f.kind === input.kind)) throw new AppError('factor_duplicate');
-      const profile = await this.profile(accountId);
+      const profile = await this.profile(who.accountId);
       const factor = await this.deps.attempts.guard(
-        `rebind:${accountId}`,
+        `rebind:${who.accountId}`,
         () => verifyDocumentFactor(this.deps.registries, { idNumber: profile.idNumber, name: profile.name }, input),
         errorIs('factor_mismatch'),
         { onSuccess: 'give-back' },
@@ -177,11 +183,11 @@ export class PhoneRebinding {
 
   // Both paths: the new phone --------------------------------------------------------
 
-  async sendNewCode(at: FlowRef, accountId: string, input: { phone: string; captcha?: Captcha }, meta: RequestMeta): Promise<{ ttl_seconds: number; new_phone_masked: string }> {
-    return this.step(at, accountId, ['new_code'], async (flow) => {
+  async sendNewCode(at: RebindRef, who: SignedIn, input: { phone: string; captcha?: Captcha }, meta: RequestMeta): Promise<{ ttl_seconds: number; new_phone_masked: string }> {
+    return this.step(at, who, ['new_code'], async (flow) => {
       const phone = normalisePhone(input.phone);
       if (!phone) throw new AppError('invalid_phone');
-      if (phone === (await this.profile(accountId)).phone) throw new AppError('phone_unchanged');
+      if (phone === (await this.profile(who.accountId)).phone) throw new AppError('phone_unchanged');
       // Whether another account holds the number is told only once its code proves the person holds it too.
       const sent = await this.deps.smsCodes.send({ purpose: 'rebind-new', phone, flowId: at.id, ip: meta.ip ?? 'unknown', captcha: input.captcha });
       const next: RebindFlow = { ...flow, data: { ...flow.data, newPhone: phone } };
@@ -189,24 +195,24 @@ export class PhoneRebinding {
     });
   }
 
-  async verifyNewCode(at: FlowRef, accountId: string, input: { code: string }, meta: RequestMeta): Promise<RebindView> {
-    return this.step(at, accountId, ['new_code'], async (flow) => {
+  async verifyNewCode(at: RebindRef, who: SignedIn, input: { code: string }, meta: RequestMeta): Promise<RebindView> {
+    return this.step(at, who, ['new_code'], async (flow) => {
       const { newPhone } = flow.data;
       if (!newPhone) throw new AppError('flow_step_invalid');
       await this.deps.smsCodes.verify({ purpose: 'rebind-new', phone: newPhone, flowId: at.id }, input.code.trim());
-      const profile = await this.profile(accountId);
+      const profile = await this.profile(who.accountId);
       const carrier = await this.carrierCheck(profile, newPhone);
       const changedAt = new Date();
       await this.deps.accounts.transaction(async (trx) => {
         // Updates the phone factor too; fails with phone_in_use when another account holds the number.
-        await this.deps.accounts.bindPhone(accountId, newPhone, trx);
+        await this.deps.accounts.bindPhone(who.accountId, newPhone, trx);
         // The phone factor says "the bound phone is registered in this person's name": without
         // a match that is no longer true of any bound phone, so it goes.
-        if (carrier !== 'match') await factorStore.remove(trx, accountId, 'phone');
+        if (carrier !== 'match') await factorStore.remove(trx, who.accountId, 'phone');
         await this.deps.audit.append({
-          actor: { kind: 'citizen', id: accountId },
+          actor: { kind: 'citizen', id: who.accountId },
           action: 'phone.change',
-          target: { kind: 'account', id: accountId },
+          target: { kind: 'account', id: who.accountId },
           result: 'success',
           details: {
             path: flow.data.path,
@@ -218,13 +224,13 @@ export class PhoneRebinding {
           meta,
         }, trx);
       });
-      if (profile.phone) await this.notify(accountId, noticeMessage(profile.phone, { kind: 'phone-changed', at: changedAt, newPhone: maskPhone(newPhone) }), meta);
-      await this.notify(accountId, phoneBoundMessage(newPhone, changedAt), meta);
+      if (profile.phone) await this.notify(who.accountId, noticeMessage(profile.phone, { kind: 'phone-changed', at: changedAt, newPhone: maskPhone(newPhone) }), meta);
+      await this.notify(who.accountId, phoneBoundMessage(newPhone, changedAt), meta);
       // Personal data leaves the flow once the account holds it.
       const next: RebindFlow = {
         ...flow,
         state: 'complete',
-        data: { accountId, path: flow.data.path, factors: [], result: { phoneMasked: maskPhone(newPhone), carrier } },
+        data: { accountId: who.accountId, path: flow.data.path, factors: [], result: { phoneMasked: maskPhone(newPhone), carrier } },
       };
       return { flow: next, result: this.view(next) };
     });

@@ -464,6 +464,7 @@ export const en: Catalogue = {
   'enterprise.representative_code': 'Code received by the legal representative',
   'enterprise.confirm': 'Confirm registration',
   'enterprise.withdraw': 'Withdraw',
+  'enterprise.continue_elsewhere': 'This application was started in another sign-in (another browser or app) and can be continued only there. You can withdraw it here and apply again.',
   'enterprise.approve_hint': 'Someone applied to register this enterprise with you as its legal representative. If you approve, the enterprise account is bound to your own account.',
   'enterprise.approve': 'Approve',
   'enterprise.reject': 'Reject',

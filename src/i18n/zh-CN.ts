@@ -463,6 +463,7 @@ export const zhCN = {
   'enterprise.representative_code': '法定代表人手机收到的验证码',
   'enterprise.confirm': '确认注册',
   'enterprise.withdraw': '撤回申请',
+  'enterprise.continue_elsewhere': '此申请是在另一次登录中（其他浏览器或应用）发起的，只能在那里继续。您也可以在此撤回，再重新申请。',
   'enterprise.approve_hint': '有人以您作为法定代表人申请注册该企业的法人账号。批准后，法人账号绑定到您本人账号。',
   'enterprise.approve': '批准',
   'enterprise.reject': '拒绝',

@@ -126,6 +126,8 @@ export interface EnterpriseApplicationsTable {
   uscc: string;
   name: string;
   applicant_account_id: string;
+  /** Digest of the key of the session or token that started it (flows/holder.ts); null before migration 0014. */
+  applicant_holder: string | null;
   representative_idx: string;
   status: 'pending' | 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'superseded';
   expires_at: Timestamp;

@@ -30,13 +30,13 @@ export function enterprisePages(deps: AccountCentreDependencies, form: Middlewar
   }
 
   const showList: ShowPage = async (ctx, who, extra = {}, status = 200) => {
-    kit.render(ctx, who, 'account-enterprises', { ...await enterpriseOverview(deps, who.accountId), notice: notice(ctx), captcha: await captcha(ctx), ...extra }, status);
+    kit.render(ctx, who, 'account-enterprises', { ...await enterpriseOverview(deps, who), notice: notice(ctx), captcha: await captcha(ctx), ...extra }, status);
   };
 
   const showApplication: ShowPage = async (ctx, who, extra = {}, status = 200) => {
-    const application = await registration.application(who.accountId, applicationId(ctx));
+    const application = await registration.application(who, applicationId(ctx));
     kit.render(ctx, who, 'account-enterprise-application', {
-      application, mine: (await registration.listFor(who.accountId)).mine.some((a) => a.id === application.id),
+      application, mine: (await registration.listFor(who)).mine.some((a) => a.id === application.id),
       sentTo: typeof ctx.query.sent === 'string' && /^1\d{2}\*{4}\d{4}$/.test(ctx.query.sent) ? ctx.query.sent : undefined,
       notice: notice(ctx), captcha: await captcha(ctx), ...extra,
     }, status);
@@ -56,19 +56,19 @@ export function enterprisePages(deps: AccountCentreDependencies, form: Middlewar
   router.get('/', kit.view((ctx, who) => showList(ctx, who)));
 
   router.post('/', form, kit.action(registerForm, showList, async (ctx, who, input) => {
-    const started = await registration.start(who.accountId, { uscc: input.uscc, name: input.name, onBehalf: input.on_behalf === 'yes' }, { ip: ctx.ip, captcha: captchaOf(input) }, requestMeta(ctx));
+    const started = await registration.start(who, { uscc: input.uscc, name: input.name, onBehalf: input.on_behalf === 'yes' }, { ip: ctx.ip, captcha: captchaOf(input) }, requestMeta(ctx));
     kit.redirect(ctx, toApplication(started.application.id, started.code_sent_to ? `?sent=${encodeURIComponent(started.code_sent_to)}` : '?done=application_started'));
   }));
 
   router.get('/applications/:applicationId', kit.view((ctx, who) => showApplication(ctx, who)));
 
   router.post('/applications/:applicationId/code', form, kit.action(enterpriseSchemas.captchaOnly, showApplication, async (ctx, who, input) => {
-    const sent = await registration.sendCode(who.accountId, applicationId(ctx), { ip: ctx.ip, captcha: captchaOf(input) });
+    const sent = await registration.sendCode(who, applicationId(ctx), { ip: ctx.ip, captcha: captchaOf(input) });
     kit.redirect(ctx, toApplication(applicationId(ctx), `?sent=${encodeURIComponent(sent.code_sent_to)}`));
   }));
 
   router.post('/applications/:applicationId/confirm', form, kit.action(enterpriseSchemas.code, showApplication, async (ctx, who, input) => {
-    const done = await registration.confirm(who.accountId, applicationId(ctx), input.code, requestMeta(ctx));
+    const done = await registration.confirm(who, applicationId(ctx), input.code, requestMeta(ctx));
     kit.redirect(ctx, `/account/enterprises/${encodeURIComponent(done.enterprise_id)}?done=registered`);
   }));
 

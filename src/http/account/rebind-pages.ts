@@ -11,7 +11,8 @@ import { accountSchemas, captchaOf } from './schemas.js';
 
 /**
  * Changing the bound phone in the browser: choose a path, then one page that shows the
- * flow's current step. The flow (flows/phone-rebinding.ts) decides what may happen next.
+ * flow's current step. The flow (flows/phone-rebinding.ts) decides what may happen next;
+ * it continues only in the SSO session that started it.
  */
 export function rebindPages(deps: AccountCentreDependencies, form: Middleware): Router {
   const router = new Router({ prefix: '/account/phone' });
@@ -24,7 +25,7 @@ export function rebindPages(deps: AccountCentreDependencies, form: Middleware): 
   };
 
   const showFlow: ShowPage = async (ctx, who, extra = {}, status = 200) => {
-    const view = await deps.phoneRebinding.get(ref(ctx), who.accountId);
+    const view = await deps.phoneRebinding.get(ref(ctx), who);
     const needsCaptcha = ['old_code', 'new_code'].includes(view.state) && await deps.smsCodes.captchaRequired(ctx.ip);
     kit.render(ctx, who, 'account-phone', {
       profile: await deps.accountOverview.overview(who.accountId),
@@ -49,36 +50,36 @@ export function rebindPages(deps: AccountCentreDependencies, form: Middleware): 
   router.get('/', kit.view((ctx, who) => showStart(ctx, who)));
 
   router.post('/', form, kit.action(accountSchemas.rebindStart, showStart, async (ctx, who, input) => {
-    const view = await deps.phoneRebinding.start(who.accountId, input.path, 'browser');
+    const view = await deps.phoneRebinding.start(who, input.path, 'browser');
     kit.redirect(ctx, `/account/phone/${view.flow_id}`);
   }));
 
   router.get('/:flowId', kit.view((ctx, who) => showFlow(ctx, who)));
 
   router.post('/:flowId/old/code', form, step(accountSchemas.captchaOnly, async (ctx, who, input) => {
-    await deps.phoneRebinding.sendOldCode(ref(ctx), who.accountId, { captcha: captchaOf(input) }, requestMeta(ctx));
+    await deps.phoneRebinding.sendOldCode(ref(ctx), who, { captcha: captchaOf(input) }, requestMeta(ctx));
     return '?sent=1';
   }));
 
   router.post('/:flowId/old/verify', form, step(accountSchemas.code, async (ctx, who, input) => {
-    await deps.phoneRebinding.verifyOldCode(ref(ctx), who.accountId, { code: input.code });
+    await deps.phoneRebinding.verifyOldCode(ref(ctx), who, { code: input.code });
   }));
 
   router.post('/:flowId/identity', form, step(accountSchemas.identity, async (ctx, who, input) => {
-    await deps.phoneRebinding.submitIdentity(ref(ctx), who.accountId, { name: input.name, idNumber: input.id_number });
+    await deps.phoneRebinding.submitIdentity(ref(ctx), who, { name: input.name, idNumber: input.id_number });
   }));
 
   router.post('/:flowId/factors', form, step(accountSchemas.factor, async (ctx, who, input) => {
-    await deps.phoneRebinding.verifyFactor(ref(ctx), who.accountId, { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone || undefined });
+    await deps.phoneRebinding.verifyFactor(ref(ctx), who, { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone || undefined });
   }));
 
   router.post('/:flowId/new/code', form, step(accountSchemas.newPhone, async (ctx, who, input) => {
-    await deps.phoneRebinding.sendNewCode(ref(ctx), who.accountId, { phone: input.phone, captcha: captchaOf(input) }, requestMeta(ctx));
+    await deps.phoneRebinding.sendNewCode(ref(ctx), who, { phone: input.phone, captcha: captchaOf(input) }, requestMeta(ctx));
     return '?sent=1';
   }));
 
   router.post('/:flowId/new/verify', form, step(accountSchemas.code, async (ctx, who, input) => {
-    await deps.phoneRebinding.verifyNewCode(ref(ctx), who.accountId, { code: input.code }, requestMeta(ctx));
+    await deps.phoneRebinding.verifyNewCode(ref(ctx), who, { code: input.code }, requestMeta(ctx));
   }));
 
   return router;

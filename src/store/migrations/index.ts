@@ -12,6 +12,7 @@ import * as m0010 from './0010_application_superseded.js';
 import * as m0011 from './0011_refresh_successor.js';
 import * as m0012 from './0012_staff_lifecycle.js';
 import * as m0013 from './0013_logout_outbox.js';
+import * as m0014 from './0014_application_holder.js';
 
 /**
  * Every migration in order. A landed migration is never edited: add the next file.
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0011_refresh_successor': m0011,
   '0012_staff_lifecycle': m0012,
   '0013_logout_outbox': m0013,
+  '0014_application_holder': m0014,
 };
