@@ -23,16 +23,16 @@ export interface Flow<State extends string, Data> {
    * SHA-256 of the secret its starter holds (see FlowRef.holder). A flow id alone is not a
    * key: it appears in URLs, in browser history and in whatever a person copies and sends.
    */
-  holderDigest?: string;
+  holderDigest: string;
 }
 
 /**
  * Which flow, on which channel, and the proof of being the one who started it: the
  * browser's binding cookie for anonymous pages, the flow token handed out at the start for
- * the anonymous API, and the principal's key (its SSO session, or the grant behind its
- * token) for a flow a signed-in person started, so that another session or another
- * client's token of the same person cannot continue it. Counter flows are bound to the
- * staff member who started them by their own steps, and carry no holder.
+ * the anonymous API, the principal's key (its SSO session, or the grant behind its token)
+ * for a flow a signed-in person started, so that another session or another client's
+ * token of the same person cannot continue it, and the console session for counter flows
+ * (staff/desk-flows.ts). Every flow has one.
  */
 export interface FlowRef {
   id: string;
@@ -44,13 +44,13 @@ export interface FlowRef {
 export type FlowStarter = { channel: 'browser'; bind: { holder: string } } | { channel: 'api'; bind: 'new' };
 
 /** A newly started flow, with the holder secret it was bound to (shown to its starter once). */
-export type StartedFlow<State extends string, Data> = Flow<State, Data> & { holder?: string };
+export type StartedFlow<State extends string, Data> = Flow<State, Data> & { holder: string };
 
 const LOCK_SECONDS = 30;
 
-/** A flow without a holder (a counter flow) is bound to its staff member by its own steps. */
+/** A flow stored without a holder (before every flow had one) is nobody's. */
 function holds(flow: Flow<string, unknown>, presented: string | undefined): boolean {
-  return flow.holderDigest === undefined || isHolder(flow.holderDigest, presented);
+  return typeof flow.holderDigest === 'string' && isHolder(flow.holderDigest, presented);
 }
 
 /** Flows carry personal data (ID numbers, names, phones): they are stored encrypted. */
@@ -67,12 +67,13 @@ export class FlowStore {
 
   /**
    * Starts a flow. `bind` ties it to its starter: a browser passes its binding cookie's
-   * value; 'new' makes a fresh secret, returned once as `holder` (the API's flow token).
+   * value, a signed-in person or a console session its key; 'new' makes a fresh secret,
+   * returned once as `holder` (the API's flow token).
    */
   async create<State extends string, Data>(
-    type: FlowType, channel: FlowChannel, state: State, data: Data, ttlSeconds: number, bind?: { holder: string } | 'new',
+    type: FlowType, channel: FlowChannel, state: State, data: Data, ttlSeconds: number, bind: { holder: string } | 'new',
   ): Promise<StartedFlow<State, Data>> {
-    const holder = bind === 'new' ? randomBytes(24).toString('base64url') : bind?.holder;
+    const holder = bind === 'new' ? randomBytes(24).toString('base64url') : bind.holder;
     const flow: Flow<State, Data> = {
       id: randomBytes(18).toString('base64url'),
       type,
@@ -80,10 +81,10 @@ export class FlowStore {
       state,
       expiresAt: Math.floor(Date.now() / 1000) + ttlSeconds,
       data,
-      ...(holder ? { holderDigest: holderDigest(holder) } : {}),
+      holderDigest: holderDigest(holder),
     };
     await this.put(flow, ttlSeconds);
-    return holder ? { ...flow, holder } : flow;
+    return { ...flow, holder };
   }
 
   /**

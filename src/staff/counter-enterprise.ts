@@ -12,6 +12,7 @@ import { maskIdNumber, maskName, maskPhone } from '../identity/masking.js';
 import { sameName } from '../identity/person-name.js';
 import type { Enterprise, Registries } from '../ports/registries/index.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
+import { atDesk, deskHolder } from './desk-flows.js';
 import { authorize, type StaffActor } from './roles.js';
 import type { StaffSessions } from './staff-sessions.js';
 
@@ -104,15 +105,15 @@ export class CounterEnterpriseRegistration {
       }
       const flow = await this.flows.create<FlowState, FlowData>('counter-enterprise', 'browser', 'code_sent', {
         staffId: actor.id, uscc: entry.uscc, name: entry.name, representative, powerOfAttorney,
-      }, FLOW_TTL_SECONDS);
+      }, FLOW_TTL_SECONDS, deskHolder(actor));
       await this.smsCodes.send({ ...this.codeBinding(flow.id, entry), ip: `staff:${actor.id}`, staffPresent: true });
       return { mode: input.mode, state: 'code_sent', uscc: entry.uscc, name: entry.name, flow_id: flow.id, code_sent_to: maskPhone(entry.legalRepresentative.phone) };
     });
   }
 
-  /** The pending registration, for the agent who started it. */
+  /** The pending registration, for the console session that started it. */
   async get(actor: StaffActor, flowId: string): Promise<CounterEnterpriseView> {
-    const flow = await this.flows.get<FlowState, FlowData>('counter-enterprise', { id: flowId, channel: 'browser' });
+    const flow = await this.flows.get<FlowState, FlowData>('counter-enterprise', atDesk(actor, flowId));
     if (flow.data.staffId !== actor.id) throw new AppError('flow_expired');
     return { mode: 'power_of_attorney', state: flow.state, uscc: flow.data.uscc, name: flow.data.name, flow_id: flow.id, ...(flow.data.enterpriseId ? { enterprise_id: flow.data.enterpriseId } : {}) };
   }
@@ -122,7 +123,7 @@ export class CounterEnterpriseRegistration {
     await authorize(this.audit, actor, ['agent'], ACTION, meta);
     // The refusal names the enterprise once the flow is read; a flow gone or spent names none.
     let uscc: string | undefined;
-    return this.audited(actor, meta, () => uscc, () => this.flows.step<FlowState, FlowData, CounterEnterpriseView>('counter-enterprise', { id: flowId, channel: 'browser' }, ['code_sent'], async (flow) => {
+    return this.audited(actor, meta, () => uscc, () => this.flows.step<FlowState, FlowData, CounterEnterpriseView>('counter-enterprise', atDesk(actor, flowId), ['code_sent'], async (flow) => {
       uscc = flow.data.uscc;
       const { representative, powerOfAttorney } = flow.data;
       // Another agent's pending registration is not this agent's to finish.

@@ -8,6 +8,7 @@ import { phoneBoundMessage } from '../ports/sms/account-notices.js';
 import { noticeMessage, type SmsGateway, type SmsMessage } from '../ports/sms/index.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import type { CitizenDesk } from './citizen-desk.js';
+import { atDesk, deskHolder } from './desk-flows.js';
 import { auditRefusals, authorize, type StaffActor } from './roles.js';
 
 type PhoneChangeState = 'code_sent' | 'complete';
@@ -64,7 +65,7 @@ export class CounterPhoneChange {
       if (!phone) throw new AppError('invalid_phone');
       if (phone === profile.phone) throw new AppError('phone_unchanged');
       if (await this.accounts.byPhone(phone)) throw new AppError('phone_in_use');
-      const flow = await this.flows.create<PhoneChangeState, PhoneChangeData>('counter-phone', 'browser', 'code_sent', { staffId: actor.id, accountId: row.id, phone }, FLOW_TTL_SECONDS);
+      const flow = await this.flows.create<PhoneChangeState, PhoneChangeData>('counter-phone', 'browser', 'code_sent', { staffId: actor.id, accountId: row.id, phone }, FLOW_TTL_SECONDS, deskHolder(actor));
       await this.smsCodes.send({ purpose: 'counter', phone, flowId: flow.id, ip: `staff:${actor.id}`, staffPresent: true });
       await this.audit.append({
         actor: { kind: 'staff', id: actor.id }, action: `${ACTION}.start`, target, result: 'success',
@@ -75,7 +76,7 @@ export class CounterPhoneChange {
   }
 
   async get(actor: StaffActor, flowId: string): Promise<PhoneChangeView> {
-    const flow = await this.flows.get<PhoneChangeState, PhoneChangeData>('counter-phone', { id: flowId, channel: 'browser' });
+    const flow = await this.flows.get<PhoneChangeState, PhoneChangeData>('counter-phone', atDesk(actor, flowId));
     if (flow.data.staffId !== actor.id) throw new AppError('flow_expired');
     return this.view(flow);
   }
@@ -84,7 +85,7 @@ export class CounterPhoneChange {
   async confirm(actor: StaffActor, flowId: string, code: string, meta: RequestMeta): Promise<PhoneChangeView> {
     await authorize(this.audit, actor, ['agent'], ACTION, meta);
     // A flow that is gone names no account; one that is found names its account in the refusal.
-    return auditRefusals(this.audit, actor, ACTION, meta, () => this.flows.step<PhoneChangeState, PhoneChangeData, PhoneChangeView>('counter-phone', { id: flowId, channel: 'browser' }, ['code_sent'], (flow) => (
+    return auditRefusals(this.audit, actor, ACTION, meta, () => this.flows.step<PhoneChangeState, PhoneChangeData, PhoneChangeView>('counter-phone', atDesk(actor, flowId), ['code_sent'], (flow) => (
       auditRefusals(this.audit, actor, ACTION, meta, () => this.bind(actor, flow, code, meta), { kind: 'account', id: flow.data.accountId })
     )));
   }

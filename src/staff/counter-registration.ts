@@ -10,6 +10,7 @@ import { normalisePhone } from '../identity/phone.js';
 import type { Registries } from '../ports/registries/index.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import { initialPassword } from './initial-password.js';
+import { atDesk, deskHolder } from './desk-flows.js';
 import { auditRefusals, authorize, type StaffActor } from './roles.js';
 
 type CounterState = 'code_sent' | 'complete';
@@ -90,7 +91,7 @@ export class CounterRegistration {
       if (await this.accounts.byPhone(phone)) throw new AppError('phone_in_use');
       const flow = await this.flows.create<CounterState, CounterData>('counter', 'browser', 'code_sent', {
         staffId: actor.id, identity: { idNumber: parsed.value, name, birthDate: parsed.birthDate, phone },
-      }, FLOW_TTL_SECONDS);
+      }, FLOW_TTL_SECONDS, deskHolder(actor));
       await this.smsCodes.send({ purpose: 'counter', phone, flowId: flow.id, ip: `staff:${actor.id}`, staffPresent: true });
       await this.audit.append({
         actor: { kind: 'staff', id: actor.id }, action: `${ACTION}.start`, result: 'success',
@@ -101,7 +102,7 @@ export class CounterRegistration {
   }
 
   async get(actor: StaffActor, flowId: string): Promise<CounterRegistrationView> {
-    const flow = await this.flows.get<CounterState, CounterData>('counter', { id: flowId, channel: 'browser' });
+    const flow = await this.flows.get<CounterState, CounterData>('counter', atDesk(actor, flowId));
     if (flow.data.staffId !== actor.id) throw new AppError('flow_expired');
     return this.view(flow);
   }
@@ -110,9 +111,9 @@ export class CounterRegistration {
   async confirm(actor: StaffActor, flowId: string, code: string, meta: RequestMeta): Promise<CounterRegistrationDone> {
     await authorize(this.audit, actor, ['agent'], ACTION, meta);
     // A wrong or spent code, a flow gone, the ID number or phone registered meanwhile: each refusal is recorded.
-    return auditRefusals(this.audit, actor, ACTION, meta, () => this.flows.step<CounterState, CounterData, CounterRegistrationDone>('counter', { id: flowId, channel: 'browser' }, ['code_sent'], async (flow) => {
+    return auditRefusals(this.audit, actor, ACTION, meta, () => this.flows.step<CounterState, CounterData, CounterRegistrationDone>('counter', atDesk(actor, flowId), ['code_sent'], async (flow) => {
       const identity = flow.data.identity;
-      // Another agent's pending registration is not this agent's to finish.
+      // Another desk's pending registration is not this one's to finish (the holder is checked too).
       if (!identity || flow.data.staffId !== actor.id) throw new AppError('flow_expired');
       await this.smsCodes.verify({ purpose: 'counter', phone: identity.phone, flowId }, code.trim());
       const password = initialPassword({ idNumber: identity.idNumber, phone: identity.phone, birthDate: identity.birthDate });

@@ -133,6 +133,33 @@ test.serial('an upstream that cannot be reached gives a clear page, and the logi
   t.is((await started.auth.browser.get(`/interaction/${started.auth.uid}`)).response.status, 200);
 });
 
+test.serial('the first-login page opened in another browser shows nothing, and its posts (with the owner\'s CSRF token, twenty at once) create and link nothing; the owner\'s page stays', async (t) => {
+  const { auth, callback } = await returnFrom({});
+  const page = await auth.browser.get(callback);
+  t.regex(page.url, /\/federation$/);
+  const csrf = hidden(page.body, 'csrf');
+  const firstLogin = `/interaction/${auth.uid}/federation`;
+  const strangers = {
+    'a browser with no login': new HttpBrowser(downstream.url),
+    'a browser in a login of its own': (await chooseUpstream(downstream.url)).auth.browser,
+  };
+  for (const [who, stranger] of Object.entries(strangers)) {
+    const seen = await stranger.get(firstLogin);
+    t.is(seen.response.status, 400, who);
+    t.is(errorCode(seen.body), 'interaction_expired', who);
+    t.false(seen.body.includes('350102********0241'), `${who}: nothing of the person is shown`);
+  }
+  const browsers = Object.values(strangers);
+  const posts = await Promise.all(Array.from({ length: 20 }, (_, i) => browsers[i % 2]!.post(`${firstLogin}/${i % 4 === 0 ? 'link' : 'create'}`, { csrf, accept_agreement: 'yes' })));
+  t.deepEqual([...new Set(posts.map((p) => errorCode(p.body)))], ['interaction_expired']);
+  await nothingChanged(t);
+
+  const mine = await auth.browser.get(firstLogin);
+  t.is(mine.response.status, 200);
+  t.true(mine.body.includes(`${firstLogin}/create`), 'the owner can still create the account');
+  t.false(mine.body.includes('data-error-code'));
+});
+
 test.serial('the first-login page needs its CSRF token and the service agreement before it creates anything', async (t) => {
   const { auth, callback } = await returnFrom({});
   const page = await auth.browser.get(callback);

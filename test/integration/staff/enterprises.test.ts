@@ -156,6 +156,10 @@ test.serial('counter registration by power of attorney: number and digest requir
   t.like((await expired()).at(-1), { target_kind: 'enterprise_uscc', target_id: uscc });
   t.is((await agentClient.api('POST', '/counter/enterprises/no-such-flow/confirm', { code: code! })).body.error, 'flow_expired');
   t.is((await expired()).length, expiredBefore + 2);
+  // Nor can this agent signed in at another desk: the flow belongs to the console session that started it.
+  const elsewhere = await staffSignIn(server, agent, 1);
+  t.is((await elsewhere.api('POST', `/counter/enterprises/${started.body.flow_id}/confirm`, { code: code! })).body.error, 'flow_expired');
+  t.is(errorCode((await elsewhere.browser.get(`/admin/counter/enterprise/${started.body.flow_id}`)).body), 'flow_expired');
 
   const done = await agentClient.api('POST', `/counter/enterprises/${started.body.flow_id}/confirm`, { code: code! });
   t.is(done.status, 200, JSON.stringify(done.body));
