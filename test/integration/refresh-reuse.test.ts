@@ -80,9 +80,13 @@ test.serial('the rotated token after its successor was used is a replay: the log
   const rotated = await refresh(first.refresh_token!);
   const next = await refresh(rotated.body.refresh_token!);
   t.is(next.status, 200);
+  const reusesBefore = (await records('token.refresh_reuse')).length;
   t.is((await refresh(first.refresh_token!)).body.error, 'invalid_grant');
   t.is((await refresh(next.body.refresh_token!)).body.error, 'invalid_grant', 'the whole family is revoked');
   t.is(await userinfo(next.body.access_token!), 401);
+  const reuses = await records('token.refresh_reuse');
+  t.is(reuses.length, reusesBefore + 1, 'the replay is recorded once; refusing the revoked successor is no replay');
+  t.like(reuses.at(-1), { actor_kind: 'citizen', actor_id: accountId, result: 'denied', details: { client_id: APP.client_id, grant_revoked: true } });
 });
 
 test.serial('after the reuse interval a rotated token is a replay: the login is revoked and audited', async (t) => {
