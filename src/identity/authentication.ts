@@ -141,13 +141,14 @@ export class Authentication {
    * After LOGIN_CAPTCHA_AFTER_FAILURES failures a password comes with an image captcha
    * (captcha_required, then captcha_invalid), checked before the password is judged and
    * never counted as a failure: a stranger guessing meets the captcha long before the lock.
+   * The captcha-free tries are places the throttle reserves, so a burst cannot outrun them.
    */
   async withPassword(input: { identifier: string; password: string; captcha?: { id?: string; answer?: string } }, meta: RequestMeta): Promise<FirstFactorResult> {
     const identifier = classify(input.identifier);
     const row = await this.find(identifier);
-    const subject = this.subject(identifier, row);
-    if ((await this.throttle.standing(subject)).captchaRequired) await this.captchas.verify(input.captcha?.id, input.captcha?.answer);
-    const attempt = await this.throttle.begin(subject, meta.ip ?? 'unknown');
+    const attempt = await this.throttle.begin(this.subject(identifier, row), meta.ip ?? 'unknown', {
+      captcha: () => this.captchas.verify(input.captcha?.id, input.captcha?.answer),
+    });
     // Unknown accounts are checked against a dummy hash: same work, same answer.
     const matches = await verifyPassword(row?.password_hash ?? await DUMMY_HASH, input.password.normalize('NFKC'));
     const valid = matches && Boolean(row?.password_hash);
