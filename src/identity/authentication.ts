@@ -84,20 +84,28 @@ export class Authentication {
     return row ? `account:${row.id}` : `typed:${this.digest.digest('login-subject', identifier.value)}`;
   }
 
-  private async refuse(attempt: LoginAttempt, identifier: Identifier, row: AccountRow | undefined, method: 'pwd' | 'sms', meta: RequestMeta): Promise<never> {
-    const locked = await attempt.failed();
+  /**
+   * A refused first factor, audited. A failure counts towards the subject's lock (and
+   * may reach it, audited too); a try at which nothing was judged (`counted: false`, an
+   * SMS code that was never sent) does not.
+   */
+  private async refuse(attempt: LoginAttempt, identifier: Identifier, row: AccountRow | undefined, method: 'pwd' | 'sms', meta: RequestMeta,
+    outcome: { counted: boolean; error: AppError } = { counted: true, error: new AppError('login_failed') }): Promise<never> {
+    let locked = false;
+    if (outcome.counted) locked = await attempt.failed();
+    else await attempt.notJudged();
     await this.audit.append({
       actor: { kind: 'anonymous' },
       action: 'login',
       target: row ? { kind: 'account', id: row.id } : undefined,
       result: 'failure',
-      details: { method, identifier_masked: maskIdentifier(identifier), ...(locked ? { locked: true } : {}) },
+      details: { method, identifier_masked: maskIdentifier(identifier), ...(outcome.counted ? {} : { reason: 'no_code' }), ...(locked ? { locked: true } : {}) },
       meta,
     });
     if (locked) {
-      await this.audit.append({ actor: { kind: 'system' }, action: 'login.locked', target: row ? { kind: 'account', id: row.id } : undefined, result: 'success', details: { identifier_masked: maskIdentifier(identifier) }, meta });
+      await this.audit.append({ actor: { kind: 'system' }, action: 'login.locked', target: row ? { kind: 'account', id: row.id } : undefined, result: 'success', details: { identifier_masked: maskIdentifier(identifier), method }, meta });
     }
-    throw new AppError('login_failed');
+    throw outcome.error;
   }
 
   private admit(row: AccountRow, method: 'pwd' | 'sms'): FirstFactorResult {
@@ -177,14 +185,13 @@ export class Authentication {
     const row = await this.find(identifier);
     // Counted apart from passwords: a stranger's wrong passwords never lock the way in that proves the phone.
     const attempt = await this.throttle.begin(`${this.subject(identifier, row)}:sms`, meta.ip ?? 'unknown');
-    try {
-      await this.smsCodes.verify({ purpose: 'login', phone, flowId: input.flowId }, input.code.trim());
-    } catch (error) {
-      if (error instanceof AppError && (error.code === 'code_invalid' || error.code === 'code_attempts_exceeded')) {
-        await attempt.failed();
-        await this.audit.append({ actor: { kind: 'anonymous' }, action: 'login', target: row ? { kind: 'account', id: row.id } : undefined, result: 'failure', details: { method: 'sms', identifier_masked: maskPhone(phone) }, meta });
-      }
-      throw error;
+    const outcome = await this.smsCodes.check({ purpose: 'login', phone, flowId: input.flowId }, input.code.trim());
+    // Only a wrong try at a code sent to the phone counts: made-up codes for a phone that was
+    // sent none guess at nothing, and must not let a stranger lock its holder out.
+    if (outcome !== 'accepted') {
+      await this.refuse(attempt, identifier, row, 'sms', meta, {
+        counted: outcome !== 'none', error: new AppError(outcome === 'exhausted' ? 'code_attempts_exceeded' : 'code_invalid'),
+      });
     }
     // A code is only ever delivered to a registered phone, so a valid code implies an account.
     if (!row) throw new AppError('code_invalid');

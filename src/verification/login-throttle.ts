@@ -17,6 +17,8 @@ export interface LoginAttempt {
   failed(): Promise<boolean>;
   /** The attempt succeeded: the subject's failures are forgotten and the address's place given back. */
   succeeded(): Promise<void>;
+  /** Nothing was judged (no code had been sent, say): every place the attempt took is given back. */
+  notJudged(): Promise<void>;
 }
 
 function delayAfter(failures: number): number {
@@ -87,6 +89,7 @@ export class LoginThrottle {
   async begin(subject: string, ip: string, options: { captcha?: () => Promise<void> } = {}): Promise<LoginAttempt> {
     const { take, giveBack } = reservations(this.cache);
     const ipKey = `login-ip:${addressKey(ip)}`;
+    let holdsSlot = false;
     try {
       if (options.captcha && !await this.place(take, this.captchaFreeKey(subject), this.policy.captchaAfterFailures, subject)) await options.captcha();
       if (!await take(ipKey, this.policy.ipLimitPerHour, 3600)) {
@@ -97,7 +100,9 @@ export class LoginThrottle {
       // Full of failures: locked. Full of attempts still being judged: a moment's wait.
       if (!placed && failures >= this.policy.lockThreshold) throw new AppError('account_locked', { minutes: this.policy.lockMinutes });
       if (!placed) throw new AppError('login_throttled', { seconds: 1 });
-      if (failures >= FREE_FAILURES && !await this.cache.setIfAbsent(this.slotKey(subject), 'in-flight', MAX_DELAY_SECONDS)) {
+      holdsSlot = failures >= FREE_FAILURES;
+      if (holdsSlot && !await this.cache.setIfAbsent(this.slotKey(subject), 'in-flight', MAX_DELAY_SECONDS)) {
+        holdsSlot = false;
         throw new AppError('login_throttled', { seconds: await this.cache.ttl(this.slotKey(subject)) ?? 1 });
       }
     } catch (error) {
@@ -114,6 +119,10 @@ export class LoginThrottle {
       },
       succeeded: async () => {
         await Promise.all([this.clear(subject), this.cache.release(ipKey)]);
+      },
+      notJudged: async () => {
+        // The slot was free when this attempt took it: free again, the delay owed is unchanged.
+        await Promise.all([giveBack(), holdsSlot ? this.cache.delete(this.slotKey(subject)) : undefined]);
       },
     };
   }

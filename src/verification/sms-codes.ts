@@ -28,6 +28,8 @@ export interface SendRequest extends CodeBinding {
   staffPresent?: boolean;
 }
 
+export type CodeCheck = 'accepted' | 'wrong' | 'exhausted' | 'none';
+
 interface StoredCode {
   digest: string;
 }
@@ -122,21 +124,33 @@ export class SmsCodes {
 
   /** Accepts the right code once; throws code_invalid or code_attempts_exceeded otherwise. */
   async verify(binding: CodeBinding, code: string): Promise<void> {
+    const outcome = await this.check(binding, code);
+    if (outcome === 'exhausted') throw new AppError('code_attempts_exceeded');
+    if (outcome !== 'accepted') throw new AppError('code_invalid');
+  }
+
+  /**
+   * How one try went: `accepted` (once), `wrong` (tries remain), `exhausted` (this wrong try
+   * voided the code), or `none`: no live code for the binding (never sent, expired, used,
+   * voided) or not a six-digit code, so nothing was guessed at. Callers that count failures
+   * count only `wrong` and `exhausted`, which SMS_CODE_MAX_ATTEMPTS already bounds per code.
+   */
+  async check(binding: CodeBinding, code: string): Promise<CodeCheck> {
     const key = this.codeKey(binding);
     const raw = await this.cache.get(key);
-    if (!raw || !/^\d{6}$/.test(code)) throw new AppError('code_invalid');
+    if (!raw || !/^\d{6}$/.test(code)) return 'none';
     const stored = JSON.parse(raw) as StoredCode;
     if (stored.digest === this.codeDigest(binding, code)) {
       // Only one of two racing correct submissions gets it.
-      if (await this.cache.take(key) === null) throw new AppError('code_invalid');
+      if (await this.cache.take(key) === null) return 'none';
       await this.cache.delete(`${key}:tries`);
-      return;
+      return 'accepted';
     }
     const tries = await this.cache.increment(`${key}:tries`, this.policy.codeTtlSeconds);
     if (tries >= this.policy.maxAttempts) {
       await this.cache.delete(key);
-      throw new AppError('code_attempts_exceeded');
+      return 'exhausted';
     }
-    throw new AppError('code_invalid');
+    return 'wrong';
   }
 }
