@@ -198,7 +198,7 @@ export async function buildDependencies(config: Config, logger: Logger, options:
     // number, tell whether a person holds an account here: a few lookups a day each.
     const enterpriseRegistration = new EnterpriseRegistration(database.db, accounts, enterprises, registries, smsCodes, audit, new AttemptLimit(cache, 10, DAY_SECONDS));
     const enterpriseLogin = new EnterpriseLogin(
-      database.db, accounts, enterprises, smsCodes, ownerCodes, new LoginThrottle(cache, config.loginPolicy), cache, audit, LIFETIMES.interaction,
+      database.db, accounts, enterprises, smsCodes, ownerCodes, new LoginThrottle(cache, config.loginPolicy), captchas, cache, audit, LIFETIMES.interaction,
     );
     // Login through upstream identity providers (mutual recognition): see federation/federated-login.ts.
     const federation = new FederatedLogin({

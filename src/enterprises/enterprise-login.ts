@@ -10,6 +10,7 @@ import { checkPassword } from '../identity/password-policy.js';
 import { parseUscc } from '../identity/uscc.js';
 import type { Cache } from '../store/cache.js';
 import type { Db } from '../store/db.js';
+import type { Captchas } from '../verification/captcha.js';
 import type { LoginThrottle } from '../verification/login-throttle.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import { enterpriseStore } from './enterprise-store.js';
@@ -45,6 +46,7 @@ export class EnterpriseLogin {
     private readonly smsCodes: SmsCodes,
     private readonly ownerCodes: OwnerCodes,
     private readonly throttle: LoginThrottle,
+    private readonly captchas: Captchas,
     private readonly cache: Cache,
     private readonly audit: AuditLog,
     private readonly ttlSeconds: number,
@@ -78,23 +80,41 @@ export class EnterpriseLogin {
     });
   }
 
+  /** The throttling subject: the credit code typed, whether or not an enterprise holds it. */
+  private subject(uscc: string): string {
+    return `enterprise:${uscc}`;
+  }
+
+  /** Whether a password for this credit code must come with a captcha (the page shows one ahead of time). */
+  async captchaRequired(uscc: string): Promise<boolean> {
+    const parsed = parseUscc(uscc);
+    return parsed.ok && (await this.throttle.standing(this.subject(parsed.value))).captchaRequired;
+  }
+
   /**
    * Code and password. On success a code goes to the representative's bound phone and
    * the login waits for it; every failure (unknown code, no password set, wrong
-   * password) gives the same answer and counts against the code typed.
+   * password) gives the same answer and counts against the code typed. Credit codes are
+   * public, so as for a person's password, LOGIN_CAPTCHA_AFTER_FAILURES failures bring a
+   * captcha before the lock: the captcha-free tries are reserved before the password is judged.
    */
   async withPassword(interactionUid: string, input: { uscc: string; password: string }, request: { ip: string; captcha?: { id?: string; answer?: string } }, meta: RequestMeta): Promise<{ code_sent_to: string }> {
     const parsed = parseUscc(input.uscc);
     if (!parsed.ok) throw new AppError('invalid_uscc', { reason: parsed.reason });
-    const subject = `enterprise:${parsed.value}`;
-    const attempt = await this.throttle.begin(subject, request.ip);
+    let captchaPassed = false;
+    const attempt = await this.throttle.begin(this.subject(parsed.value), request.ip, {
+      captcha: async () => {
+        await this.captchas.verify(request.captcha?.id, request.captcha?.answer);
+        captchaPassed = true;
+      },
+    });
     const enterprise = await enterpriseStore.byUscc(this.db, parsed.value);
     const ok = await verifyPassword(enterprise?.password_hash ?? await DUMMY_HASH, input.password);
     if (!enterprise || !enterprise.password_hash || !ok) {
-      await attempt.failed();
+      const locked = await attempt.failed();
       await this.audit.append({
         actor: { kind: 'anonymous' }, action: 'enterprise.login', target: { kind: 'enterprise', id: enterprise?.id ?? parsed.value }, result: 'failure',
-        details: { reason: 'password' }, meta,
+        details: { reason: 'password', ...(locked ? { locked: true } : {}) }, meta,
       });
       throw new AppError('enterprise_login_failed');
     }
@@ -104,7 +124,7 @@ export class EnterpriseLogin {
     if (!current.representative_account_id) throw new AppError('enterprise_representative_vacant');
     const representative = await this.enterprises.ensureRepresentativeCurrent(current.id, current.representative_account_id, meta);
     const phone = await this.representativePhone(representative.representative_account_id!);
-    await this.smsCodes.send({ purpose: 'login', phone, flowId: this.flowId(interactionUid), ip: request.ip, captcha: request.captcha });
+    await this.smsCodes.send({ purpose: 'login', phone, flowId: this.flowId(interactionUid), ip: request.ip, captcha: request.captcha, captchaPassed });
     const pending: PendingEnterpriseLogin = { enterpriseId: current.id, accountId: representative.representative_account_id! };
     await this.cache.set(this.pendingKey(interactionUid), JSON.stringify(pending), this.ttlSeconds);
     return { code_sent_to: maskPhone(phone) };

@@ -26,6 +26,11 @@ export interface SendRequest extends CodeBinding {
   deliver?: boolean;
   /** Sent by signed-in staff at a counter, for the person in front of them: no captcha (the limits still apply). */
   staffPresent?: boolean;
+  /**
+   * The request's captcha was already solved, for a limit ahead of this send in the same
+   * request (a login's captcha gate): a captcha can be checked only once, and one suffices.
+   */
+  captchaPassed?: boolean;
 }
 
 export type CodeCheck = 'accepted' | 'wrong' | 'exhausted' | 'none';
@@ -79,7 +84,7 @@ export class SmsCodes {
   async send(request: SendRequest): Promise<{ ttlSeconds: number }> {
     const { take, giveBack } = reservations(this.cache);
     try {
-      if (!request.staffPresent && !await take(this.captchaFreeKey(request.ip), this.policy.captchaAfterSendsPerIp, 3600)) {
+      if (!request.staffPresent && !await take(this.captchaFreeKey(request.ip), this.policy.captchaAfterSendsPerIp, 3600) && !request.captchaPassed) {
         await this.captchas.verify(request.captcha?.id, request.captcha?.answer);
       }
       // A phone's limits are counted per purpose: codes another flow sent to it (a recovery run

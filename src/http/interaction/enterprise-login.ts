@@ -65,8 +65,12 @@ export function enterpriseLoginRoutes(deps: EnterpriseLoginDependencies): Router
     return details;
   }
 
-  async function render(ctx: Context, uid: string, extra: Record<string, unknown> = {}, status = 200) {
-    const needsCaptcha = await deps.smsCodes.captchaRequired(ctx.ip);
+  /**
+   * The password form carries a captcha when the code it sends needs one (this address has
+   * sent a few), or when the credit code typed has failed a few times.
+   */
+  async function render(ctx: Context, uid: string, extra: { uscc?: string } & Record<string, unknown> = {}, status = 200) {
+    const needsCaptcha = await deps.smsCodes.captchaRequired(ctx.ip) || (extra.uscc !== undefined && await deps.enterpriseLogin.captchaRequired(extra.uscc));
     deps.pages.render(ctx, 'login-enterprise', ctx.state.locale as Locale, {
       uid, csrf: deps.csrf.issue(uid), codeStep: await deps.enterpriseLogin.waitingForCode(uid),
       captcha: needsCaptcha ? await captchaImage(deps.captchas) : undefined, ...extra,

@@ -5,6 +5,7 @@ import test from 'ava';
 import { GENEROUS_SMS, latestCode, otherCode, totpCode } from '../../helpers/account-centre.js';
 import { ENTERPRISES, PERSONS, auditOf, citizen, registerAsRepresentative, type Api } from '../../helpers/enterprises.js';
 import { errorCode, hidden } from '../../helpers/http-browser.js';
+import { loginDelayOver, solvedCaptcha } from '../../helpers/login-limits.js';
 import { APP, PORTAL, beginAuthorization, codeFrom, exchangeCode } from '../../helpers/oidc.js';
 import { registerClient } from '../../helpers/policy.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
@@ -183,6 +184,46 @@ test('with ENTERPRISE_ACCOUNT_LOGIN off (the default) no client offers it', asyn
     t.is(errorCode(page.body), 'enterprise_login_disabled');
   } finally {
     await off.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('thirty wrong enterprise passwords at once meet the captcha, not the lock; one captcha then serves the password and the code it sends', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'civic-idp-clients-'));
+  // The shipped login limits; the address has a captcha-free allowance of two codes, which setting up the enterprise uses.
+  const guarded = await startServer({ ENTERPRISE_ACCOUNT_LOGIN: 'on', CLIENTS_FILE: clientsFile(dir), CAPTCHA_AFTER_SENDS_PER_IP: '2' });
+  try {
+    const representative = await citizen(guarded, PERSONS.zhangSan);
+    const id = await registerAsRepresentative(guarded, representative.api, ENTERPRISES.fuzhouTech, PERSONS.zhangSan.phone);
+    await representative.api('POST', '/account/codes', { operation: 'enterprise_password' });
+    t.is((await representative.api('POST', `/enterprises/${id}/password`, { password: ENTERPRISE_PASSWORD, code: await latestCode(guarded, PERSONS.zhangSan.phone, 'verify') })).status, 204);
+
+    const { captchaAfterFailures } = guarded.deps.config.loginPolicy;
+    const attempts = await Promise.all(Array.from({ length: 30 }, async () => {
+      const auth = await beginAuthorization(guarded.url, PORTAL);
+      const page = (await auth.browser.get(`/interaction/${auth.uid}/enterprise`)).body;
+      return { auth, csrf: hidden(page, 'csrf'), page };
+    }));
+    t.regex(attempts[0]!.page, /name="captcha_answer"/, 'the code this address sends next needs a captcha');
+    const answers = await Promise.all(attempts.map(({ auth, csrf }) => auth.browser.post(`/interaction/${auth.uid}/enterprise/password`, { csrf, uscc: ENTERPRISES.fuzhouTech.uscc, password: 'Not-The-Password-1' })));
+    const codes = answers.map((answer) => errorCode(answer.body));
+    const judged = (await auditOf(guarded, id)).filter((entry) => entry === 'enterprise.login:failure').length;
+    t.true(judged >= 1 && judged <= captchaAfterFailures, `${judged} judged`);
+    t.is(codes.filter((code) => code === 'enterprise_login_failed').length, judged, codes.join());
+    t.is(codes.filter((code) => code === 'captcha_required').length, 30 - judged, codes.join());
+
+    // The refusal shows the captcha; solved once, it lets the right password through and the code go out.
+    const refused = codes.indexOf('captcha_required');
+    t.regex(answers[refused]!.body, /name="captcha_answer"/);
+    await loginDelayOver(guarded, `enterprise:${ENTERPRISES.fuzhouTech.uscc}`);
+    const { auth, csrf } = attempts[refused]!;
+    const right = await auth.browser.post(`/interaction/${auth.uid}/enterprise/password`, {
+      csrf, uscc: ENTERPRISES.fuzhouTech.uscc, password: ENTERPRISE_PASSWORD, ...await solvedCaptcha(guarded, answers[refused]!.body),
+    });
+    t.true(right.body.includes(`/interaction/${auth.uid}/enterprise/code`), `on to the code: ${errorCode(right.body)}`);
+    t.truthy(await latestCode(guarded, PERSONS.zhangSan.phone, 'login'));
+  } finally {
+    await guarded.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
