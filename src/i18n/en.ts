@@ -274,6 +274,8 @@ export const en: Catalogue = {
   'event.reason.recovery': 'password recovery',
   'event.reason.claimed_by_another_account': 'confirmed by another account',
   'event.reason.reset': 'password reset',
+  'event.reason.second_factor_required': 'two-step verification is on: sign in on the login page',
+  'event.reason.password_change_required': 'the password must first be changed on the login page',
   'account.events_hint': 'The latest 50 events concerning your account.',
   'account.events_none': 'No events yet.',
   'account.password_title': 'Change your password',

@@ -273,6 +273,8 @@ export const zhCN = {
   'event.reason.recovery': '找回密码',
   'event.reason.claimed_by_another_account': '已由其他账号确认',
   'event.reason.reset': '重置密码',
+  'event.reason.second_factor_required': '账号已开启两步验证，需在登录页登录',
+  'event.reason.password_change_required': '需先在登录页修改密码',
   'account.events_hint': '最近 50 条与您账号有关的记录。',
   'account.events_none': '暂无记录。',
   'account.password_title': '修改密码',

@@ -1,7 +1,7 @@
 import { errors, type FindAccount, type KoaContextWithOIDC, type Provider, type TokenEndpointGrantContext } from 'oidc-provider';
 import type { RequestMeta } from '../audit/audit-log.js';
 import { WECHAT_CODE } from '../ports/wechat/index.js';
-import type { WechatLogin } from '../wechat/wechat-login.js';
+import type { WebLoginStep, WechatLogin } from '../wechat/wechat-login.js';
 import { policyOfClient } from './access-policy.js';
 import { acrFor } from './account-claims.js';
 import { scopes as SUPPORTED_SCOPES } from './configuration/claims.js';
@@ -16,6 +16,7 @@ import { scopes as SUPPORTED_SCOPES } from './configuration/claims.js';
  */
 export const WECHAT_GRANT_TYPE = 'urn:civic-idp:grant-type:wechat';
 export const WECHAT_UNBOUND = 'wechat_unbound';
+export const WECHAT_WEB_LOGIN_REQUIRED = 'wechat_web_login_required';
 
 /** WeChat login proves control of a WeChat account bound after a real-name login: level 2 at most. */
 const WECHAT_LEVEL = 2;
@@ -24,6 +25,19 @@ const WECHAT_LEVEL = 2;
 class WechatUnbound extends errors.CustomOIDCProviderError {
   constructor(readonly ticket: string, readonly expiresIn: number) {
     super(WECHAT_UNBOUND, 'this WeChat identity is not bound to a real-name account: sign in once in the web-view, then POST the binding_ticket to /api/v1/account/wechat with that login\'s access token');
+  }
+}
+
+/**
+ * The bound account asks for a step only the login page takes (its TOTP, or changing a
+ * password staff set): the mini-program opens its web-view on an ordinary authorization
+ * request, whose tokens it then uses. `required_step` says which, for the message it shows.
+ */
+class WechatWebLoginRequired extends errors.CustomOIDCProviderError {
+  constructor(readonly step: WebLoginStep) {
+    super(WECHAT_WEB_LOGIN_REQUIRED, step === 'totp'
+      ? 'this account uses two-step verification, which WeChat login cannot do: sign in through the authorization endpoint in the web-view'
+      : 'this account must change the password set by the service desk: sign in through the authorization endpoint in the web-view');
   }
 }
 
@@ -96,6 +110,8 @@ export function registerWechatGrant(provider: Provider, deps: WechatGrantDepende
         throw new WechatUnbound(outcome.ticket, outcome.expiresIn);
       case 'inactive':
         throw invalidGrant(outcome.status === 'banned' ? 'the account bound to this WeChat identity is banned; contact the service desk' : 'the account bound to this WeChat identity is closed');
+      case 'web_login_required':
+        throw new WechatWebLoginRequired(outcome.step);
       case 'ok':
         break;
     }
@@ -141,9 +157,10 @@ export function registerWechatGrant(provider: Provider, deps: WechatGrantDepende
     };
   }, ['code', 'scope']);
 
-  // The error body is oidc-provider's own; the unbound answer gains the ticket.
+  // The error body is oidc-provider's own; the unbound answer gains the ticket, the web-login one its step.
   provider.on('grant.error', (ctx, error) => {
-    if (!(error instanceof WechatUnbound) || !ctx.body || typeof ctx.body !== 'object') return;
-    Object.assign(ctx.body, { binding_ticket: error.ticket, binding_ticket_expires_in: error.expiresIn });
+    if (!ctx.body || typeof ctx.body !== 'object') return;
+    if (error instanceof WechatUnbound) Object.assign(ctx.body, { binding_ticket: error.ticket, binding_ticket_expires_in: error.expiresIn });
+    if (error instanceof WechatWebLoginRequired) Object.assign(ctx.body, { required_step: error.step });
   });
 }

@@ -1,4 +1,5 @@
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
+import type { AccountRow } from '../identity/account-store.js';
 import type { Accounts } from '../identity/accounts.js';
 import { isUpstreamUnavailable } from '../ports/errors.js';
 import type { WechatPort } from '../ports/wechat/index.js';
@@ -13,12 +14,30 @@ export type WechatLoginOutcome =
   | { kind: 'unbound'; ticket: string; expiresIn: number }
   /** Bound to an account that is banned or deregistered. */
   | { kind: 'inactive'; status: string }
+  /**
+   * The account has a step WeChat cannot take: its TOTP second factor, or the change of a
+   * password staff set. Only the login page does those, so the person signs in there.
+   */
+  | { kind: 'web_login_required'; step: WebLoginStep }
   | { kind: 'unavailable' };
+
+export type WebLoginStep = 'totp' | 'password_change';
+
+/**
+ * What the account asks of every login beyond its first factor, as the login page applies
+ * it (identity/authentication.ts): the second factor first, then the forced change.
+ */
+function stepBeyondWechat(row: Pick<AccountRow, 'totp_enabled_at' | 'password_must_change'>): WebLoginStep | undefined {
+  if (row.totp_enabled_at !== null) return 'totp';
+  if (row.password_must_change) return 'password_change';
+  return undefined;
+}
 
 /**
  * Signing in with WeChat: the code from `wx.login` is redeemed through the port for the
- * person's WeChat identity, which must be bound to an active real-name account. Every
- * outcome is audited, without the code or the openid.
+ * person's WeChat identity, which must be bound to an active real-name account that asks
+ * for no second factor and no forced password change: WeChat proves neither, and every
+ * way in applies the same steps. Every outcome is audited, without the code or the openid.
  */
 export class WechatLogin {
   constructor(
@@ -59,6 +78,11 @@ export class WechatLogin {
     if (!row || row.status !== 'active') {
       await failed(row?.status ?? 'account_missing', 'denied', binding.account_id);
       return { kind: 'inactive', status: row?.status ?? 'deregistered' };
+    }
+    const step = stepBeyondWechat(row);
+    if (step) {
+      await failed(step === 'totp' ? 'second_factor_required' : 'password_change_required', 'denied', row.id);
+      return { kind: 'web_login_required', step };
     }
     await this.bindings.touch(binding.id);
     await this.audit.append({

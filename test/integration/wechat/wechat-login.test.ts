@@ -1,8 +1,9 @@
 import test from 'ava';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { PASSWORD, seedAccount } from '../../helpers/accounts.js';
-import { GENEROUS_SMS, latestCode, makePerson } from '../../helpers/account-centre.js';
-import { APP, passwordLogin } from '../../helpers/oidc.js';
+import { accountLogin, GENEROUS_SMS, latestCode, makePerson, totpCode } from '../../helpers/account-centre.js';
+import { hidden } from '../../helpers/http-browser.js';
+import { APP, beginAuthorization, codeFrom, exchangeCode, passwordLogin } from '../../helpers/oidc.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import {
   accountWechat, APP_ID, bindWithTicket, codeOf, MINIPROGRAM, WECHAT_GRANT, wechatFixtures, wechatGrant,
@@ -11,7 +12,7 @@ import {
 let server: TestServer;
 let fixtures: ReturnType<typeof wechatFixtures>;
 test.before(async () => {
-  fixtures = wechatFixtures();
+  fixtures = wechatFixtures(16);
   server = await startServer({ ...GENEROUS_SMS, WECHAT: 'simulator', WECHAT_FIXTURES: fixtures.file });
 });
 test.after.always(async () => {
@@ -21,6 +22,22 @@ test.after.always(async () => {
 
 async function auditOf(accountId: string): Promise<string[]> {
   return (await server.deps.securityEvents.recent(accountId, 50)).map((e) => `${e.action}:${e.result}`);
+}
+
+/** The account API with the mini-program's bearer token. */
+async function account(token: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${server.url}/api/v1/account${path}`, {
+    method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
+}
+
+/** The reasons of the account's denied WeChat logins, newest first. */
+async function wechatDenials(accountId: string): Promise<unknown[]> {
+  return (await server.deps.securityEvents.recent(accountId, 50))
+    .filter((e) => e.action === 'login' && e.result === 'denied' && e.details.method === 'wechat')
+    .map((e) => e.details.reason);
 }
 
 /** A person with an account whose WeChat key `key` is bound through the real binding step. */
@@ -136,23 +153,26 @@ test.serial('scopes must include openid and stay within what the provider knows'
   t.is(narrow.body.scope, 'openid');
 });
 
-test.serial('a banned account is refused, and its WeChat tokens stop working', async (t) => {
-  const { id } = await boundPerson('p6');
-  const before = await wechatGrant(server, codeOf('p6'));
-  t.is(before.status, 200);
-  await server.deps.accounts.update(id, { status: 'banned' });
+test.serial('a banned or closed account is refused, audited, and its WeChat tokens stop working', async (t) => {
+  // A closed account keeps no binding (deregistration erases it); the grant refuses one all the same.
+  for (const [key, status, said] of [['p6', 'banned', /banned/], ['p14', 'deregistered', /closed/]] as const) {
+    const { id } = await boundPerson(key);
+    const before = await wechatGrant(server, codeOf(key));
+    t.is(before.status, 200);
+    await server.deps.accounts.update(id, { status });
 
-  const refused = await wechatGrant(server, codeOf('p6'));
-  t.is(refused.status, 400);
-  t.is(refused.body.error, 'invalid_grant');
-  t.regex(refused.body.error_description, /banned/);
-  t.falsy(refused.body.access_token);
-  t.true((await auditOf(id)).includes('login:denied'));
+    const refused = await wechatGrant(server, codeOf(key));
+    t.is(refused.status, 400, status);
+    t.is(refused.body.error, 'invalid_grant');
+    t.regex(refused.body.error_description, said);
+    t.falsy(refused.body.access_token);
+    t.is((await wechatDenials(id))[0], status);
 
-  const me = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${before.body.access_token}` } });
-  t.is(me.status, 401);
-  const refresh = await fetch(`${server.url}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: before.body.refresh_token, client_id: MINIPROGRAM.client_id }) });
-  t.is(refresh.status, 400);
+    const me = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${before.body.access_token}` } });
+    t.is(me.status, 401);
+    const refresh = await fetch(`${server.url}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: before.body.refresh_token, client_id: MINIPROGRAM.client_id }) });
+    t.is(refresh.status, 400);
+  }
 });
 
 test.serial('a binding ticket is single use, only for the client it was issued to, and one binding per identity and account', async (t) => {
@@ -238,4 +258,58 @@ test.serial('deregistering the account erases its binding, and the WeChat identi
   const after = await wechatGrant(server, codeOf('p11'));
   t.is(after.body.error, 'wechat_unbound');
   t.is((await bindWithTicket(server, after.body.binding_ticket, (await makePersonWithAccount()).phone, PASSWORD)).status, 201);
+});
+
+test.serial('an account with two-step verification gets no tokens from WeChat: wechat_web_login_required, audited; the web-view login with TOTP works', async (t) => {
+  const { person, id } = await boundPerson('p12');
+  const tokens = await wechatGrant(server, codeOf('p12'), { scope: 'openid account' });
+  t.is(tokens.status, 200);
+  const started = await account(tokens.body.access_token, 'POST', '/totp');
+  t.is(started.status, 201);
+  const confirmed = await account(tokens.body.access_token, 'POST', '/totp/confirm', { code: await totpCode(started.body.secret) });
+  t.is(confirmed.status, 200, JSON.stringify(confirmed.body));
+
+  const refused = await wechatGrant(server, codeOf('p12'), { scope: 'openid account' });
+  t.is(refused.status, 400);
+  t.is(refused.body.error, 'wechat_web_login_required');
+  t.is(refused.body.required_step, 'totp');
+  t.regex(refused.body.error_description, /two-step verification/);
+  for (const issued of ['access_token', 'id_token', 'refresh_token', 'binding_ticket']) t.false(issued in refused.body, issued);
+  t.is((await wechatDenials(id))[0], 'second_factor_required');
+
+  // The way the answer points to: the mini-program's own authorization request, TOTP included.
+  const auth = await beginAuthorization(server.url, MINIPROGRAM, { scope: 'openid account' });
+  const afterPassword = await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier: person.phone, password: PASSWORD });
+  t.regex(afterPassword.body, /login\/totp/);
+  const done = await auth.browser.post(`/interaction/${auth.uid}/login/totp`, { csrf: hidden(afterPassword.body, 'csrf'), code: await totpCode(started.body.secret, 1) });
+  const webView = await exchangeCode(server.url, MINIPROGRAM, codeFrom(done.url, auth.state), auth.verifier);
+  t.is(webView.status, 200);
+  t.deepEqual(decodeJwt(webView.body.id_token!).amr, ['pwd', 'otp', 'mfa']);
+});
+
+test.serial('an account whose password staff set gets no tokens from WeChat until it is changed on the login page', async (t) => {
+  const { person, id } = await boundPerson('p13');
+  // A binding older than the reset rule (a reset now removes the bindings): the account must change its password.
+  await server.deps.accounts.update(id, { password_must_change: true });
+
+  const refused = await wechatGrant(server, codeOf('p13'));
+  t.is(refused.status, 400);
+  t.is(refused.body.error, 'wechat_web_login_required');
+  t.is(refused.body.required_step, 'password_change');
+  t.regex(refused.body.error_description, /change the password/);
+  t.falsy(refused.body.access_token);
+  t.is((await wechatDenials(id))[0], 'password_change_required');
+
+  const auth = await beginAuthorization(server.url, MINIPROGRAM, { scope: 'openid' });
+  const afterPassword = await auth.browser.post(`/interaction/${auth.uid}/login/password`, { csrf: auth.csrf, identifier: person.phone, password: PASSWORD });
+  t.regex(afterPassword.body, /login\/password-change/);
+  const changed = await auth.browser.post(`/interaction/${auth.uid}/login/password-change`, { csrf: hidden(afterPassword.body, 'csrf'), password: 'Changed-At-Last-2026', confirm: 'Changed-At-Last-2026' });
+  t.is((await exchangeCode(server.url, MINIPROGRAM, codeFrom(changed.url, auth.state), auth.verifier)).status, 200);
+
+  const after = await wechatGrant(server, codeOf('p13'));
+  t.is(after.status, 200, JSON.stringify(after.body));
+
+  // The person reads why on their security record.
+  const centre = await accountLogin(server, person.phone, 'Changed-At-Last-2026');
+  t.true((await centre.browser.get('/account/events')).body.includes('需先在登录页修改密码'));
 });
