@@ -13,6 +13,7 @@ import type { LoginThrottle } from '../verification/login-throttle.js';
 import type { SmsCodes } from '../verification/sms-codes.js';
 import type { Flow, FlowChannel, FlowRef, FlowStarter, FlowStore, StartedFlow } from './flow-store.js';
 import { sameName } from '../identity/person-name.js';
+import { unbindAllWithin } from '../wechat/bindings.js';
 
 export type RecoveryState = 'identity' | 'code_sent' | 'password' | 'complete';
 
@@ -145,7 +146,11 @@ export class Recovery {
       await this.deps.passwords.set(accountId, input.password, {
         reason: 'recovery',
         ...(flow.data.target!.credentialStamp ? { expectStamp: flow.data.target!.credentialStamp } : {}),
-        within: async (trx) => { ending = await this.deps.logouts.enqueue(trx, { kind: 'account', account_id: accountId }); },
+        // The WeChat bindings and every login go with the old password: all one act.
+        within: async (trx) => {
+          await unbindAllWithin(trx, this.deps.audit, accountId, 'password.recover', meta);
+          ending = await this.deps.logouts.enqueue(trx, { kind: 'account', account_id: accountId });
+        },
       }, meta);
       await this.deps.logouts.settle(ending!);
       // The subject Authentication counts an account's failed sign-ins under.

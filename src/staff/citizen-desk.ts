@@ -13,6 +13,7 @@ import type { LogoutOutbox, LogoutOutcome } from '../oidc/logout-outbox.js';
 import type { AccountSessions, SessionView } from '../oidc/account-sessions.js';
 import { noticeMessage, type SmsGateway } from '../ports/sms/index.js';
 import type { Database } from '../store/schema.js';
+import { unbindAllWithin } from '../wechat/bindings.js';
 import type { Approvals, ApprovalView } from './approvals.js';
 import { BAN_REASONS, isBanReason } from './ban-reasons.js';
 import { initialPassword } from './initial-password.js';
@@ -150,8 +151,8 @@ export class CitizenDesk {
 
   /**
    * Counter reset (凭身份证到大厅重置): after the in-person check, a random password is
-   * returned once; every session and token of the account dies; the change is forced at
-   * next login; the bound phone is told.
+   * returned once; every session and token of the account dies, its WeChat bindings with
+   * them; the change is forced at next login; the bound phone is told.
    */
   async resetPassword(actor: StaffActor, accountId: string, input: { name: string; idNumber: string }, meta: RequestMeta): Promise<LogoutOutcome & { password: string }> {
     const { row, profile } = await this.inPerson(actor, accountId, input, 'account.password_reset', meta);
@@ -162,6 +163,7 @@ export class CitizenDesk {
     const ending = await this.accounts.transaction(async (trx) => {
       await this.accounts.update(row.id, { password_hash: hash, password_must_change: true, password_changed_at: new Date() }, trx);
       await this.audit.append({ actor: { kind: 'staff', id: actor.id }, action: 'account.password_reset', target, result: 'success', details: { channel: 'counter' }, meta }, trx);
+      await unbindAllWithin(trx, this.audit, row.id, 'account.password_reset', meta);
       return this.logouts.enqueue(trx, { kind: 'account', account_id: row.id }, { actor: { kind: 'system' }, action: 'session.revoke_all', target, details: { cause: 'account.password_reset' }, meta });
     });
     const revoked = await this.logouts.settle(ending);
@@ -171,7 +173,8 @@ export class CitizenDesk {
 
   /**
    * Ban (禁用): a reason from the list (and text for "other") is required. At once: status
-   * banned, every SSO session ended, every grant and refresh token revoked; then an SMS.
+   * banned, every SSO session ended, every grant and refresh token revoked, every WeChat
+   * binding removed (an unban does not bring them back); then an SMS.
    */
   async ban(actor: StaffActor, accountId: string, input: { reason?: string; note?: string }, meta: RequestMeta): Promise<LogoutOutcome> {
     await authorize(this.audit, actor, ['agent'], 'account.ban', meta);
@@ -186,6 +189,7 @@ export class CitizenDesk {
     const ending = await this.accounts.transaction(async (trx) => {
       await this.accounts.update(row.id, { status: 'banned' }, trx);
       await this.audit.append({ actor: { kind: 'staff', id: actor.id }, action: 'account.ban', target, result: 'success', details: { reason, note }, meta }, trx);
+      await unbindAllWithin(trx, this.audit, row.id, 'account.ban', meta);
       return this.logouts.enqueue(trx, { kind: 'account', account_id: row.id }, { actor: { kind: 'system' }, action: 'session.revoke_all', target, details: { cause: 'account.ban' }, meta });
     });
     const revoked = await this.logouts.settle(ending);

@@ -52,9 +52,10 @@ export class BindingStore {
 }
 
 /**
- * Erases the account's WeChat bindings, inside the deregistration's transaction: the
- * openid index is personal data, and the WeChat identity must be free to bind a new account.
+ * Erases the account's WeChat bindings inside the transaction of the act that ends them
+ * (deregistration, a counter reset, a recovery, a ban) and returns what was removed. The
+ * openid index is personal data, and the WeChat identity must be free to bind again.
  */
-export async function deleteWechatBindings(db: Db | Transaction<Database>, accountId: string): Promise<void> {
-  await db.deleteFrom('wechat_bindings').where('account_id', '=', accountId).execute();
+export function deleteWechatBindings(db: Db | Transaction<Database>, accountId: string): Promise<BindingRow[]> {
+  return db.deleteFrom('wechat_bindings').where('account_id', '=', accountId).returning(COLUMNS).execute();
 }

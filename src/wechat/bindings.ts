@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import type { AuditLog, RequestMeta } from '../audit/audit-log.js';
 import type { KeyedDigest } from '../crypto/digest.js';
 import type { LogoutOutbox } from '../oidc/logout-outbox.js';
 import { AppError } from '../errors.js';
 import type { WechatIdentity } from '../ports/wechat/index.js';
-import type { BindingStore, BindingRow } from './binding-store.js';
+import type { Database } from '../store/schema.js';
+import { deleteWechatBindings, type BindingStore, type BindingRow } from './binding-store.js';
 import type { BindingTickets } from './binding-tickets.js';
 
 /** What a binding looks like to its owner: the identity masked, never whole. */
@@ -14,6 +16,27 @@ export interface BindingView {
   openid_masked: string;
   bound_at: string;
   last_login_at: string | null;
+}
+
+/** The acts that take an account back from whoever held its old credentials, and so end its WeChat bindings. */
+export type UnbindingCause = 'account.password_reset' | 'password.recover' | 'account.ban';
+
+/**
+ * Removes every WeChat binding of the account inside the transaction of `cause`: whoever
+ * held the old password may have bound their own WeChat, which must not outlive the act.
+ * Each removal is audited as a `wechat.unbind` with the act as its cause; the mini-program's
+ * logins end with the act's own logout job (all the account's logins). The person binds
+ * again after a normal login.
+ */
+export async function unbindAllWithin(trx: Transaction<Database>, audit: AuditLog, accountId: string, cause: UnbindingCause, meta: RequestMeta): Promise<number> {
+  const removed = await deleteWechatBindings(trx, accountId);
+  for (const binding of removed) {
+    await audit.append({
+      actor: { kind: 'system' }, action: 'wechat.unbind', target: { kind: 'account', id: accountId }, result: 'success',
+      details: { cause, binding_id: binding.id, app_id: binding.app_id, openid_masked: binding.openid_masked, client_id: binding.client_id }, meta,
+    }, trx);
+  }
+  return removed.length;
 }
 
 /** `oSim**********0001`: enough to recognise, not enough to use. */

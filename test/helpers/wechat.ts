@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PASSWORD, seedAccount } from './accounts.js';
+import { makePerson } from './account-centre.js';
 import { passwordLogin } from './oidc.js';
 import type { TestServer } from './server.js';
 
@@ -58,4 +60,15 @@ export async function accountWechat(server: TestServer, token: string, method: s
   const response = await fetch(`${server.url}/api/v1/account/wechat${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) as TokenAnswer['body'] : {} };
+}
+
+/** A person with an account whose WeChat identity of fixture key `key` is bound through the real binding step. */
+export async function boundPerson(server: TestServer, key: string) {
+  const person = makePerson();
+  const id = await seedAccount(server.deps, person);
+  const unbound = await wechatGrant(server, codeOf(key));
+  if (unbound.body.error !== 'wechat_unbound') throw new Error(`expected unbound: ${JSON.stringify(unbound.body)}`);
+  const bound = await bindWithTicket(server, unbound.body.binding_ticket, person.phone, PASSWORD);
+  if (bound.status !== 201) throw new Error(`binding failed: ${JSON.stringify(bound.body)}`);
+  return { person, id, binding: bound.body };
 }

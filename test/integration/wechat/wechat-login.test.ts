@@ -6,7 +6,7 @@ import { hidden } from '../../helpers/http-browser.js';
 import { APP, beginAuthorization, codeFrom, exchangeCode, passwordLogin } from '../../helpers/oidc.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import {
-  accountWechat, APP_ID, bindWithTicket, codeOf, MINIPROGRAM, WECHAT_GRANT, wechatFixtures, wechatGrant,
+  accountWechat, APP_ID, bindWithTicket, boundPerson as bindPerson, codeOf, MINIPROGRAM, WECHAT_GRANT, wechatFixtures, wechatGrant,
 } from '../../helpers/wechat.js';
 
 let server: TestServer;
@@ -40,16 +40,7 @@ async function wechatDenials(accountId: string): Promise<unknown[]> {
     .map((e) => e.details.reason);
 }
 
-/** A person with an account whose WeChat key `key` is bound through the real binding step. */
-async function boundPerson(key: string) {
-  const person = makePerson();
-  const id = await seedAccount(server.deps, person);
-  const unbound = await wechatGrant(server, codeOf(key));
-  if (unbound.body.error !== 'wechat_unbound') throw new Error(`expected unbound: ${JSON.stringify(unbound.body)}`);
-  const bound = await bindWithTicket(server, unbound.body.binding_ticket, person.phone, PASSWORD);
-  if (bound.status !== 201) throw new Error(`binding failed: ${JSON.stringify(bound.body)}`);
-  return { person, id, binding: bound.body };
-}
+const boundPerson = (key: string) => bindPerson(server, key);
 
 test.serial('the grant type is listed in discovery and allowed only to the mini-program', async (t) => {
   const discovery = await (await fetch(`${server.url}/.well-known/openid-configuration`)).json() as { grant_types_supported: string[] };
