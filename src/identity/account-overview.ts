@@ -5,10 +5,14 @@ import type { AccountSessions } from '../oidc/account-sessions.js';
 import type { FactorKind } from '../store/schema.js';
 import type { AccountRow } from './account-store.js';
 import type { Accounts } from './accounts.js';
+import type { Release } from './release.js';
 
-/** The account centre's front page: personal data masked, except the address, which only its owner sees. */
+/**
+ * The account centre's front page: personal data masked, except the address, which only
+ * its owner sees; the account id only to a reader that may have it (see Release).
+ */
 export interface AccountOverviewView {
-  id: string;
+  id?: string;
   name_masked: string;
   id_number_masked: string;
   assurance_level: number;
@@ -22,18 +26,23 @@ export interface AccountOverviewView {
   password_changed_at?: string;
 }
 
-/** Everything we hold about a person, for them to take away (个人信息可携带). */
+/**
+ * Everything we hold about a person, for them to take away (个人信息可携带): whole where
+ * the reader may have it (Release), masked where not (`id_number_masked`, `phone_masked`).
+ */
 export interface AccountExport {
   format: 'civic-idp.account-export/1';
   exported_at: string;
   profile: {
-    id: string;
+    id?: string;
     status: AccountRow['status'];
     assurance_level: number;
     registration_channel: AccountRow['registration_channel'];
     name: string;
-    id_number: string;
+    id_number?: string;
+    id_number_masked?: string;
     phone?: string;
+    phone_masked?: string;
     address?: string;
     registered_at: string;
     password_changed_at?: string;
@@ -66,11 +75,11 @@ export class AccountOverview {
     return (await this.accounts.factors(accountId)).map((f) => ({ kind: f.kind, masked: f.masked, verified_at: iso(f.verified_at)! }));
   }
 
-  async overview(accountId: string): Promise<AccountOverviewView> {
+  async overview(accountId: string, release: Release): Promise<AccountOverviewView> {
     const row = await this.activeRow(accountId);
     const profile = this.accounts.profileOf(row);
     return {
-      id: row.id,
+      ...(release.accountId ? { id: row.id } : {}),
       name_masked: profile.masked.name,
       id_number_masked: profile.masked.idNumber,
       assurance_level: row.assurance_level,
@@ -86,11 +95,12 @@ export class AccountOverview {
   }
 
   /**
-   * The owner's own data in full (it is theirs), factors masked as we hold them (only a
-   * blind index of their numbers is kept), sessions, the security events and the
-   * agreement. The export itself is audited.
+   * The owner's own data, in full as far as the reader may have it (a client whose policy
+   * withholds the ID number gets it masked, as its claims do), factors masked as we hold
+   * them (only a blind index of their numbers is kept), sessions, the security events and
+   * the agreement. The export itself is audited.
    */
-  async export(accountId: string, meta: RequestMeta): Promise<AccountExport> {
+  async export(accountId: string, release: Release, meta: RequestMeta): Promise<AccountExport> {
     const row = await this.activeRow(accountId);
     const profile = this.accounts.profileOf(row);
     const [factors, sessions, events] = await Promise.all([this.factors(row.id), this.sessions.list(row.id), this.events.recent(row.id)]);
@@ -98,13 +108,13 @@ export class AccountOverview {
       format: 'civic-idp.account-export/1',
       exported_at: new Date().toISOString(),
       profile: {
-        id: row.id,
+        ...(release.accountId ? { id: row.id } : {}),
         status: row.status,
         assurance_level: row.assurance_level,
         registration_channel: row.registration_channel,
         name: profile.name,
-        id_number: profile.idNumber,
-        ...(profile.phone ? { phone: profile.phone } : {}),
+        ...(release.idNumber ? { id_number: profile.idNumber } : { id_number_masked: profile.masked.idNumber }),
+        ...(profile.phone ? (release.phone ? { phone: profile.phone } : { phone_masked: profile.masked.phone }) : {}),
         ...(profile.address ? { address: profile.address } : {}),
         registered_at: iso(row.created_at)!,
         ...(row.password_changed_at ? { password_changed_at: iso(row.password_changed_at) } : {}),

@@ -1,6 +1,7 @@
-import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
+import type { Client, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Accounts } from '../identity/accounts.js';
 import { maskIdNumber, maskPhone } from '../identity/masking.js';
+import { NOTHING_RELEASED, type Release } from '../identity/release.js';
 import { policyOfClient } from './access-policy.js';
 
 /** `+8613800138000`: OpenID Connect asks for E.164. */
@@ -8,15 +9,18 @@ function e164(phone: string): string {
   return `+86${phone}`;
 }
 
-function releasesIdNumber(ctx: KoaContextWithOIDC | undefined): boolean {
-  const client = ctx?.oidc?.client;
-  return client !== undefined && policyOfClient(client).release_id_number;
+/**
+ * What a client may have whole, by its access policy: the full ID number, the full phone
+ * number (the rest see them masked), and the account id when its `sub` is that id.
+ */
+export function releaseTo(client: Client): Release {
+  const policy = policyOfClient(client);
+  return { idNumber: policy.release_id_number, phone: policy.release_phone_number, accountId: client.subjectType !== 'pairwise' };
 }
 
-/** The whole phone number goes only to a client whose access policy says so; the rest see it masked. */
-function releasesPhone(ctx: KoaContextWithOIDC | undefined): boolean {
+function releaseOf(ctx: KoaContextWithOIDC | undefined): Release {
   const client = ctx?.oidc?.client;
-  return client !== undefined && policyOfClient(client).release_phone_number;
+  return client ? releaseTo(client) : NOTHING_RELEASED;
 }
 
 /**
@@ -38,14 +42,15 @@ export function findAccount(accounts: Accounts, readGrantWithAccount?: (grantId:
         const name = wanted('name', 'profile') ? accounts.openField(row, 'name') : undefined;
         const phone = wanted('phone_number', 'phone') ? accounts.openField(row, 'phone') : undefined;
         const idNumber = wanted('id_number_masked', 'realname') || wanted('id_number', 'id_number') ? accounts.openField(row, 'id_number') : undefined;
+        const release = releaseOf(ctx);
         return {
           sub: row.id,
           ...(name ? { name } : {}),
-          ...(phone ? { ...(releasesPhone(ctx) ? { phone_number: e164(phone) } : { phone_number_masked: maskPhone(phone) }), phone_number_verified: true } : {}),
+          ...(phone ? { ...(release.phone ? { phone_number: e164(phone) } : { phone_number_masked: maskPhone(phone) }), phone_number_verified: true } : {}),
           ...(idNumber ? { id_number_masked: maskIdNumber(idNumber) } : {}),
           assurance_level: row.assurance_level,
           entity_type: 'natural',
-          ...(idNumber && releasesIdNumber(ctx) ? { id_number: idNumber } : {}),
+          ...(idNumber && release.idNumber ? { id_number: idNumber } : {}),
         };
       },
     };

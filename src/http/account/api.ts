@@ -38,7 +38,8 @@ export function accountApi(deps: AccountCentreDependencies, json: Middleware): R
   router.use(bearerGuard(deps));
 
   router.get('/', async (ctx) => {
-    ctx.body = await deps.accountOverview.overview(principalOf(ctx).accountId);
+    const who = principalOf(ctx);
+    ctx.body = await deps.accountOverview.overview(who.accountId, who.release);
   });
 
   router.get('/sessions', async (ctx) => {
@@ -91,7 +92,7 @@ export function accountApi(deps: AccountCentreDependencies, json: Middleware): R
     const who = principalOf(ctx);
     const input = parseInput(accountSchemas.address, ctx.request.body);
     await deps.addressChange.change(who.accountId, { address: input.address, code: input.code }, who.key, meta(ctx));
-    ctx.body = await deps.accountOverview.overview(who.accountId);
+    ctx.body = await deps.accountOverview.overview(who.accountId, who.release);
   });
 
   router.post('/totp', async (ctx) => {
@@ -124,7 +125,8 @@ export function accountApi(deps: AccountCentreDependencies, json: Middleware): R
   });
 
   router.get('/export', async (ctx) => {
-    const document = await deps.accountOverview.export(principalOf(ctx).accountId, meta(ctx));
+    const who = principalOf(ctx);
+    const document = await deps.accountOverview.export(who.accountId, who.release, meta(ctx));
     ctx.set('Content-Disposition', 'attachment; filename="account-export.json"');
     ctx.body = document;
   });

@@ -45,7 +45,7 @@ export function enterprisePages(deps: AccountCentreDependencies, form: Middlewar
   const showEnterprise: ShowPage = async (ctx, who, extra = {}, status = 200) => {
     const enterprise = enterpriseView(await deps.enterprises.heldBy(enterpriseId(ctx), who.accountId));
     kit.render(ctx, who, 'account-enterprise', {
-      enterprise, profile: await deps.accountOverview.overview(who.accountId), codeSent: ctx.query.sent === '1', notice: notice(ctx), captcha: await captcha(ctx), ...extra,
+      enterprise, profile: await deps.accountOverview.overview(who.accountId, who.release), codeSent: ctx.query.sent === '1', notice: notice(ctx), captcha: await captcha(ctx), ...extra,
     }, status);
   };
 

@@ -38,7 +38,7 @@ export function accountPages(deps: AccountCentreDependencies, form: Middleware):
   }
 
   const showOverview: ShowPage = async (ctx, who, extra = {}, status = 200) => {
-    kit.render(ctx, who, 'account', { profile: await deps.accountOverview.overview(who.accountId), notice: notice(ctx), ...extra }, status);
+    kit.render(ctx, who, 'account', { profile: await deps.accountOverview.overview(who.accountId, who.release), notice: notice(ctx), ...extra }, status);
   };
 
   const showSessions: ShowPage = async (ctx, who, extra = {}, status = 200) => {
@@ -53,13 +53,13 @@ export function accountPages(deps: AccountCentreDependencies, form: Middleware):
 
   const showProfile: ShowPage = async (ctx, who, extra = {}, status = 200) => {
     kit.render(ctx, who, 'account-profile', {
-      profile: await deps.accountOverview.overview(who.accountId), codeSent: ctx.query.sent === '1', notice: notice(ctx), captcha: await captcha(ctx), ...extra,
+      profile: await deps.accountOverview.overview(who.accountId, who.release), codeSent: ctx.query.sent === '1', notice: notice(ctx), captcha: await captcha(ctx), ...extra,
     }, status);
   };
 
   const showDeregister: ShowPage = async (ctx, who, extra = {}, status = 200) => {
     kit.render(ctx, who, 'account-deregister', {
-      profile: await deps.accountOverview.overview(who.accountId), codeSent: ctx.query.sent === '1', captcha: await captcha(ctx), ...extra,
+      profile: await deps.accountOverview.overview(who.accountId, who.release), codeSent: ctx.query.sent === '1', captcha: await captcha(ctx), ...extra,
     }, status);
   };
 
@@ -132,7 +132,7 @@ export function accountPages(deps: AccountCentreDependencies, form: Middleware):
   }));
 
   router.post('/export', form, kit.action(csrfOnly, showOverview, async (ctx, who) => {
-    const document = await deps.accountOverview.export(who.accountId, requestMeta(ctx));
+    const document = await deps.accountOverview.export(who.accountId, who.release, requestMeta(ctx));
     ctx.type = 'application/json; charset=utf-8';
     ctx.set('Content-Disposition', 'attachment; filename="account-export.json"');
     ctx.body = JSON.stringify(document, null, 2);

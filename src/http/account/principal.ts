@@ -6,6 +6,8 @@ import type { KeepSignedIn } from '../../oidc/account-sessions.js';
 import type { ActingAuthority } from '../../delegation/acting-authority.js';
 import { actsNow } from '../../oidc/acting-identity.js';
 import { ACCOUNT_SCOPE } from '../../oidc/configuration/claims.js';
+import { releaseTo } from '../../oidc/account-claims.js';
+import { OWNER_RELEASE, type Release } from '../../identity/release.js';
 
 /** Who is using the account centre, and with what. */
 export interface AccountPrincipal {
@@ -25,6 +27,8 @@ export interface AccountPrincipal {
   token?: { clientId: string; scopes: string[] };
   /** API only: the client the bearer token was issued to. */
   clientId?: string;
+  /** What the reader may have whole: the owner on our pages, else what the client's access policy allows. */
+  release: Release;
 }
 
 async function active(accounts: Accounts, accountId: string | undefined): Promise<boolean> {
@@ -47,6 +51,7 @@ export async function sessionPrincipal(provider: Provider, accounts: Accounts, c
     key: `session:${session.uid}`,
     keep: { sessionId: session.jti, grantIds },
     session: { id: session.jti, uid: session.uid },
+    release: OWNER_RELEASE,
   };
 }
 
@@ -119,5 +124,6 @@ export async function bearerPrincipal({ provider, accounts, acting }: BearerIssu
     ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}),
     token: { clientId: token.clientId, scopes },
     clientId: token.clientId,
+    release: releaseTo(client),
   };
 }

@@ -21,14 +21,14 @@ export function rebindPages(deps: AccountCentreDependencies, form: Middleware): 
   const back = (ctx: Context, query = '') => `/account/phone/${encodeURIComponent(ref(ctx).id)}${query}`;
 
   const showStart: ShowPage = async (ctx, who, extra = {}, status = 200) => {
-    kit.render(ctx, who, 'account-phone', { profile: await deps.accountOverview.overview(who.accountId), ...extra }, status);
+    kit.render(ctx, who, 'account-phone', { profile: await deps.accountOverview.overview(who.accountId, who.release), ...extra }, status);
   };
 
   const showFlow: ShowPage = async (ctx, who, extra = {}, status = 200) => {
     const view = await deps.phoneRebinding.get(ref(ctx), who);
     const needsCaptcha = ['old_code', 'new_code'].includes(view.state) && await deps.smsCodes.captchaRequired(ctx.ip);
     kit.render(ctx, who, 'account-phone', {
-      profile: await deps.accountOverview.overview(who.accountId),
+      profile: await deps.accountOverview.overview(who.accountId, who.release),
       view,
       kinds: documentFactorKinds.filter((kind) => !view.verified_factors.some((f) => f.kind === kind)),
       codeSent: ctx.query.sent === '1',

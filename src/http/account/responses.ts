@@ -16,7 +16,7 @@ export const sessionView = z.object({
 /** Answers of the account API (account/api.ts), for the OpenAPI document. */
 export const accountResponses = {
   overview: z.object({
-    id: z.string(),
+    id: z.string().optional().describe('the account id; absent for a client with pairwise subjects'),
     name_masked: z.string(),
     id_number_masked: z.string(),
     assurance_level: z.number().int(),
@@ -41,13 +41,15 @@ export const accountResponses = {
     format: z.literal('civic-idp.account-export/1'),
     exported_at: at,
     profile: z.object({
-      id: z.string(),
+      id: z.string().optional().describe('the account id; absent for a client with pairwise subjects'),
       status: z.enum(['active', 'banned', 'deregistered']),
       assurance_level: z.number().int(),
       registration_channel: registrationChannel,
       name: z.string(),
-      id_number: z.string(),
-      phone: z.string().optional(),
+      id_number: z.string().optional().describe('whole only to a client whose access policy has release_id_number'),
+      id_number_masked: z.string().optional().describe('instead of id_number for any other client'),
+      phone: z.string().optional().describe('whole only to a client whose access policy has release_phone_number'),
+      phone_masked: z.string().optional().describe('instead of phone for any other client'),
       address: z.string().optional(),
       registered_at: at,
       password_changed_at: at.optional(),

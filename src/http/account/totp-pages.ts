@@ -33,7 +33,7 @@ export function totpPages(deps: AccountCentreDependencies, form: Middleware): Ro
   const kit = pageKit({ provider: () => deps.providers.current, accounts: deps.accounts, pages: deps.pages, csrf: deps.csrf });
 
   const show: ShowPage = async (ctx: Context, who, extra = {}, status = 200) => {
-    const profile = await deps.accountOverview.overview(who.accountId);
+    const profile = await deps.accountOverview.overview(who.accountId, who.release);
     const pending = profile.totp_enabled ? undefined : await deps.totpEnrolment.pending(who.accountId);
     kit.render(ctx, who, 'account-totp', {
       profile,

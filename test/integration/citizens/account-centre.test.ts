@@ -1,4 +1,5 @@
 import test from 'ava';
+import { OWNER_RELEASE } from '../../../src/identity/release.js';
 import { latestOutboxCode } from '../../../src/ports/sms/index.js';
 import { PASSWORD, ZHANG_SAN, seedAccount } from '../../helpers/accounts.js';
 import {
@@ -182,7 +183,7 @@ test.serial('the address changes only with the right SMS code for this operation
   const centre = await accountLogin(server, person.idNumber, PASSWORD);
   const page = await centre.browser.get('/account/profile');
   const address = '福建省福州市鼓楼区五四路 100 号';
-  const addressOf = async () => (await server.deps.accountOverview.overview(id)).address;
+  const addressOf = async () => (await server.deps.accountOverview.overview(id, OWNER_RELEASE)).address;
 
   const noCode = await postForm(centre.browser, page.body, '/account/profile', { address, code: '123456' });
   t.is(errorCode(noCode.body), 'code_invalid');
