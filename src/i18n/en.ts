@@ -850,6 +850,8 @@ export const en: Catalogue = {
   'admin.policy_level_min': 'Level ≥ {level}',
   'admin.policy_methods_any': 'Any login method',
   'admin.policy_id_number': 'Full ID number released',
+  'admin.policy_phone_number': 'Full phone number released',
+  'admin.policy_name': 'Full name released',
   'admin.policy_service_items_n': '{n} service items',
   'admin.policy_allow_n': 'Only {n} accounts',
   'admin.policy_deny_n': '{n} accounts denied',

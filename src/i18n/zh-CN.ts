@@ -849,6 +849,8 @@ export const zhCN = {
   'admin.policy_level_min': '等级 ≥ {level}',
   'admin.policy_methods_any': '任意登录方式',
   'admin.policy_id_number': '可获取完整身份证号码',
+  'admin.policy_phone_number': '可获取完整手机号码',
+  'admin.policy_name': '可获取完整姓名',
   'admin.policy_service_items_n': '{n} 个服务事项',
   'admin.policy_allow_n': '仅限 {n} 个账号',
   'admin.policy_deny_n': '禁止 {n} 个账号',

@@ -28,7 +28,8 @@ export interface AccountOverviewView {
 
 /**
  * Everything we hold about a person, for them to take away (个人信息可携带): whole where
- * the reader may have it (Release), masked where not (`id_number_masked`, `phone_masked`).
+ * the reader may have it (Release), masked where not (`name_masked`, `id_number_masked`,
+ * `phone_masked`).
  */
 export interface AccountExport {
   format: 'civic-idp.account-export/1';
@@ -38,7 +39,8 @@ export interface AccountExport {
     status: AccountRow['status'];
     assurance_level: number;
     registration_channel: AccountRow['registration_channel'];
-    name: string;
+    name?: string;
+    name_masked?: string;
     id_number?: string;
     id_number_masked?: string;
     phone?: string;
@@ -96,7 +98,7 @@ export class AccountOverview {
 
   /**
    * The owner's own data, in full as far as the reader may have it (a client whose policy
-   * withholds the ID number gets it masked, as its claims do), factors masked as we hold
+   * withholds the name or the ID number gets it masked, as its claims do), factors masked as we hold
    * them (only a blind index of their numbers is kept), sessions, the security events and
    * the agreement. The export itself is audited.
    */
@@ -112,7 +114,7 @@ export class AccountOverview {
         status: row.status,
         assurance_level: row.assurance_level,
         registration_channel: row.registration_channel,
-        name: profile.name,
+        ...(release.name ? { name: profile.name } : { name_masked: profile.masked.name }),
         ...(release.idNumber ? { id_number: profile.idNumber } : { id_number_masked: profile.masked.idNumber }),
         ...(profile.phone ? (release.phone ? { phone: profile.phone } : { phone_masked: profile.masked.phone }) : {}),
         ...(profile.address ? { address: profile.address } : {}),

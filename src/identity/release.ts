@@ -7,6 +7,7 @@
 export interface Release {
   idNumber: boolean;
   phone: boolean;
+  name: boolean;
   /**
    * The internal account id. A client with pairwise subjects knows the person by another
    * `sub`, and must not learn the id that would let it correlate them with other sectors.
@@ -15,7 +16,7 @@ export interface Release {
 }
 
 /** The account centre's own pages: the signed-in owner, on the provider's own origin. */
-export const OWNER_RELEASE: Readonly<Release> = Object.freeze({ idNumber: true, phone: true, accountId: true });
+export const OWNER_RELEASE: Readonly<Release> = Object.freeze({ idNumber: true, phone: true, name: true, accountId: true });
 
 /** A reader no policy speaks for. */
-export const NOTHING_RELEASED: Readonly<Release> = Object.freeze({ idNumber: false, phone: false, accountId: false });
+export const NOTHING_RELEASED: Readonly<Release> = Object.freeze({ idNumber: false, phone: false, name: false, accountId: false });

@@ -14,6 +14,8 @@ export const accessPolicySchema = z.object({
   min_assurance_level: z.number().int().min(1).max(3).default(2),
   login_methods: z.array(z.enum(['pwd', 'sms', 'otp', 'qr', 'fed', 'wechat', 'mfa'])).min(1).optional(),
   release_id_number: z.boolean().default(false),
+  /** The full name under scope `profile`; otherwise only `name_masked` (*三). */
+  release_name: z.boolean().default(false),
   /** The full phone number under scope `phone`; otherwise only `phone_number_masked` (PIPL: minimum necessary). */
   release_phone_number: z.boolean().default(false),
   /** Third-party clients ask the person; the province's own services are granted directly. */

@@ -24,7 +24,8 @@ export function accountCentreClient(issuer: string): ClientFileEntry {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
-    // The person's own account: never acting for an enterprise.
-    access_policy: accessPolicySchema.parse({ entity_types: ['natural'] }),
+    // The person's own account: never acting for an enterprise, and everything of it shown to them
+    // (its pages read it with identity/release.ts OWNER_RELEASE, not through claims).
+    access_policy: accessPolicySchema.parse({ entity_types: ['natural'], release_id_number: true, release_phone_number: true, release_name: true }),
   };
 }

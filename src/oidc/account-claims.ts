@@ -1,6 +1,6 @@
 import type { Client, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Accounts } from '../identity/accounts.js';
-import { maskIdNumber, maskPhone } from '../identity/masking.js';
+import { maskIdNumber, maskName, maskPhone } from '../identity/masking.js';
 import { NOTHING_RELEASED, type Release } from '../identity/release.js';
 import { policyOfClient } from './access-policy.js';
 
@@ -10,12 +10,15 @@ function e164(phone: string): string {
 }
 
 /**
- * What a client may have whole, by its access policy: the full ID number, the full phone
- * number (the rest see them masked), and the account id when its `sub` is that id.
+ * What a client may have whole, by its access policy: the full ID number, phone number and
+ * name (the rest see them masked), and the account id when its `sub` is that id.
  */
 export function releaseTo(client: Client): Release {
   const policy = policyOfClient(client);
-  return { idNumber: policy.release_id_number, phone: policy.release_phone_number, accountId: client.subjectType !== 'pairwise' };
+  return {
+    idNumber: policy.release_id_number, phone: policy.release_phone_number, name: policy.release_name,
+    accountId: client.subjectType !== 'pairwise',
+  };
 }
 
 function releaseOf(ctx: KoaContextWithOIDC | undefined): Release {
@@ -39,13 +42,13 @@ export function findAccount(accounts: Accounts, readGrantWithAccount?: (grantId:
       // Only what the granted scopes (or an explicit claims request) can release is decrypted.
       async claims(_use, scope, requested) {
         const wanted = (claim: string, scopeName: string) => scope.split(' ').includes(scopeName) || Object.hasOwn(requested ?? {}, claim);
-        const name = wanted('name', 'profile') ? accounts.openField(row, 'name') : undefined;
+        const name = wanted('name', 'profile') || wanted('name_masked', 'profile') ? accounts.openField(row, 'name') : undefined;
         const phone = wanted('phone_number', 'phone') ? accounts.openField(row, 'phone') : undefined;
         const idNumber = wanted('id_number_masked', 'realname') || wanted('id_number', 'id_number') ? accounts.openField(row, 'id_number') : undefined;
         const release = releaseOf(ctx);
         return {
           sub: row.id,
-          ...(name ? { name } : {}),
+          ...(name ? (release.name ? { name } : { name_masked: maskName(name) }) : {}),
           ...(phone ? { ...(release.phone ? { phone_number: e164(phone) } : { phone_number_masked: maskPhone(phone) }), phone_number_verified: true } : {}),
           ...(idNumber ? { id_number_masked: maskIdNumber(idNumber) } : {}),
           assurance_level: row.assurance_level,

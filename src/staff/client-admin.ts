@@ -68,6 +68,8 @@ export interface ClientView {
     min_assurance_level: number;
     login_methods: string[] | 'any';
     release_id_number: boolean;
+    release_phone_number: boolean;
+    release_name: boolean;
     service_items: number;
     allow_accounts: number | null;
     deny_accounts: number;
@@ -109,6 +111,8 @@ function viewOf(row: ClientRow): ClientView {
       min_assurance_level: policy.min_assurance_level,
       login_methods: policy.login_methods ?? 'any',
       release_id_number: policy.release_id_number,
+      release_phone_number: policy.release_phone_number,
+      release_name: policy.release_name,
       service_items: policy.service_items.length,
       allow_accounts: policy.allow_accounts ? policy.allow_accounts.length : null,
       deny_accounts: policy.deny_accounts.length,

@@ -208,6 +208,8 @@ export function threeClients(receiver?: LogoutReceiver): Array<Record<string, un
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_post',
+      // A department that needs the person's name whole (the portal gets it masked).
+      access_policy: { release_name: true },
       ...backchannel('/portal2'),
     },
     {

@@ -8,7 +8,8 @@ import type { Configuration } from 'oidc-provider';
 export const claims: NonNullable<Configuration['claims']> = {
   // entity_type, org and authority: whom the login acts as (oidc/acting-identity.ts), in the ID token too.
   openid: ['sub', 'auth_time', 'acr', 'amr', 'entity_type', 'org', 'authority'],
-  profile: ['name'],
+  // The full name only where the client's access policy releases it (release_name); the rest get it masked.
+  profile: ['name', 'name_masked'],
   phone: ['phone_number', 'phone_number_masked', 'phone_number_verified'],
   realname: ['id_number_masked', 'assurance_level', 'entity_type'],
   id_number: ['id_number'],

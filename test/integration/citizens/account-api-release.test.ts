@@ -11,8 +11,8 @@ import { MINIPROGRAM } from '../../helpers/wechat.js';
 
 /**
  * The account API releases what the calling client's access policy allows, as its claims
- * do: the mini-program (release_id_number false) reads the ID number masked, the app
- * (release_id_number true) whole; a client with pairwise subjects never reads the account id.
+ * do: the mini-program (release_id_number and release_name false) reads the ID number and
+ * the name masked, the app (both true) whole; a client with pairwise subjects never reads the account id.
  */
 
 /** The shipped clients, and the mini-program again with pairwise subjects. */
@@ -40,12 +40,15 @@ async function readBy(client: { client_id: string; redirect_uri: string }, perso
   return { sub: String(decodeJwt(login.tokens.body.id_token!).sub), overview: overview.body, exported: exported.body };
 }
 
-test('the mini-program\'s token exports the ID number masked (its policy withholds it) and the phone whole (its policy releases it)', async (t) => {
-  const person = makePerson();
+test('the mini-program\'s token exports the ID number and the name masked (its policy withholds them) and the phone whole (its policy releases it)', async (t) => {
+  const person = makePerson('欧阳娜娜');
   const accountId = await seedAccount(server.deps, person);
   const { sub, overview, exported } = await readBy(MINIPROGRAM, person);
   t.false(JSON.stringify(exported).includes(person.idNumber));
+  t.false(JSON.stringify(exported).includes(person.name));
   t.false('id_number' in exported.profile);
+  t.false('name' in exported.profile);
+  t.is(exported.profile.name_masked, '***娜');
   t.is(exported.profile.id_number_masked, `${person.idNumber.slice(0, 6)}********${person.idNumber.slice(-4)}`);
   t.is(exported.profile.phone, person.phone);
   t.false('phone_masked' in exported.profile);
@@ -56,12 +59,13 @@ test('the mini-program\'s token exports the ID number masked (its policy withhol
   t.false(JSON.stringify(overview).includes(person.idNumber));
 });
 
-test('the app\'s token exports the ID number whole, as its policy allows', async (t) => {
-  const person = makePerson();
+test('the app\'s token exports the ID number and the name whole, as its policy allows', async (t) => {
+  const person = makePerson('欧阳娜娜');
   const accountId = await seedAccount(server.deps, person);
   const { exported } = await readBy(APP, person);
-  t.like(exported.profile, { id: accountId, id_number: person.idNumber, phone: person.phone });
+  t.like(exported.profile, { id: accountId, id_number: person.idNumber, phone: person.phone, name: person.name });
   t.false('id_number_masked' in exported.profile);
+  t.false('name_masked' in exported.profile);
 });
 
 test('a client with pairwise subjects never reads the account id, in the overview or the export', async (t) => {

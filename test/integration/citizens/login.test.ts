@@ -22,10 +22,42 @@ test.serial('ID number + password logs in to the portal; the ID token carries th
   t.is(claims.acr, 'urn:civic-idp:loa:2');
   t.deepEqual(claims.amr, ['pwd']);
   const userinfo = await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.body.access_token}` } })).json() as Record<string, unknown>;
-  // The portal's policy releases neither the full ID number nor the full phone number.
-  t.like(userinfo, { sub: accountId, name: '张三', phone_number_masked: '138****8000', phone_number_verified: true, id_number_masked: '110105********002X', entity_type: 'natural', assurance_level: 2 });
-  t.false('id_number' in userinfo);
-  t.false('phone_number' in userinfo);
+  // The portal's policy releases neither the full ID number, nor the full phone number, nor the full name.
+  t.like(userinfo, { sub: accountId, name_masked: '*三', phone_number_masked: '138****8000', phone_number_verified: true, id_number_masked: '110105********002X', entity_type: 'natural', assurance_level: 2 });
+  for (const whole of ['id_number', 'phone_number', 'name']) t.false(whole in userinfo, whole);
+});
+
+test.serial('the full name goes only to a client whose access policy releases it (the app), in userinfo and the ID token, even when asked for by name', async (t) => {
+  const claims = JSON.stringify({ userinfo: { name: { essential: true } }, id_token: { name: { essential: true } } });
+  const read = async (client: typeof APP | typeof PORTAL) => {
+    const { tokens } = await passwordLogin(server.url, client, ZHANG_SAN.phone, PASSWORD, { scope: 'openid profile', claims });
+    const userinfo = await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${tokens.body.access_token}` } })).json() as Record<string, unknown>;
+    return { userinfo, idToken: decodeJwt(tokens.body.id_token!) };
+  };
+  const app = await read(APP);
+  t.is(app.userinfo.name, '张三');
+  t.is(app.idToken.name, '张三');
+  const portal = await read(PORTAL);
+  t.is(portal.userinfo.name_masked, '*三');
+  t.false('name' in portal.userinfo);
+  t.false('name' in portal.idToken);
+});
+
+test.serial('access tokens carry no name, whole or masked: a JWT access token for an API, and introspection of an opaque one', async (t) => {
+  const forApi = await passwordLogin(server.url, PORTAL, ZHANG_SAN.phone, PASSWORD, { scope: 'openid profile services.read', resource: 'https://api.gov.example/' });
+  const jwt = decodeJwt(forApi.tokens.body.access_token!);
+  t.is(jwt.aud, 'https://api.gov.example/');
+  const opaque = await passwordLogin(server.url, PORTAL, ZHANG_SAN.phone, PASSWORD, { scope: 'openid profile' });
+  const introspection = await (await fetch(`${server.url}/token/introspection`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${PORTAL.client_id}:${PORTAL.secret}`).toString('base64')}` },
+    body: new URLSearchParams({ token: opaque.tokens.body.access_token! }),
+  })).json() as Record<string, unknown>;
+  t.is(introspection.active, true);
+  for (const claim of ['name', 'name_masked']) {
+    t.false(claim in jwt, claim);
+    t.false(claim in introspection, claim);
+  }
 });
 
 test.serial('the full phone number goes only to a client whose access policy releases it (the app), even when asked for by name', async (t) => {

@@ -60,7 +60,7 @@ export async function startProvinces(): Promise<Provinces> {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
-    access_policy: { entity_types: ['natural'], min_assurance_level: 2, release_id_number: true },
+    access_policy: { entity_types: ['natural'], min_assurance_level: 2, release_id_number: true, release_name: true },
   }]);
   const upstreamsFile = writeJson(scratch.dir, 'upstream-idps.json', [upstreamEntry(upstreamUrl)]);
   const upstream = await startServer({ CLIENTS_FILE: clientsFile }, { port: upstreamPort });

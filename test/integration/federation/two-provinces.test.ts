@@ -52,7 +52,9 @@ test.serial('a citizen of province A logs in to province B through federation: a
   t.is(tokens.claims.sub, account!.id);
   t.like(account, { registration_channel: 'federation', assurance_level: 2, password_hash: null, phone_idx: null, status: 'active' });
   const userinfo = await (await fetch(`${downstream.url}/me`, { headers: { authorization: `Bearer ${tokens.accessToken}` } })).json() as Record<string, unknown>;
-  t.like(userinfo, { sub: account!.id, name: LI_NA.name, id_number_masked: '350102********0241', assurance_level: 2 });
+  // B's portal gets the name masked (its policy withholds it); the account holds it whole, from A's claims.
+  t.like(userinfo, { sub: account!.id, name_masked: '*娜', id_number_masked: '350102********0241', assurance_level: 2 });
+  t.is((await downstream.deps.accounts.profile(account!.id))?.name, LI_NA.name);
 
   const [link] = await links(downstream);
   t.like(link, { upstream_issuer: provinces.upstream.url, account_id: account!.id, upstream_id: UPSTREAM_ID, linked_by: 'created' });

@@ -2,7 +2,8 @@ import test from 'ava';
 import { PASSWORD, ZHANG_SAN, seedAccount } from '../../helpers/accounts.js';
 import { sharedStoresEnv } from '../../helpers/env.js';
 import { errorCode, hidden, HttpBrowser } from '../../helpers/http-browser.js';
-import { PORTAL } from '../../helpers/oidc.js';
+import { PORTAL, passwordLogin } from '../../helpers/oidc.js';
+import { MINIPROGRAM } from '../../helpers/wechat.js';
 import { authorize, redirectParams, withPassword } from '../../helpers/policy.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 import { auditOf, createStaff, staffSignIn, type StaffClient } from '../../helpers/staff.js';
@@ -287,7 +288,10 @@ test.serial('an invalid policy changes nothing; a valid one through the API is s
     service_items: [{ code: 'tax.declare', name: '纳税申报' }], allow_accounts: [levelTwo], deny_accounts: ['someone-else'],
   });
   t.is(set.status, 200, JSON.stringify(set.body));
-  t.deepEqual(set.body.policy_summary, { entity_types: ['legal'], min_assurance_level: 3, login_methods: ['pwd', 'sms'], release_id_number: true, service_items: 1, allow_accounts: 1, deny_accounts: 1 });
+  t.deepEqual(set.body.policy_summary, {
+    entity_types: ['legal'], min_assurance_level: 3, login_methods: ['pwd', 'sms'], release_id_number: true, release_phone_number: false, release_name: false,
+    service_items: 1, allow_accounts: 1, deny_accounts: 1,
+  });
   const audit = (await auditOf(server.deps, 'client.policy_change')).filter((r) => r.target_id === 'tax-portal' && r.result === 'success');
   t.is(audit.length, 1);
   t.is(audit[0]!.actor_id, adminCreds.id);
@@ -323,6 +327,31 @@ test.serial('an admin sets minimum level 3 on the portal in the console: the nex
   t.is(invalid.response.status, 400);
   t.is(errorCode(invalid.body), 'invalid_input');
   t.is((await row('portal'))!.access_policy.min_assurance_level, 3);
+});
+
+test.serial('the policy form shows and keeps what a client may have whole: ticking the full name releases it at the mini-program\'s next userinfo', async (t) => {
+  const userinfo = async () => {
+    const login = await passwordLogin(server.url, MINIPROGRAM, ZHANG_SAN.phone, PASSWORD, { scope: 'openid profile phone' });
+    return await (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${login.tokens.body.access_token}` } })).json() as Record<string, unknown>;
+  };
+  const before = await userinfo();
+  t.is(before.name_masked, '*三');
+  t.false('name' in before);
+  const page = await admin.browser.get('/admin/clients/miniprogram');
+  const box = (flag: string) => new RegExp(`id="${flag}" type="checkbox" name="${flag}" value="on"( checked)?>`).exec(page.body)?.[1] === ' checked';
+  t.true(box('release_phone_number'));
+  t.false(box('release_name'));
+  t.false(box('release_id_number'));
+
+  const saved = await admin.browser.post('/admin/clients/miniprogram/policy', {
+    csrf: hidden(page.body, 'csrf'), entity_types: 'natural', min_assurance_level: '2', release_phone_number: 'on', release_name: 'on', service_items: '', deny_accounts: '',
+  });
+  t.regex(saved.url, /done=client_policy_changed/);
+  t.like((await row('miniprogram'))!.access_policy, { release_id_number: false, release_phone_number: true, release_name: true });
+  const after = await userinfo();
+  t.is(after.name, '张三');
+  t.false('name_masked' in after);
+  t.is(after.phone_number, '+8613800138000', 'the phone stays whole: the form kept it');
 });
 
 test.serial('after a restart CLIENTS_FILE is imported again: the console\'s policy stays, console clients stay, file metadata is the file\'s', async (t) => {
