@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorCode } from '../errors.js';
 import type { Locale } from '../i18n/messages.js';
 import { parseInput } from './request-meta.js';
 
@@ -10,6 +10,28 @@ export type PageError = { code: string; message: string; field?: string };
 export function describeError(ctx: Context, error: AppError): PageError {
   const field = typeof error.details.field === 'string' ? error.details.field : undefined;
   return { code: error.code, message: error.messageIn(ctx.state.locale as Locale), ...(field ? { field } : {}) };
+}
+
+/**
+ * Where on one form its refusals belong. The domain names a field only where it knows one
+ * (`id_number`); most refusals (`code_invalid`, `factor_mismatch`) it raises without, and
+ * some under its own name for a field the form calls otherwise (a grant's `scope` is the
+ * form's `item` boxes). Each form says which of its fields an error is about.
+ */
+export interface ErrorPlaces {
+  /** The form field an error that names none is about. */
+  byCode?: Partial<Record<ErrorCode, string>>;
+  /** The form's name for a field the domain names otherwise. */
+  renamed?: Record<string, string>;
+}
+
+/** A page model's refusal (`error`) put beside the field of this form it is about; anything else unchanged. */
+export function placeError(extra: Record<string, unknown>, places: ErrorPlaces): Record<string, unknown> {
+  const error = extra.error as PageError | undefined;
+  if (!error) return extra;
+  const named = error.field ?? places.byCode?.[error.code as ErrorCode];
+  const field = named === undefined ? undefined : places.renamed?.[named] ?? named;
+  return { ...extra, error: { code: error.code, message: error.message, ...(field ? { field } : {}) } };
 }
 
 /** Fields a refused form never echoes back: secrets, one-time codes and tokens. */
@@ -29,6 +51,11 @@ export function typedBack(body: unknown): Record<string, string | string[]> {
     .map(([name, value]) => [name, typeof value === 'string' ? value.slice(0, 500) : (value as string[]).slice(0, 50)]));
 }
 
+/** What a refused form is shown again with: the error beside its field, and what was typed. */
+export function refusal(ctx: Context, error: AppError, places: ErrorPlaces = {}): Record<string, unknown> {
+  return placeError({ error: describeError(ctx, error), typed: typedBack(ctx.request.body) }, places);
+}
+
 export interface FormGuard<Who> {
   /** The signed-in person, or undefined (the post is then refused as unauthenticated). */
   principal(ctx: Context): Promise<Who | undefined>;
@@ -43,13 +70,15 @@ export interface FormGuard<Who> {
 /**
  * A form post for signed-in pages: the person, then the CSRF token (before anything else
  * about the body, so a forged post gets 403 whatever it contains), then the input, then
- * the work. Errors about the input are shown on `show`; the work redirects or renders.
+ * the work. Errors about the input are shown on `show`, beside the field `places` puts
+ * them at; the work redirects or renders.
  */
 export function formAction<Who, T>(
   guard: FormGuard<Who>,
   schema: z.ZodType<T>,
   show: (ctx: Context, who: Who, extra?: Record<string, unknown>, status?: number) => Promise<void>,
   run: (ctx: Context, who: Who, input: T) => Promise<void>,
+  places: ErrorPlaces = {},
 ): Middleware {
   return async (ctx) => {
     const who = await guard.principal(ctx);
@@ -61,7 +90,7 @@ export function formAction<Who, T>(
       if (!(error instanceof AppError)) throw error;
       await guard.refused?.(ctx, who, error);
       if (guard.notOnPage.has(error.code)) throw error;
-      await show(ctx, who, { error: describeError(ctx, error), typed: typedBack(ctx.request.body) }, error.status);
+      await show(ctx, who, refusal(ctx, error, places), error.status);
     }
   };
 }

@@ -5,6 +5,7 @@ import { latestOutboxCode } from '../../src/ports/sms/index.js';
 import { openBrowser } from '../helpers/browser.js';
 import { pkce } from '../helpers/http-browser.js';
 import { exchangeCode, PORTAL } from '../helpers/oidc.js';
+import { registerUpToPhoneCode } from '../helpers/register-page.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -53,13 +54,7 @@ test.serial('registration in the browser with two factors, then three ways to si
   const browser = await openBrowser({ viewport: { width: 390, height: 844 }, isMobile: true });
   try {
     const page = await browser.context.newPage();
-    await page.goto(`${server.url}/register`);
-    await page.getByLabel('姓名').fill(PERSON.name);
-    await page.getByLabel('身份证号码').fill(PERSON.idNumber);
-    await page.getByRole('button', { name: '下一步' }).click();
-
-    await page.getByLabel('手机号码').fill(PERSON.phone);
-    await page.getByRole('button', { name: '发送验证码' }).click();
+    await registerUpToPhoneCode(page, server.url, PERSON);
     await page.getByLabel(/短信验证码/).fill((await latestOutboxCode(outbox(), PERSON.phone, 'register'))!);
     await page.getByRole('button', { name: '验证', exact: true }).click();
     await t.notThrowsAsync(page.locator('[data-phone-verified]').waitFor());

@@ -84,3 +84,13 @@ export function hidden(html: string, name: string): string {
 export function errorCode(html: string): string | undefined {
   return /data-error-code="([^"]+)"/.exec(html)?.[1];
 }
+
+/** The opening tag of the input or select with this id in a page. */
+export function control(html: string, id: string): string {
+  return new RegExp(`<(?:input|select)\\b[^>]*\\bid="${id}"[^>]*>`).exec(html)?.[0] ?? '';
+}
+
+/** The message a refused form shows beside one of its fields (views/field-error.eta), if any. */
+export function fieldError(html: string, field: string): string | undefined {
+  return new RegExp(`<p class="field-error" id="${field}-error" data-field-error="${field}">([^<]*)</p>`).exec(html)?.[1];
+}

@@ -58,6 +58,10 @@ export function enterprisePages(deps: AccountCentreDependencies, form: Middlewar
   router.post('/', form, kit.action(registerForm, showList, async (ctx, who, input) => {
     const started = await registration.start(who, { uscc: input.uscc, name: input.name, onBehalf: input.on_behalf === 'yes' }, { ip: ctx.ip, captcha: captchaOf(input) }, requestMeta(ctx));
     kit.redirect(ctx, toApplication(started.application.id, started.code_sent_to ? `?sent=${encodeURIComponent(started.code_sent_to)}` : '?done=application_started'));
+  }, {
+    byCode: {
+      invalid_uscc: 'uscc', enterprise_not_in_registry: 'uscc', enterprise_not_active: 'uscc', enterprise_already_registered: 'uscc', enterprise_application_pending: 'uscc', enterprise_name_mismatch: 'name',
+    },
   }));
 
   router.get('/applications/:applicationId', kit.view((ctx, who) => showApplication(ctx, who)));
@@ -70,7 +74,7 @@ export function enterprisePages(deps: AccountCentreDependencies, form: Middlewar
   router.post('/applications/:applicationId/confirm', form, kit.action(enterpriseSchemas.code, showApplication, async (ctx, who, input) => {
     const done = await registration.confirm(who, applicationId(ctx), input.code, requestMeta(ctx));
     kit.redirect(ctx, `/account/enterprises/${encodeURIComponent(done.enterprise_id)}?done=registered`);
-  }));
+  }, { byCode: { code_invalid: 'code', code_attempts_exceeded: 'code' } }));
 
   router.post('/applications/:applicationId/approve', form, kit.action(csrfOnly, showApplication, async (ctx, who) => {
     const done = await registration.approve(who.accountId, applicationId(ctx), requestMeta(ctx));

@@ -5,7 +5,7 @@ import type { Accounts } from '../../identity/accounts.js';
 import { isMessageKey, translate, type Locale } from '../../i18n/messages.js';
 import type { CsrfTokens } from '../csrf.js';
 import type { PageRenderer } from '../render.js';
-import { describeError, formAction, type PageError } from '../form-action.js';
+import { describeError, formAction, type ErrorPlaces, type PageError } from '../form-action.js';
 import { safeAccountPath } from './login.js';
 import { sessionPrincipal, type AccountPrincipal } from './principal.js';
 
@@ -65,8 +65,8 @@ export function pageKit(deps: PageKitDependencies) {
   }
 
   /** A form post: see formAction (http/form-action.ts). */
-  function action<T>(schema: z.ZodType<T>, show: ShowPage, run: (ctx: Context, who: PagePrincipal, input: T) => Promise<void>): Middleware {
-    return formAction({ principal, checkCsrf: (_ctx, who, presented) => deps.csrf.verify(scope(who), presented), notOnPage: NOT_ON_PAGE }, schema, show, run);
+  function action<T>(schema: z.ZodType<T>, show: ShowPage, run: (ctx: Context, who: PagePrincipal, input: T) => Promise<void>, places?: ErrorPlaces): Middleware {
+    return formAction({ principal, checkCsrf: (_ctx, who, presented) => deps.csrf.verify(scope(who), presented), notOnPage: NOT_ON_PAGE }, schema, show, run, places);
   }
 
   function redirect(ctx: Context, to: string): void {

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
+import type { ErrorPlaces } from '../form-action.js';
 import { documentFactorKinds } from '../api/registration.js';
 import { captchaImage } from '../captcha-image.js';
 import { noStore } from '../middleware/security-headers.js';
@@ -37,13 +38,14 @@ export function rebindPages(deps: AccountCentreDependencies, form: Middleware): 
     }, status);
   };
 
-  /** A step of the flow: on success back to the flow's page, on an input error shown there. */
-  function step<T>(schema: z.ZodType<T>, run: (ctx: Context, who: PagePrincipal, input: T) => Promise<string | void>) {
+  /** A step of the flow: on success back to the flow's page, on an input error shown there, beside its field. */
+  function step<T>(schema: z.ZodType<T>, run: (ctx: Context, who: PagePrincipal, input: T) => Promise<string | void>, places?: ErrorPlaces) {
     return kit.action(schema, showFlow, async (ctx, who, input) => {
       const query = await run(ctx, who, input);
       kit.redirect(ctx, back(ctx, query ?? ''));
-    });
+    }, places);
   }
+  const codePlaces: ErrorPlaces = { byCode: { code_invalid: 'code', code_attempts_exceeded: 'code' } };
 
   router.use(noStore);
 
@@ -63,7 +65,7 @@ export function rebindPages(deps: AccountCentreDependencies, form: Middleware): 
 
   router.post('/:flowId/old/verify', form, step(accountSchemas.code, async (ctx, who, input) => {
     await deps.phoneRebinding.verifyOldCode(ref(ctx), who, { code: input.code });
-  }));
+  }, codePlaces));
 
   router.post('/:flowId/identity', form, step(accountSchemas.identity, async (ctx, who, input) => {
     await deps.phoneRebinding.submitIdentity(ref(ctx), who, { name: input.name, idNumber: input.id_number });
@@ -71,16 +73,16 @@ export function rebindPages(deps: AccountCentreDependencies, form: Middleware): 
 
   router.post('/:flowId/factors', form, step(accountSchemas.factor, async (ctx, who, input) => {
     await deps.phoneRebinding.verifyFactor(ref(ctx), who, { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone || undefined });
-  }));
+  }, { byCode: { factor_mismatch: 'number', factor_duplicate: 'kind', invalid_phone: 'reserved_phone' } }));
 
   router.post('/:flowId/new/code', form, step(accountSchemas.newPhone, async (ctx, who, input) => {
     await deps.phoneRebinding.sendNewCode(ref(ctx), who, { phone: input.phone, captcha: captchaOf(input) }, requestMeta(ctx));
     return '?sent=1';
-  }));
+  }, { byCode: { invalid_phone: 'phone', phone_unchanged: 'phone' } }));
 
   router.post('/:flowId/new/verify', form, step(accountSchemas.code, async (ctx, who, input) => {
     await deps.phoneRebinding.verifyNewCode(ref(ctx), who, { code: input.code }, requestMeta(ctx));
-  }));
+  }, codePlaces));
 
   return router;
 }

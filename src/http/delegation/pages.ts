@@ -5,6 +5,7 @@ import { AppError } from '../../errors.js';
 import type { ScopeEntry } from '../../store/schema.js';
 import { pageKit, type ShowPage } from '../account/page-kit.js';
 import { noStore } from '../middleware/security-headers.js';
+import type { ErrorPlaces } from '../form-action.js';
 import { requestMeta } from '../request-meta.js';
 import { grantEndOf, grantEndView } from './page-dates.js';
 import { presenter } from './present.js';
@@ -34,6 +35,18 @@ const changeForm = z.object({ version: z.coerce.number().int().min(1), item: ite
 const versionForm = z.object({ version: z.coerce.number().int().min(1) });
 const requestForm = z.object({ uscc: z.string().trim().length(18), item: items, ...end, reason: optional(200) });
 const csrfOnly = z.object({});
+
+/** The domain says `scope` for what the forms offer as `item` boxes. */
+const renamed = { scope: 'item' };
+const GRANT_PLACES: ErrorPlaces = {
+  renamed,
+  byCode: {
+    invalid_phone: 'grantee', invalid_id_number: 'grantee', delegation_grantee_not_found: 'grantee', delegation_self: 'grantee', delegation_duplicate: 'grantee',
+    delegation_enterprise_unavailable: 'enterprise_id', delegation_no_authority: 'enterprise_id', delegation_level_exceeded: 'parent_id', delegation_grant_inactive: 'parent_id',
+  },
+};
+const REQUEST_PLACES: ErrorPlaces = { renamed, byCode: { invalid_uscc: 'uscc', delegation_enterprise_unavailable: 'uscc', delegation_duplicate: 'uscc' } };
+const CHANGE_PLACES: ErrorPlaces = { renamed };
 
 /** Checkbox values `client_id service_item` into a scope. */
 function scopeOf(values: string[]): ScopeEntry[] {
@@ -110,11 +123,19 @@ export function delegationPages(deps: DelegationDependencies, form: Middleware):
     }, status);
   };
 
+  /**
+   * A page with several forms, shown again after one of them was refused: that form, and
+   * only that one, gets back what was typed and the error beside its field.
+   */
+  const refusedOn = (show: ShowPage, form: string): ShowPage => (ctx, who, extra = {}, status) => show(ctx, who, {
+    ...extra, refused: { [form]: { error: extra.error, typed: extra.typed ?? {} } },
+  }, status);
+
   router.use(noStore);
 
   router.get('/', kit.view((ctx, who) => showOverview(ctx, who)));
 
-  router.post('/', form, kit.action(grantForm, showOverview, async (ctx, who, input) => {
+  router.post('/', form, kit.action(grantForm, refusedOn(showOverview, 'grant'), async (ctx, who, input) => {
     const grantee = input.grantee_phone
       ? { phone: input.grantee_phone }
       : { idNumber: input.grantee_id_number ?? '', name: input.grantee_name ?? '' };
@@ -124,12 +145,12 @@ export function delegationPages(deps: DelegationDependencies, form: Middleware):
       validUntil: endOf(input), mayRedelegate: input.may_redelegate === 'yes',
     }, requestMeta(ctx));
     kit.redirect(ctx, '/account/delegations?done=granted');
-  }));
+  }, GRANT_PLACES));
 
-  router.post('/requests', form, kit.action(requestForm, showOverview, async (ctx, who, input) => {
+  router.post('/requests', form, kit.action(requestForm, refusedOn(showOverview, 'request'), async (ctx, who, input) => {
     await d.request(who.accountId, { uscc: input.uscc, scope: scopeOf(input.item), validUntil: endOf(input), reason: input.reason }, requestMeta(ctx));
     kit.redirect(ctx, '/account/delegations?done=requested');
-  }));
+  }, REQUEST_PLACES));
 
   router.post('/requests/:requestId/approve', form, kit.action(csrfOnly, showOverview, async (ctx, who) => {
     await d.approve(who.accountId, ctx.params.requestId ?? '', {}, requestMeta(ctx));
@@ -143,12 +164,12 @@ export function delegationPages(deps: DelegationDependencies, form: Middleware):
 
   router.get('/:grantId', kit.view((ctx, who) => showGrant(ctx, who)));
 
-  router.post('/:grantId/change', form, kit.action(changeForm, showGrant, async (ctx, who, input) => {
+  router.post('/:grantId/change', form, kit.action(changeForm, refusedOn(showGrant, 'change'), async (ctx, who, input) => {
     await d.change(who.accountId, ctx.params.grantId ?? '', {
       version: input.version, scope: scopeOf(input.item), validUntil: endOf(input), mayRedelegate: input.may_redelegate === 'yes',
     }, requestMeta(ctx));
     kit.redirect(ctx, `/account/delegations/${encodeURIComponent(ctx.params.grantId ?? '')}?done=changed`);
-  }));
+  }, CHANGE_PLACES));
 
   router.post('/:grantId/cancel', form, kit.action(versionForm, showGrant, async (ctx, who, input) => {
     await d.cancel(who.accountId, ctx.params.grantId ?? '', { version: input.version }, requestMeta(ctx));

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.js';
 import type { FlowRef, FlowStarter } from '../../flows/flow-store.js';
 import { browserBinding, type CsrfTokens } from '../csrf.js';
-import { describeError, typedBack } from '../form-action.js';
+import { refusal, type ErrorPlaces } from '../form-action.js';
 import { parseInput } from '../request-meta.js';
 import { safeReturnTo } from '../return-to.js';
 
@@ -58,11 +58,12 @@ export class FlowPages {
     });
   }
 
-  /** A step handler: validate, check CSRF, run; redirect back on success, re-render with the error otherwise. */
+  /** A step handler: validate, check CSRF, run; redirect back on success, re-render with the error (beside its field) otherwise. */
   step<T extends { csrf: string }>(
     schema: z.ZodType<T>,
     render: (ctx: Context, extra: Record<string, unknown>, status: number) => Promise<void>,
     run: (ctx: Context, input: T) => Promise<Record<string, string> | void>,
+    places: ErrorPlaces = {},
   ): Middleware {
     return async (ctx) => {
       // The CSRF token before anything about the body, so that a forged post gets 403 whatever it holds.
@@ -75,7 +76,7 @@ export class FlowPages {
         ctx.redirect(`${this.base}/${ctx.params.flowId}${query.size > 0 ? `?${query}` : ''}`);
       } catch (error) {
         if (!(error instanceof AppError) || FATAL.includes(error.code)) throw error;
-        await render(ctx, { error: describeError(ctx, error), typed: typedBack(ctx.request.body) }, error.status);
+        await render(ctx, refusal(ctx, error, places), error.status);
       }
     };
   }

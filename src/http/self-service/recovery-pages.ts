@@ -65,12 +65,12 @@ export function recoveryPages(deps: RecoveryPageDependencies): Router {
 
   router.post('/:flowId/code', kit.form, kit.step(forms.code, render, async (ctx, input) => {
     await deps.recovery.verifyCode(kit.flowRef(ctx), { code: input.code });
-  }));
+  }, { byCode: { code_invalid: 'code', code_attempts_exceeded: 'code' } }));
 
   router.post('/:flowId/password', kit.form, kit.step(forms.password, render, async (ctx, input) => {
     if (input.password !== input.confirm) throw new AppError('invalid_input', { field: 'confirm' });
     await deps.recovery.setPassword(kit.flowRef(ctx), { password: input.password }, requestMeta(ctx));
-  }));
+  }, { byCode: { weak_password: 'password' } }));
 
   return router;
 }

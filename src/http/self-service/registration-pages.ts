@@ -70,20 +70,20 @@ export function registrationPages(deps: RegistrationPageDependencies): Router {
   router.post('/:flowId/phone/code', kit.form, kit.step(forms.phoneCode, render, async (ctx, input) => {
     await deps.registration.sendPhoneCode(kit.flowRef(ctx), { phone: input.phone, captcha: captchaOf(input) }, requestMeta(ctx));
     return { sent: '1' };
-  }));
+  }, { byCode: { invalid_phone: 'phone' } }));
 
   router.post('/:flowId/phone/verify', kit.form, kit.step(forms.phoneVerify, render, async (ctx, input) => {
     await deps.registration.verifyPhone(kit.flowRef(ctx), { code: input.code });
-  }));
+  }, { byCode: { code_invalid: 'code', code_attempts_exceeded: 'code' } }));
 
   router.post('/:flowId/factors', kit.form, kit.step(forms.factor, render, async (ctx, input) => {
     await deps.registration.verifyFactor(kit.flowRef(ctx), { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone || undefined, captcha: captchaOf(input) }, requestMeta(ctx));
-  }));
+  }, { byCode: { factor_mismatch: 'number', factor_duplicate: 'kind', invalid_phone: 'reserved_phone' } }));
 
   router.post('/:flowId/complete', kit.form, kit.step(forms.complete, render, async (ctx, input) => {
     if (input.password !== input.confirm) throw new AppError('invalid_input', { field: 'confirm' });
     await deps.registration.complete(kit.flowRef(ctx), { password: input.password, acceptAgreement: input.accept_agreement === 'yes', withoutPhone: input.without_phone === 'yes' }, requestMeta(ctx));
-  }));
+  }, { byCode: { weak_password: 'password', agreement_required: 'accept_agreement' } }));
 
   return router;
 }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { accountLogin, makePerson } from '../../helpers/account-centre.js';
 import { PASSWORD, seedAccount } from '../../helpers/accounts.js';
 import { seedEnterprise } from '../../helpers/delegation.js';
-import { errorCode, hidden } from '../../helpers/http-browser.js';
+import { control, errorCode, fieldError, hidden } from '../../helpers/http-browser.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 
 let server: TestServer;
@@ -12,15 +12,19 @@ test.after.always(async () => { await server?.close(); });
 /** yyyy-mm-dd, n days from now. */
 const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
 
-test('the representative grants, views and cancels in the account centre; the grantee sees what they hold', async (t) => {
-  const rep = makePerson('张法人');
+/** A representative of a new enterprise and another citizen; the representative signed in, on the delegations page. */
+async function representativeAndOther(repName: string, otherName: string) {
+  const rep = makePerson(repName);
   const repId = await seedAccount(server.deps, rep);
-  const b = makePerson('李代办');
-  await seedAccount(server.deps, b);
+  const other = makePerson(otherName);
+  await seedAccount(server.deps, other);
   const enterprise = await seedEnterprise(server, { accountId: repId, idNumber: rep.idNumber });
-
   const { browser } = await accountLogin(server, rep.phone, PASSWORD);
-  const page = await browser.get('/account/delegations');
+  return { rep, other, enterprise, browser, page: await browser.get('/account/delegations') };
+}
+
+test('the representative grants, views and cancels in the account centre; the grantee sees what they hold', async (t) => {
+  const { rep, other: b, enterprise, browser, page } = await representativeAndOther('张法人', '李代办');
   t.true(page.body.includes(enterprise.name));
   t.regex(page.body, /<label for="grantee_phone">/);
   t.regex(page.body, /value="portal tax.declare"/);
@@ -117,4 +121,63 @@ test('a grant ends through the day typed, keeps that end when saved unchanged, a
   });
   t.regex(passedOn.url, /done=granted/);
   t.regex(passedOn.body, /data-level="2"/);
+});
+
+test('a refused grant, request or change comes back as typed with the error beside its field; the page\'s other forms stay empty', async (t) => {
+  const { rep, other: agent, enterprise, browser, page } = await representativeAndOther('吴法人', '郑经办');
+  const lastDay = day(20);
+
+  const toSelf = await browser.post('/account/delegations', {
+    csrf: hidden(page.body, 'csrf'), enterprise_id: enterprise.id, grantee_phone: rep.phone, item: 'portal social.insurance', valid_until: lastDay, valid_until_time: '14:30', may_redelegate: 'yes',
+  });
+  t.is(errorCode(toSelf.body), 'delegation_self');
+  t.regex(control(toSelf.body, 'grantee_phone'), new RegExp(`value="${rep.phone}" aria-invalid="true" aria-describedby="grantee-error"`));
+  t.regex(fieldError(toSelf.body, 'grantee') ?? '', /不能向自己授权/);
+  t.regex(control(toSelf.body, 'grant-portal-social.insurance'), /checked/);
+  t.notRegex(control(toSelf.body, 'grant-portal-tax.declare'), /checked/);
+  t.regex(control(toSelf.body, 'valid_until'), new RegExp(`value="${lastDay}"`));
+  t.regex(control(toSelf.body, 'valid_until_time'), /value="14:30"/);
+  t.regex(control(toSelf.body, 'may_redelegate'), /checked/);
+  t.true(toSelf.body.includes(`<option value="${enterprise.id}" selected>`));
+  // The request form on the same page was not the one refused: nothing of the grant's input in it.
+  t.regex(control(toSelf.body, 'uscc'), /value=""/);
+  t.notRegex(control(toSelf.body, 'request-portal-social.insurance'), /checked/);
+  t.regex(control(toSelf.body, 'request_valid_until'), /required>$/);
+
+  const noItem = await browser.post('/account/delegations', { csrf: hidden(page.body, 'csrf'), enterprise_id: enterprise.id, grantee_phone: agent.phone, valid_until: lastDay });
+  t.is(errorCode(noItem.body), 'invalid_input');
+  t.truthy(fieldError(noItem.body, 'item'));
+  t.regex(control(noItem.body, 'grantee_phone'), new RegExp(`value="${agent.phone}"`));
+  const past = await browser.post('/account/delegations', { csrf: hidden(page.body, 'csrf'), enterprise_id: enterprise.id, grantee_phone: agent.phone, item: 'portal tax.declare', valid_until: day(-2) });
+  t.is(errorCode(past.body), 'delegation_period_exceeded');
+  t.regex(control(past.body, 'valid_until'), new RegExp(`value="${day(-2)}" aria-invalid="true" aria-describedby="valid_until-error"`));
+  t.truthy(fieldError(past.body, 'valid_until'));
+
+  const unknown = await browser.post('/account/delegations/requests', {
+    csrf: hidden(page.body, 'csrf'), uscc: '91350100MA00000000', item: 'portal license.apply', valid_until: lastDay, reason: '代办证照',
+  });
+  t.is(errorCode(unknown.body), 'delegation_enterprise_unavailable');
+  t.regex(control(unknown.body, 'uscc'), /value="91350100MA00000000" aria-invalid="true" aria-describedby="uscc-error"/);
+  t.truthy(fieldError(unknown.body, 'uscc'));
+  t.regex(control(unknown.body, 'request-portal-license.apply'), /checked/);
+  t.regex(control(unknown.body, 'request_valid_until'), new RegExp(`value="${lastDay}"`));
+  t.regex(control(unknown.body, 'reason'), /value="代办证照"/);
+  // And this time the grant form is the untouched one.
+  t.regex(control(unknown.body, 'grantee_phone'), /value=""/);
+  t.notRegex(control(unknown.body, 'grant-portal-license.apply'), /checked/);
+
+  const granted = await browser.post('/account/delegations', { csrf: hidden(page.body, 'csrf'), enterprise_id: enterprise.id, grantee_phone: agent.phone, item: 'portal tax.declare', valid_until: lastDay });
+  const grantId = /data-grant="([^"]+)" data-level="1"/.exec(granted.body)?.[1] ?? '';
+  const detail = await browser.get(`/account/delegations/${grantId}`);
+  const changed = await browser.post(`/account/delegations/${grantId}/change`, {
+    csrf: hidden(detail.body, 'csrf'), version: hidden(detail.body, 'version'), item: 'portal social.insurance', valid_until: day(-1), may_redelegate: 'yes',
+  });
+  t.is(errorCode(changed.body), 'delegation_period_exceeded');
+  t.regex(control(changed.body, 'valid_until'), new RegExp(`value="${day(-1)}" aria-invalid="true"`));
+  t.truthy(fieldError(changed.body, 'valid_until'));
+  t.regex(control(changed.body, 'change-portal-social.insurance'), /checked/);
+  t.notRegex(control(changed.body, 'change-portal-tax.declare'), /checked/, 'the boxes as ticked, not as the grant has them');
+  t.regex(control(changed.body, 'may_redelegate'), /checked/);
+  // Nothing was changed.
+  t.regex((await browser.get(`/account/delegations/${grantId}`)).body, new RegExp(`<dd data-field="valid_until">${lastDay}</dd>`));
 });

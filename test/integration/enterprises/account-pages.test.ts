@@ -21,6 +21,10 @@ test.serial('in the browser: the representative registers, confirms with the cod
   const invalid = await postForm(browser, list.body, '/account/enterprises', { uscc: `${ENTERPRISES.fuzhouTech.uscc.slice(0, 17)}Y`, name: ENTERPRISES.fuzhouTech.name });
   t.is(invalid.response.status, 400);
   t.is(errorCode(invalid.body), 'invalid_uscc');
+  // Kept as typed, the code marked and its message beside it.
+  t.regex(invalid.body, /<input id="uscc" name="uscc"[^>]* value="[0-9A-Z]{17}Y" aria-invalid="true" aria-describedby="uscc-error">/);
+  t.regex(invalid.body, /<p class="field-error" id="uscc-error" data-field-error="uscc">统一社会信用代码/);
+  t.true(invalid.body.includes(`value="${ENTERPRISES.fuzhouTech.name}"`));
 
   const started = await postForm(browser, list.body, '/account/enterprises', ENTERPRISES.fuzhouTech);
   t.regex(started.url, /\/account\/enterprises\/applications\/[0-9a-f-]+\?sent=138\*{4}8000$/);
@@ -30,6 +34,8 @@ test.serial('in the browser: the representative registers, confirms with the cod
 
   const wrong = await postForm(browser, started.body, `${action}/confirm`, { code: otherCode(code) });
   t.is(errorCode(wrong.body), 'code_invalid');
+  t.regex(wrong.body, /<input id="code" name="code"[^>]*pattern="\[0-9\]\{6\}" aria-invalid="true" aria-describedby="code-error">/);
+  t.regex(wrong.body, /<p class="field-error" id="code-error" data-field-error="code">验证码不正确/);
   const done = await postForm(browser, started.body, `${action}/confirm`, { code });
   t.regex(done.url, /\/account\/enterprises\/[0-9a-f-]+\?done=registered$/);
   t.true(done.body.includes(ENTERPRISES.fuzhouTech.uscc));

@@ -1,0 +1,121 @@
+import test, { type ExecutionContext } from 'ava';
+import type { Page } from 'playwright-core';
+import { GENEROUS_SMS, latestCode, makePerson, otherCode } from '../helpers/account-centre.js';
+import { PASSWORD, seedAccount, ZHANG_SAN } from '../helpers/accounts.js';
+import { axeViolations } from '../helpers/axe.js';
+import { openBrowser } from '../helpers/browser.js';
+import { seedEnterprise } from '../helpers/delegation.js';
+import { registerUpToPhoneCode } from '../helpers/register-page.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * The self-service forms in Chromium on a 390×844 phone, zh-CN: a refused form keeps what
+ * was typed and shows its message right under the field it is about, the field pointing
+ * at it; axe-core (WCAG 2.2 A and AA) finds nothing on any state reached.
+ */
+
+let server: TestServer;
+test.before(async () => {
+  server = await startServer({ ...GENEROUS_SMS, REALNAME_FAILURES_PER_IP_PER_HOUR: '1000', REALNAME_FAILURES_PER_ID_PER_DAY: '1000', REALNAME_CAPTCHA_AFTER_FAILURES: '1000' });
+});
+test.after.always(async () => { await server?.close(); });
+
+async function phonePage(t: ExecutionContext): Promise<Page> {
+  const browser = await openBrowser({ viewport: { width: 390, height: 844 }, isMobile: true });
+  t.teardown(() => browser.close());
+  return browser.context.newPage();
+}
+
+async function noViolations(t: ExecutionContext, page: Page, state: string): Promise<void> {
+  const violations = await axeViolations(page);
+  t.deepEqual(violations, [], `${state}: ${JSON.stringify(violations, null, 1)}`);
+}
+
+/** The field is marked and points at its message, and the message stands right under it. */
+async function besideItsField(t: ExecutionContext, page: Page, input: string, field: string): Promise<void> {
+  const control = page.locator(input);
+  t.is(await control.getAttribute('aria-invalid'), 'true', input);
+  t.is(await control.getAttribute('aria-describedby'), `${field}-error`, input);
+  const message = page.locator(`#${field}-error`);
+  await message.waitFor();
+  const [below, above] = [(await message.boundingBox())!, (await control.boundingBox())!];
+  const gap = below.y - (above.y + above.height);
+  t.true(gap >= 0 && gap < 24, `${field}: the message is right under its field (${gap} px)`);
+}
+
+async function signIn(page: Page, identifier: string): Promise<void> {
+  await page.goto(`${server.url}/account`);
+  await page.getByLabel('身份证号或手机号').fill(identifier);
+  await page.getByLabel('密码').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.waitForURL(`${server.url}/account**`);
+}
+
+test('registration: a wrong code and a wrong factor are told beside their fields, the number kept', async (t) => {
+  const page = await phonePage(t);
+  await registerUpToPhoneCode(page, server.url, ZHANG_SAN);
+  await page.getByLabel(/短信验证码/).fill(otherCode(await latestCode(server, ZHANG_SAN.phone, 'register')));
+  await page.getByRole('button', { name: '验证', exact: true }).click();
+  await besideItsField(t, page, '#code', 'code');
+  t.is(await page.locator('#code').inputValue(), '', 'a code is never filled in again');
+  await noViolations(t, page, 'registration, wrong code');
+
+  await page.getByLabel('信息类型').selectOption('housing_fund');
+  await page.getByLabel('号码', { exact: true }).fill('1100000099999');
+  await page.getByRole('button', { name: '核验', exact: true }).click();
+  await besideItsField(t, page, '#number', 'number');
+  t.is(await page.locator('#number').inputValue(), '1100000099999');
+  t.is(await page.getByLabel('信息类型').inputValue(), 'housing_fund');
+  await noViolations(t, page, 'registration, wrong factor');
+});
+
+test('recovery and changing the phone: a refused ID number is told beside its field, name and number kept', async (t) => {
+  const person = makePerson('冯一');
+  await seedAccount(server.deps, person);
+  const page = await phonePage(t);
+  const badId = `${person.idNumber.slice(0, 17)}${person.idNumber.endsWith('0') ? '1' : '0'}`;
+
+  await page.goto(`${server.url}/recovery`);
+  await page.getByLabel('姓名').fill(person.name);
+  await page.getByLabel('身份证号码').fill(badId);
+  await page.getByRole('button', { name: '获取验证码' }).click();
+  await besideItsField(t, page, '#id_number', 'id_number');
+  t.is(await page.locator('#name').inputValue(), person.name);
+  t.is(await page.locator('#id_number').inputValue(), badId);
+  await noViolations(t, page, 'recovery, refused identity');
+
+  await signIn(page, person.phone);
+  await page.goto(`${server.url}/account/phone`);
+  await page.getByRole('button', { name: /原手机号已丢失/ }).click();
+  await page.getByLabel('姓名').fill(person.name);
+  await page.getByLabel('身份证号码').fill(badId);
+  await page.getByRole('button', { name: '下一步' }).click();
+  await besideItsField(t, page, '#id_number', 'id_number');
+  t.is(await page.locator('#name').inputValue(), person.name);
+  await noViolations(t, page, 'phone change, refused identity');
+});
+
+test('delegation: a refused grant keeps every choice made and tells the grantee problem beside the grantee fields', async (t) => {
+  const rep = makePerson('褚法人');
+  const repId = await seedAccount(server.deps, rep);
+  await seedEnterprise(server, { accountId: repId, idNumber: rep.idNumber });
+  const page = await phonePage(t);
+  await signIn(page, rep.phone);
+  await page.goto(`${server.url}/account/delegations`);
+  await page.getByLabel('或：被授权人手机号码').fill(rep.phone);
+  await page.locator('#grant-portal-social\\.insurance').check();
+  await page.locator('#valid_until').fill('2099-03-31');
+  await page.locator('#valid_until_time').fill('14:30');
+  await page.locator('#may_redelegate').check();
+  await page.getByRole('button', { name: '授权', exact: true }).click();
+  await page.locator('[data-error-code="delegation_self"]').waitFor();
+  await besideItsField(t, page, '#grantee_phone', 'grantee');
+  t.is(await page.locator('#grantee_phone').inputValue(), rep.phone);
+  t.true(await page.locator('#grant-portal-social\\.insurance').isChecked());
+  t.false(await page.locator('#grant-portal-tax\\.declare').isChecked());
+  t.is(await page.locator('#valid_until').inputValue(), '2099-03-31');
+  t.is(await page.locator('#valid_until_time').inputValue(), '14:30');
+  t.true(await page.locator('#may_redelegate').isChecked());
+  t.false(await page.locator('#request-portal-social\\.insurance').isChecked(), 'the request form was not the one refused');
+  await noViolations(t, page, 'delegations, refused grant');
+});

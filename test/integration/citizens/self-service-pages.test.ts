@@ -1,0 +1,137 @@
+import test from 'ava';
+import { accountLogin, GENEROUS_SMS, latestCode, makePerson, otherCode, postForm } from '../../helpers/account-centre.js';
+import { PASSWORD, seedAccount, ZHANG_SAN } from '../../helpers/accounts.js';
+import { LIN_JIANHUA } from '../../helpers/delegation.js';
+import { control, errorCode, fieldError, hidden, HttpBrowser } from '../../helpers/http-browser.js';
+import { startServer, type TestServer } from '../../helpers/server.js';
+
+/**
+ * The self-service forms in the browser (registration, recovery, changing the bound phone),
+ * through HTTP: a refused step comes back with what was typed (never a password or a code)
+ * and its message beside the field it is about.
+ */
+
+let server: TestServer;
+test.before(async () => {
+  server = await startServer({ ...GENEROUS_SMS, REALNAME_FAILURES_PER_IP_PER_HOUR: '1000', REALNAME_FAILURES_PER_ID_PER_DAY: '1000', REALNAME_CAPTCHA_AFTER_FAILURES: '1000' });
+});
+test.after.always(async () => { await server?.close(); });
+
+const MARKED = (field: string) => new RegExp(`aria-invalid="true" aria-describedby="${field}-error"`);
+
+/** A flow page's step poster: the step's path under the page, with the page's CSRF token. */
+function stepsOf(browser: HttpBrowser, pageUrl: string) {
+  const path = new URL(pageUrl).pathname;
+  return (html: string, step: string, fields: Record<string, string>) => browser.post(`${path}/${step}`, { csrf: hidden(html, 'csrf'), ...fields });
+}
+
+test('registration: a refused code, factor or password keeps what was typed, never the secrets, and names its field', async (t) => {
+  const browser = new HttpBrowser(server.url);
+  const page = await browser.get('/register');
+  const post = stepsOf(browser, page.url);
+  let now = await post(page.body, 'identity', { name: ZHANG_SAN.name, id_number: ZHANG_SAN.idNumber });
+  now = await post(now.body, 'phone/code', { phone: ZHANG_SAN.phone });
+  const code = await latestCode(server, ZHANG_SAN.phone, 'register');
+
+  const wrongCode = await post(now.body, 'phone/verify', { code: otherCode(code) });
+  t.is(errorCode(wrongCode.body), 'code_invalid');
+  t.regex(control(wrongCode.body, 'code'), MARKED('code'));
+  t.notRegex(control(wrongCode.body, 'code'), /value=/, 'a code is never echoed');
+  t.regex(fieldError(wrongCode.body, 'code') ?? '', /验证码不正确/);
+  now = await post(wrongCode.body, 'phone/verify', { code });
+
+  const wrongFactor = await post(now.body, 'factors', { kind: 'housing_fund', number: '1100000099999' });
+  t.is(errorCode(wrongFactor.body), 'factor_mismatch');
+  t.regex(control(wrongFactor.body, 'number'), /value="1100000099999"/);
+  t.regex(control(wrongFactor.body, 'number'), MARKED('number'));
+  t.regex(wrongFactor.body, /<option value="housing_fund" selected>/);
+  t.truthy(fieldError(wrongFactor.body, 'number'));
+  const badReserved = await post(now.body, 'factors', { kind: 'bank_card', number: '6222020200112233445', reserved_phone: '12345' });
+  t.is(errorCode(badReserved.body), 'invalid_phone');
+  t.regex(control(badReserved.body, 'reserved_phone'), /value="12345" aria-invalid="true"/);
+  t.truthy(fieldError(badReserved.body, 'reserved_phone'));
+  now = await post(now.body, 'factors', { kind: 'housing_fund', number: '1100000012345' });
+
+  const weak = await post(now.body, 'complete', { password: '12345678', confirm: '12345678', accept_agreement: 'yes' });
+  t.is(errorCode(weak.body), 'weak_password');
+  t.regex(control(weak.body, 'password'), MARKED('password'));
+  t.notRegex(control(weak.body, 'password'), /value=/);
+  t.truthy(fieldError(weak.body, 'password'));
+  t.regex(weak.body, /name="accept_agreement" value="yes" required checked>/, 'the agreement stays ticked');
+  const unticked = await post(now.body, 'complete', { password: 'Lantern-Harbour-73', confirm: 'Lantern-Harbour-73' });
+  t.is(errorCode(unticked.body), 'agreement_required');
+  t.regex(unticked.body, /name="accept_agreement" value="yes" required aria-invalid="true" aria-describedby="accept_agreement-error">/);
+  t.truthy(fieldError(unticked.body, 'accept_agreement'));
+});
+
+test('recovery: a refused identity, code or password keeps the name and ID number, never the secrets, and names its field', async (t) => {
+  const person = makePerson('周全');
+  await seedAccount(server.deps, person);
+  const browser = new HttpBrowser(server.url);
+  const page = await browser.get('/recovery');
+  const post = stepsOf(browser, page.url);
+
+  const badId = `${person.idNumber.slice(0, 17)}${person.idNumber.endsWith('0') ? '1' : '0'}`;
+  const refused = await post(page.body, 'identity', { name: person.name, id_number: badId });
+  t.is(errorCode(refused.body), 'invalid_id_number');
+  t.regex(control(refused.body, 'name'), new RegExp(`value="${person.name}"`));
+  t.regex(control(refused.body, 'id_number'), new RegExp(`value="${badId}" ${MARKED('id_number').source}`));
+  t.truthy(fieldError(refused.body, 'id_number'));
+
+  const sent = await post(refused.body, 'identity', { name: person.name, id_number: person.idNumber });
+  const code = await latestCode(server, person.phone, 'reset');
+  const wrong = await post(sent.body, 'code', { code: otherCode(code) });
+  t.is(errorCode(wrong.body), 'code_invalid');
+  t.regex(control(wrong.body, 'code'), MARKED('code'));
+  t.notRegex(control(wrong.body, 'code'), /value=/);
+  t.truthy(fieldError(wrong.body, 'code'));
+
+  const coded = await post(wrong.body, 'code', { code });
+  const weak = await post(coded.body, 'password', { password: '12345678', confirm: '12345678' });
+  t.is(errorCode(weak.body), 'weak_password');
+  t.regex(control(weak.body, 'password'), MARKED('password'));
+  t.truthy(fieldError(weak.body, 'password'));
+  const mismatch = await post(coded.body, 'password', { password: 'Lantern-Harbour-73', confirm: 'Lantern-Harbour-74' });
+  t.regex(control(mismatch.body, 'confirm'), MARKED('confirm'));
+  t.truthy(fieldError(mismatch.body, 'confirm'));
+  for (const id of ['password', 'confirm']) t.notRegex(control(mismatch.body, id), /value=/, 'passwords are never echoed');
+});
+
+test('changing the phone: a refused identity, factor, new number or code keeps what was typed and names its field', async (t) => {
+  await seedAccount(server.deps, LIN_JIANHUA);
+  const { browser } = await accountLogin(server, LIN_JIANHUA.idNumber, PASSWORD);
+  const choose = await browser.get('/account/phone');
+  const byIdentity = await postForm(browser, choose.body, '/account/phone', { path: 'identity' });
+  const flowPath = new URL(byIdentity.url).pathname;
+
+  const badId = `${LIN_JIANHUA.idNumber.slice(0, 17)}0`;
+  const refused = await postForm(browser, byIdentity.body, `${flowPath}/identity`, { name: LIN_JIANHUA.name, id_number: badId });
+  t.is(errorCode(refused.body), 'invalid_id_number');
+  t.regex(control(refused.body, 'name'), new RegExp(`value="${LIN_JIANHUA.name}"`));
+  t.regex(control(refused.body, 'id_number'), new RegExp(`value="${badId}" ${MARKED('id_number').source}`));
+  t.truthy(fieldError(refused.body, 'id_number'));
+
+  const factors = await postForm(browser, refused.body, `${flowPath}/identity`, { name: LIN_JIANHUA.name, id_number: LIN_JIANHUA.idNumber });
+  t.regex(factors.body, /data-flow-state="factors"/);
+  const wrongFactor = await postForm(browser, factors.body, `${flowPath}/factors`, { kind: 'driving_licence', number: '350100999999' });
+  t.is(errorCode(wrongFactor.body), 'factor_mismatch');
+  t.regex(wrongFactor.body, /<option value="driving_licence" selected>/);
+  t.regex(control(wrongFactor.body, 'number'), new RegExp(`value="350100999999" ${MARKED('number').source}`));
+  t.truthy(fieldError(wrongFactor.body, 'number'));
+
+  // The other path, by the old phone, to the new number's step.
+  const byOld = await postForm(browser, choose.body, '/account/phone', { path: 'old_phone' });
+  const oldPath = new URL(byOld.url).pathname;
+  await postForm(browser, byOld.body, `${oldPath}/old/code`);
+  const oldCode = await latestCode(server, LIN_JIANHUA.phone, 'rebind-old');
+  const wrongOld = await postForm(browser, byOld.body, `${oldPath}/old/verify`, { code: otherCode(oldCode) });
+  t.is(errorCode(wrongOld.body), 'code_invalid');
+  t.regex(control(wrongOld.body, 'code'), MARKED('code'));
+  t.truthy(fieldError(wrongOld.body, 'code'));
+  const newStep = await postForm(browser, byOld.body, `${oldPath}/old/verify`, { code: oldCode });
+  t.regex(newStep.body, /data-flow-state="new_code"/);
+  const unchanged = await postForm(browser, newStep.body, `${oldPath}/new/code`, { phone: LIN_JIANHUA.phone });
+  t.is(errorCode(unchanged.body), 'phone_unchanged');
+  t.regex(control(unchanged.body, 'phone'), new RegExp(`value="${LIN_JIANHUA.phone}" ${MARKED('phone').source}`));
+  t.truthy(fieldError(unchanged.body, 'phone'));
+});
