@@ -1,10 +1,12 @@
 import test, { type ExecutionContext } from 'ava';
 import type { Page } from 'playwright-core';
-import { GENEROUS_SMS, latestCode, makePerson, otherCode } from '../helpers/account-centre.js';
+import { readOutbox } from '../../src/ports/sms/index.js';
+import { GENEROUS_SMS, latestCode, makePerson, otherCode, outboxFile } from '../helpers/account-centre.js';
 import { PASSWORD, seedAccount, ZHANG_SAN } from '../helpers/accounts.js';
 import { axeViolations } from '../helpers/axe.js';
 import { openBrowser } from '../helpers/browser.js';
-import { seedEnterprise } from '../helpers/delegation.js';
+import { LI_NA, seedEnterprise } from '../helpers/delegation.js';
+import { ENTERPRISES, PERSONS } from '../helpers/enterprises.js';
 import { registerUpToPhoneCode } from '../helpers/register-page.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -118,4 +120,70 @@ test('delegation: a refused grant keeps every choice made and tells the grantee 
   t.true(await page.locator('#may_redelegate').isChecked());
   t.false(await page.locator('#request-portal-social\\.insurance').isChecked(), 'the request form was not the one refused');
   await noViolations(t, page, 'delegations, refused grant');
+});
+
+/** The 获取验证码 button of the page's code form is counting down: disabled, saying how many seconds are left, fewer than 60 after a moment. */
+async function countingDown(t: ExecutionContext, page: Page, form: string): Promise<void> {
+  const send = page.locator(`${form} button[data-send-code]`);
+  t.is(await send.count(), 1, `${form}: one 获取验证码 button, inside the form that takes the code`);
+  await page.locator(`${form} button[data-send-code]:disabled`).waitFor();
+  t.regex(await send.textContent() ?? '', /^\d+ 秒后可重新获取$/);
+  // It ticks: a number below 60 within the page's own wait (no page script is evaluated: the CSP forbids it).
+  await page.locator(`${form} button[data-send-code]`, { hasText: /^[1-5]?\d 秒后可重新获取$/ }).waitFor();
+}
+
+async function codesSent(phone: string, purpose: string): Promise<number> {
+  return (await readOutbox(outboxFile(server))).filter((m) => m.to === phone && m.purpose === purpose).length;
+}
+
+test('registration: 获取验证码 counts down inside the form; the number stays, and Enter in the code checks it without sending another', async (t) => {
+  const page = await phonePage(t);
+  await registerUpToPhoneCode(page, server.url, LI_NA);
+  await countingDown(t, page, 'form:has(#code)');
+  t.is(await page.locator('#phone').inputValue(), LI_NA.phone);
+  await noViolations(t, page, 'registration, code sent');
+  t.is(await codesSent(LI_NA.phone, 'register'), 1);
+  await page.locator('#code').fill(await latestCode(server, LI_NA.phone, 'register'));
+  await page.locator('#code').press('Enter');
+  await page.locator('[data-phone-verified]').waitFor();
+  t.is(await codesSent(LI_NA.phone, 'register'), 1, 'Enter checked the code and sent no other');
+});
+
+test('recovery, a new phone and an enterprise application: each code form counts down to the next 获取验证码 and keeps what was typed', async (t) => {
+  const person = makePerson('沈四');
+  await seedAccount(server.deps, person);
+  const page = await phonePage(t);
+
+  await page.goto(`${server.url}/recovery`);
+  await page.getByLabel('姓名').fill(person.name);
+  await page.getByLabel('身份证号码').fill(person.idNumber);
+  await page.getByRole('button', { name: '获取验证码' }).click();
+  await page.locator('[data-code-sent]').waitFor();
+  await countingDown(t, page, 'form:has(#code)');
+  await noViolations(t, page, 'recovery, code sent');
+
+  await signIn(page, person.phone);
+  await page.goto(`${server.url}/account/phone`);
+  await page.getByRole('button', { name: '原手机号仍可接收短信' }).click();
+  await page.getByRole('button', { name: /发送验证码/ }).click();
+  await countingDown(t, page, 'form:has(#code)');
+  await noViolations(t, page, 'phone change, old code sent');
+  await page.locator('#code').fill(await latestCode(server, person.phone, 'rebind-old'));
+  await page.locator('#code').press('Enter');
+  const newPhone = makePerson().phone;
+  await page.getByLabel('新手机号').fill(newPhone);
+  await page.getByRole('button', { name: '获取验证码' }).click();
+  await countingDown(t, page, 'form:has(#new-code)');
+  t.is(await page.locator('#phone').inputValue(), newPhone);
+  await noViolations(t, page, 'phone change, new code sent');
+
+  await seedAccount(server.deps, PERSONS.zhangSan);
+  await page.context().clearCookies();
+  await signIn(page, PERSONS.zhangSan.phone);
+  await page.goto(`${server.url}/account/enterprises`);
+  await page.getByLabel('统一社会信用代码').fill(ENTERPRISES.fuzhouTech.uscc);
+  await page.getByLabel('企业名称').fill(ENTERPRISES.fuzhouTech.name);
+  await page.getByRole('button', { name: '提交' }).click();
+  await countingDown(t, page, 'form:has(#code)');
+  await noViolations(t, page, 'enterprise application, code sent');
 });

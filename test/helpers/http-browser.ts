@@ -94,3 +94,27 @@ export function control(html: string, id: string): string {
 export function fieldError(html: string, field: string): string | undefined {
   return new RegExp(`<p class="field-error" id="${field}-error" data-field-error="${field}">([^<]*)</p>`).exec(html)?.[1];
 }
+
+/** The whole form (from <form to </form>) of a page that contains `marker`, or '' when none does. */
+export function formWith(html: string, marker: string): string {
+  return [...html.matchAll(/<form\b[\s\S]*?<\/form>/g)].map((m) => m[0]).find((form) => form.includes(marker)) ?? '';
+}
+
+/**
+ * A form that asks for a code and takes it (views/code-step.eta) as a page shows it: where
+ * it posts, where its 获取验证码 button posts, whether that button is the one Enter presses
+ * (the form's first submit button), and the countdown it starts with.
+ */
+export function codeForm(html: string) {
+  const form = formWith(html, 'data-send-code');
+  const send = /<button\b[^>]*data-send-code[^>]*>/.exec(form)?.[0] ?? '';
+  const unescape = (value: string | undefined) => value?.replaceAll('&amp;', '&');
+  return {
+    action: unescape(/^<form\b[^>]*\baction="([^"]*)"/.exec(form)?.[1]),
+    sendAction: unescape(/formaction="([^"]*)"/.exec(send)?.[1]),
+    wait: /^<form\b[^>]*\bdata-wait="(\d+)"/.exec(form)?.[1],
+    takesCode: /name="code"/.test(form),
+    enterSends: send !== '' && /<button\b[^>]*>/.exec(form)?.[0] === send,
+    sendChecksFields: send !== '' && !/formnovalidate/.test(send),
+  };
+}

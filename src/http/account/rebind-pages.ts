@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
-import type { ErrorPlaces } from '../form-action.js';
+import { typedBack, type ErrorPlaces } from '../form-action.js';
 import { documentFactorKinds } from '../api/registration.js';
 import { captchaImage } from '../captcha-image.js';
 import { noStore } from '../middleware/security-headers.js';
@@ -75,9 +75,10 @@ export function rebindPages(deps: AccountCentreDependencies, form: Middleware): 
     await deps.phoneRebinding.verifyFactor(ref(ctx), who, { kind: input.kind, number: input.number, reservedPhone: input.reserved_phone || undefined });
   }, { byCode: { factor_mismatch: 'number', factor_duplicate: 'kind', invalid_phone: 'reserved_phone' } }));
 
-  router.post('/:flowId/new/code', form, step(accountSchemas.newPhone, async (ctx, who, input) => {
+  // Posted by 获取验证码 in the form that also takes the code: the page comes back with the number as typed.
+  router.post('/:flowId/new/code', form, kit.action(accountSchemas.newPhone, showFlow, async (ctx, who, input) => {
     await deps.phoneRebinding.sendNewCode(ref(ctx), who, { phone: input.phone, captcha: captchaOf(input) }, requestMeta(ctx));
-    return '?sent=1';
+    await showFlow(ctx, who, { codeSent: true, typed: typedBack(ctx.request.body) });
   }, { byCode: { invalid_phone: 'phone', phone_unchanged: 'phone' } }));
 
   router.post('/:flowId/new/verify', form, step(accountSchemas.code, async (ctx, who, input) => {

@@ -48,19 +48,21 @@ export function recoveryPages(deps: RecoveryPageDependencies): Router {
   router.use(noStore);
   kit.start(router, (starter) => deps.recovery.start(starter));
 
+  // sent=1 after every code sent (the countdown to the next), again=1 after a second one.
   router.get('/:flowId', async (ctx) => {
-    await render(ctx, { resent: ctx.query.sent === '1' });
+    await render(ctx, { codeSent: ctx.query.sent === '1', resent: ctx.query.again === '1' });
   });
 
   router.post('/:flowId/identity', kit.form, kit.step(forms.identity, render, async (ctx, input) => {
     await deps.recovery.submitIdentity(kit.flowRef(ctx), {
       name: input.name, idNumber: input.id_number, captcha: { id: input.captcha_id, answer: input.captcha_answer },
     }, requestMeta(ctx));
+    return { sent: '1' };
   }));
 
   router.post('/:flowId/code/resend', kit.form, kit.step(forms.resend, render, async (ctx, input) => {
     await deps.recovery.resendCode(kit.flowRef(ctx), { captcha: { id: input.captcha_id, answer: input.captcha_answer } }, requestMeta(ctx));
-    return { sent: '1' };
+    return { sent: '1', again: '1' };
   }));
 
   router.post('/:flowId/code', kit.form, kit.step(forms.code, render, async (ctx, input) => {

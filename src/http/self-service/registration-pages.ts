@@ -60,16 +60,15 @@ export function registrationPages(deps: RegistrationPageDependencies): Router {
   kit.start(router, (starter) => deps.registration.start(starter));
 
   router.get('/:flowId', async (ctx) => {
-    await render(ctx, { codeSent: ctx.query.sent === '1' });
+    await render(ctx);
   });
 
   router.post('/:flowId/identity', kit.form, kit.step(forms.identity, render, async (ctx, input) => {
     await deps.registration.submitIdentity(kit.flowRef(ctx), { name: input.name, idNumber: input.id_number, captcha: captchaOf(input) }, requestMeta(ctx));
   }));
 
-  router.post('/:flowId/phone/code', kit.form, kit.step(forms.phoneCode, render, async (ctx, input) => {
+  router.post('/:flowId/phone/code', kit.form, kit.sendStep(forms.phoneCode, render, async (ctx, input) => {
     await deps.registration.sendPhoneCode(kit.flowRef(ctx), { phone: input.phone, captcha: captchaOf(input) }, requestMeta(ctx));
-    return { sent: '1' };
   }, { byCode: { invalid_phone: 'phone' } }));
 
   router.post('/:flowId/phone/verify', kit.form, kit.step(forms.phoneVerify, render, async (ctx, input) => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { accountLogin, GENEROUS_SMS, latestCode, makePerson, otherCode, postForm } from '../../helpers/account-centre.js';
 import { PASSWORD, seedAccount, ZHANG_SAN } from '../../helpers/accounts.js';
 import { LIN_JIANHUA } from '../../helpers/delegation.js';
-import { control, errorCode, fieldError, hidden, HttpBrowser } from '../../helpers/http-browser.js';
+import { codeForm, control, errorCode, fieldError, hidden, HttpBrowser } from '../../helpers/http-browser.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 
 /**
@@ -134,4 +134,68 @@ test('changing the phone: a refused identity, factor, new number or code keeps w
   t.is(errorCode(unchanged.body), 'phone_unchanged');
   t.regex(control(unchanged.body, 'phone'), new RegExp(`value="${LIN_JIANHUA.phone}" ${MARKED('phone').source}`));
   t.truthy(fieldError(unchanged.body, 'phone'));
+});
+
+test('registration: 获取验证码 is a button of the form that takes the code; asking keeps the number, and Enter then checks the code', async (t) => {
+  const person = { ...ZHANG_SAN };
+  const browser = new HttpBrowser(server.url);
+  const page = await browser.get('/register');
+  const path = new URL(page.url).pathname;
+  const post = stepsOf(browser, page.url);
+  const factors = await post(page.body, 'identity', { name: person.name, id_number: person.idNumber });
+  // Before any code: asking is the form's only action, and it checks the number is there.
+  t.like(codeForm(factors.body), { action: `${path}/phone/verify`, sendAction: `${path}/phone/code`, takesCode: false, enterSends: true, sendChecksFields: true, wait: '0' });
+
+  // The button posts the whole form to the sending step, which shows the same form again.
+  const asked = await browser.request(`${path}/phone/code`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf: hidden(factors.body, 'csrf'), phone: person.phone, code: '' }) });
+  t.is(asked.status, 200, 'shown in place: a redirect would lose what was typed');
+  const sent = await asked.text();
+  t.regex(control(sent, 'phone'), new RegExp(`value="${person.phone}"`));
+  t.like(codeForm(sent), { action: `${path}/phone/verify`, sendAction: `${path}/phone/code`, takesCode: true, enterSends: false, sendChecksFields: false, wait: '60' });
+  t.notRegex(control(sent, 'phone'), /required/, 'the number is known now: checking the code does not need it');
+
+  const verified = await post(sent, 'phone/verify', { phone: person.phone, code: await latestCode(server, person.phone, 'register') });
+  t.regex(verified.body, /data-phone-verified/);
+});
+
+test('recovery: the code form asks again from inside, counting down from each code sent', async (t) => {
+  const person = makePerson('卫二');
+  await seedAccount(server.deps, person);
+  const browser = new HttpBrowser(server.url);
+  const page = await browser.get('/recovery');
+  const path = new URL(page.url).pathname;
+  const post = stepsOf(browser, page.url);
+  const sent = await post(page.body, 'identity', { name: person.name, id_number: person.idNumber });
+  t.like(codeForm(sent.body), { action: `${path}/code`, sendAction: `${path}/code/resend`, takesCode: true, enterSends: false, sendChecksFields: false, wait: '60' });
+  t.notRegex(sent.body, /data-code-resent/);
+  const again = await post(sent.body, 'code/resend', { code: '' });
+  t.regex(again.body, /data-code-resent/);
+  t.is(codeForm(again.body).wait, '60');
+  // Opened again later, the page does not count down from a send it did not see.
+  t.is(codeForm((await browser.get(path)).body).wait, '0');
+  const done = await post(again.body, 'code', { code: await latestCode(server, person.phone, 'reset') });
+  t.regex(done.body, /data-recovery-state="password"/);
+});
+
+test('changing the phone: each code is asked for from inside the form that takes it, and asking keeps the new number typed', async (t) => {
+  const person = makePerson('蒋三');
+  await seedAccount(server.deps, person);
+  const { browser } = await accountLogin(server, person.phone, PASSWORD);
+  const choose = await browser.get('/account/phone');
+  const flow = await postForm(browser, choose.body, '/account/phone', { path: 'old_phone' });
+  const path = new URL(flow.url).pathname;
+  t.like(codeForm(flow.body), { action: `${path}/old/verify`, sendAction: `${path}/old/code`, takesCode: false, enterSends: true });
+  const oldSent = await postForm(browser, flow.body, `${path}/old/code`, { code: '' });
+  t.like(codeForm(oldSent.body), { action: `${path}/old/verify`, sendAction: `${path}/old/code`, takesCode: true, enterSends: false, sendChecksFields: false, wait: '60' });
+  const newStep = await postForm(browser, oldSent.body, `${path}/old/verify`, { code: await latestCode(server, person.phone, 'rebind-old') });
+  t.like(codeForm(newStep.body), { action: `${path}/new/verify`, sendAction: `${path}/new/code`, takesCode: false, enterSends: true, sendChecksFields: true });
+
+  const newPhone = makePerson().phone;
+  const asked = await browser.request(`${path}/new/code`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf: hidden(newStep.body, 'csrf'), phone: newPhone, code: '' }) });
+  t.is(asked.status, 200);
+  const newSent = await asked.text();
+  t.regex(control(newSent, 'phone'), new RegExp(`value="${newPhone}"`));
+  t.like(codeForm(newSent), { takesCode: true, enterSends: false, wait: '60' });
+  const done = await postForm(browser, newSent, `${path}/new/verify`, { phone: newPhone, code: await latestCode(server, newPhone, 'rebind-new') });
+  t.regex(done.body, /data-phone-changed/);
 });

@@ -2,7 +2,7 @@ import test from 'ava';
 import { PASSWORD, seedAccount } from '../../helpers/accounts.js';
 import { accountLogin, latestCode, otherCode, postForm, startAccountServer } from '../../helpers/account-centre.js';
 import { ENTERPRISES, PERSONS } from '../../helpers/enterprises.js';
-import { errorCode } from '../../helpers/http-browser.js';
+import { codeForm, errorCode } from '../../helpers/http-browser.js';
 import type { TestServer } from '../../helpers/server.js';
 
 let server: TestServer;
@@ -31,6 +31,8 @@ test.serial('in the browser: the representative registers, confirms with the cod
   t.true(started.body.includes('138****8000'));
   const code = await latestCode(server, PERSONS.zhangSan.phone, 'enterprise');
   const action = new URL(started.url).pathname;
+  // 获取验证码 again is a button of the form that takes the code, after the button Enter presses.
+  t.like(codeForm(started.body), { action: `${action}/confirm`, sendAction: `${action}/code`, takesCode: true, enterSends: false, sendChecksFields: false, wait: '60' });
 
   const wrong = await postForm(browser, started.body, `${action}/confirm`, { code: otherCode(code) });
   t.is(errorCode(wrong.body), 'code_invalid');
@@ -51,6 +53,8 @@ test.serial('in the browser: an application on someone\'s behalf is approved onl
   const started = await postForm(li.browser, list.body, '/account/enterprises', { ...ENTERPRISES.xiamenSoftware, on_behalf: 'yes' });
   t.regex(started.url, /\?done=application_started$/);
   const action = new URL(started.url).pathname;
+  // No code is out yet: asking for one is the form's only action.
+  t.like(codeForm(started.body), { action: `${action}/confirm`, sendAction: `${action}/code`, takesCode: false, enterSends: true, wait: '0' });
 
   const zhang = await accountLogin(server, PERSONS.zhangSan.phone, PASSWORD);
   const foreign = await zhang.browser.get(action);
