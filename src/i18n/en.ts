@@ -13,6 +13,7 @@ export const en: Catalogue = {
   'next.home': 'Home',
   'next.login_again': 'Sign in again',
   'next.register': 'Register again',
+  'next.sign_in': 'Sign in now',
   'error.help': 'For help, call the {helpline} government service hotline and quote the number below.',
   'logout.done_next': 'On a shared computer, close the browser to protect your information.',
   'account.deregistered_next': 'To use government services again, you can register anew.',

@@ -12,6 +12,7 @@ export const zhCN = {
   'next.home': '返回首页',
   'next.login_again': '重新登录',
   'next.register': '重新注册',
+  'next.sign_in': '立即登录',
   'error.help': '如需帮助，请拨打 {helpline} 政务服务便民热线，并告知下面的编号。',
   'logout.done_next': '为保护您的信息，请关闭使用过的公共电脑上的浏览器。',
   'account.deregistered_next': '如需再次使用政务服务，可以重新注册。',

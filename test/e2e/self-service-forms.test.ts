@@ -16,6 +16,10 @@ import { startServer, type TestServer } from '../helpers/server.js';
  * at it; axe-core (WCAG 2.2 A and AA) finds nothing on any state reached.
  */
 
+const NEW_PASSWORD = 'Lantern-Harbour-73';
+/** 李娜's bank card in the registry fixtures, reserved with her phone. */
+const LI_NA_BANK_CARD = '6217001830001234569';
+
 let server: TestServer;
 test.before(async () => {
   server = await startServer({ ...GENEROUS_SMS, REALNAME_FAILURES_PER_IP_PER_HOUR: '1000', REALNAME_FAILURES_PER_ID_PER_DAY: '1000', REALNAME_CAPTCHA_AFTER_FAILURES: '1000' });
@@ -45,10 +49,10 @@ async function besideItsField(t: ExecutionContext, page: Page, input: string, fi
   t.true(gap >= 0 && gap < 24, `${field}: the message is right under its field (${gap} px)`);
 }
 
-async function signIn(page: Page, identifier: string): Promise<void> {
+async function signIn(page: Page, identifier: string, password = PASSWORD): Promise<void> {
   await page.goto(`${server.url}/account`);
   await page.getByLabel('身份证号或手机号').fill(identifier);
-  await page.getByLabel('密码').fill(PASSWORD);
+  await page.getByLabel('密码').fill(password);
   await page.getByRole('button', { name: '登录', exact: true }).click();
   await page.waitForURL(`${server.url}/account**`);
 }
@@ -132,6 +136,20 @@ async function countingDown(t: ExecutionContext, page: Page, form: string): Prom
   await page.locator(`${form} button[data-send-code]`, { hasText: /^[1-5]?\d 秒后可重新获取$/ }).waitFor();
 }
 
+/** An end page: axe finds nothing, and its one next step is a full-width link styled as the primary action, a finger's height. */
+async function endsWithPrimaryStep(t: ExecutionContext, page: Page, state: string): Promise<void> {
+  await noViolations(t, page, state);
+  const next = page.locator('a.button[data-next]');
+  t.is(await next.count(), 1, `${state}: one next step`);
+  const looks = await page.evaluate<{ background: string; colour: string }>(`(() => {
+    const style = getComputedStyle(document.querySelector('a.button[data-next]'));
+    return { background: style.backgroundColor, colour: style.color };
+  })()`);
+  t.deepEqual(looks, { background: 'rgb(180, 35, 42)', colour: 'rgb(255, 255, 255)' }, `${state}: the primary action's colours`);
+  const size = (await next.boundingBox())!;
+  t.true(size.height >= 44 && size.width > 300, `${state}: a full-width target (${size.width}×${size.height})`);
+}
+
 async function codesSent(phone: string, purpose: string): Promise<number> {
   return (await readOutbox(outboxFile(server))).filter((m) => m.to === phone && m.purpose === purpose).length;
 }
@@ -147,9 +165,26 @@ test('registration: 获取验证码 counts down inside the form; the number stay
   await page.locator('#code').press('Enter');
   await page.locator('[data-phone-verified]').waitFor();
   t.is(await codesSent(LI_NA.phone, 'register'), 1, 'Enter checked the code and sent no other');
+
+  // Opened directly (no sign-in waiting), registration still ends with a way on: to sign in.
+  await page.getByLabel('信息类型').selectOption('bank_card');
+  await page.getByLabel('号码', { exact: true }).fill(LI_NA_BANK_CARD);
+  await page.getByLabel(/银行预留手机号/).fill(LI_NA.phone);
+  await page.getByRole('button', { name: '核验', exact: true }).click();
+  await page.getByLabel('密码', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('再次输入密码').fill(NEW_PASSWORD);
+  await page.locator('input[name="accept_agreement"]').check();
+  await page.getByRole('button', { name: '完成注册' }).click();
+  await page.locator('[data-registered]').waitFor();
+  await endsWithPrimaryStep(t, page, 'registration, done');
+  await page.getByRole('link', { name: '立即登录' }).click();
+  await page.getByLabel('身份证号或手机号').fill(LI_NA.idNumber);
+  await page.getByLabel('密码').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.waitForURL(`${server.url}/account`);
 });
 
-test('recovery, a new phone and an enterprise application: each code form counts down to the next 获取验证码 and keeps what was typed', async (t) => {
+test('recovery, a new phone and an enterprise application: each code form counts down to the next 获取验证码 and keeps what was typed; each flow ends with a primary next step', async (t) => {
   const person = makePerson('沈四');
   await seedAccount(server.deps, person);
   const page = await phonePage(t);
@@ -161,8 +196,15 @@ test('recovery, a new phone and an enterprise application: each code form counts
   await page.locator('[data-code-sent]').waitFor();
   await countingDown(t, page, 'form:has(#code)');
   await noViolations(t, page, 'recovery, code sent');
+  await page.locator('#code').fill(await latestCode(server, person.phone, 'reset'));
+  await page.locator('#code').press('Enter');
+  await page.getByLabel('新密码', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('再次输入新密码').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: '重置密码' }).click();
+  await page.locator('[data-recovered]').waitFor();
+  await endsWithPrimaryStep(t, page, 'recovery, done');
 
-  await signIn(page, person.phone);
+  await signIn(page, person.phone, NEW_PASSWORD);
   await page.goto(`${server.url}/account/phone`);
   await page.getByRole('button', { name: '原手机号仍可接收短信' }).click();
   await page.getByRole('button', { name: /发送验证码/ }).click();
@@ -176,6 +218,10 @@ test('recovery, a new phone and an enterprise application: each code form counts
   await countingDown(t, page, 'form:has(#new-code)');
   t.is(await page.locator('#phone').inputValue(), newPhone);
   await noViolations(t, page, 'phone change, new code sent');
+  await page.locator('#new-code').fill(await latestCode(server, newPhone, 'rebind-new'));
+  await page.locator('#new-code').press('Enter');
+  await page.locator('[data-phone-changed]').waitFor();
+  await endsWithPrimaryStep(t, page, 'phone change, done');
 
   await seedAccount(server.deps, PERSONS.zhangSan);
   await page.context().clearCookies();

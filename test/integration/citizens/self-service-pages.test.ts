@@ -17,6 +17,9 @@ test.before(async () => {
 });
 test.after.always(async () => { await server?.close(); });
 
+/** The end page's next step, a link styled as the page's primary action: its address, kind and text. */
+const nextStep = (html: string) => /<a class="button" href="([^"]+)" data-next="([a-z]+)">([^<]+)<\/a>/.exec(html)?.slice(1) ?? [];
+
 const MARKED = (field: string) => new RegExp(`aria-invalid="true" aria-describedby="${field}-error"`);
 
 /** A flow page's step poster: the step's path under the page, with the page's CSRF token. */
@@ -198,4 +201,37 @@ test('changing the phone: each code is asked for from inside the form that takes
   t.like(codeForm(newSent), { takesCode: true, enterSends: false, wait: '60' });
   const done = await postForm(browser, newSent, `${path}/new/verify`, { phone: newPhone, code: await latestCode(server, newPhone, 'rebind-new') });
   t.regex(done.body, /data-phone-changed/);
+  t.deepEqual(nextStep(done.body), ['/account', 'account', '返回个人中心']);
+});
+
+test('registration and recovery end with a primary button: back to the sign-in that sent the person there, or else to sign in', async (t) => {
+  // Two people of the registry fixtures, each with two document factors (no phone: no SMS needed).
+  const runs = [
+    { returnTo: undefined, person: { idNumber: '350203199207210138', name: '陈伟' }, factors: [['social_security_card', 'D06512348'], ['housing_fund', '3502000087654321']] },
+    { returnTo: '/interaction/selfServiceUid1', person: ZHANG_SAN, factors: [['social_security_card', '110105194912310021'], ['housing_fund', '1100000012345']] },
+  ];
+  for (const { returnTo, person, factors } of runs) {
+    const browser = new HttpBrowser(server.url);
+    const page = await browser.get(`/register${returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : ''}`);
+    const path = new URL(page.url).pathname;
+    const post = (html: string, step: string, fields: Record<string, string>) => browser.post(`${path}/${step}${returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : ''}`, { csrf: hidden(html, 'csrf'), ...fields });
+    let now = await post(page.body, 'identity', { name: person.name, id_number: person.idNumber });
+    for (const [kind, number] of factors) now = await post(now.body, 'factors', { kind: kind!, number: number! });
+    const done = await post(now.body, 'complete', { password: 'Lantern-Harbour-73', confirm: 'Lantern-Harbour-73', accept_agreement: 'yes', without_phone: 'yes' });
+    t.regex(done.body, /data-registered/);
+    t.deepEqual(nextStep(done.body), returnTo ? [returnTo, 'login', '返回登录'] : ['/account', 'login', '立即登录']);
+  }
+
+  const recovering = makePerson('韩五');
+  await seedAccount(server.deps, recovering);
+  const browser = new HttpBrowser(server.url);
+  const page = await browser.get('/recovery');
+  const post = stepsOf(browser, page.url);
+  const sent = await post(page.body, 'identity', { name: recovering.name, id_number: recovering.idNumber });
+  const coded = await post(sent.body, 'code', { code: await latestCode(server, recovering.phone, 'reset') });
+  const done = await post(coded.body, 'password', { password: 'Lantern-Harbour-73', confirm: 'Lantern-Harbour-73' });
+  t.regex(done.body, /data-recovered/);
+  t.deepEqual(nextStep(done.body), ['/account', 'login', '立即登录'], 'opened directly, recovery still ends with a way on');
+  const signIn = await browser.get(nextStep(done.body)[0]!);
+  t.regex(signIn.url, /\/interaction\/[A-Za-z0-9_-]+$/, 'the button leads to the sign-in page');
 });
