@@ -36,7 +36,10 @@ export function rolesCompatible(roles: readonly StaffRole[]): boolean {
   return !NEVER_TOGETHER.some(([a, b]) => roles.includes(a) && roles.includes(b));
 }
 
-/** Throws `roles_incompatible` unless one person may hold `roles`. */
-export function checkSeparation(roles: readonly StaffRole[]): void {
-  if (!rolesCompatible(roles)) throw new AppError('roles_incompatible');
+/**
+ * Throws `roles_incompatible` unless one person may hold `roles`; `field` names the form
+ * field that asked for them, so a page shows the refusal beside it.
+ */
+export function checkSeparation(roles: readonly StaffRole[], field?: string): void {
+  if (!rolesCompatible(roles)) throw new AppError('roles_incompatible', field ? { field } : {});
 }

@@ -126,7 +126,7 @@ export class StaffAccounts {
     const refused = (error: AppError) => this.refuseCreation(by, error, { username, roles }, meta);
     if (!USERNAME.test(username)) return refused(new AppError('invalid_input', { field: 'username' }));
     if (roles.length === 0 || roles.some((role) => !STAFF_ROLES.includes(role))) return refused(new AppError('invalid_input', { field: 'roles' }));
-    if (!rolesCompatible(roles)) return refused(new AppError('roles_incompatible'));
+    if (!rolesCompatible(roles)) return refused(new AppError('roles_incompatible', { field: 'roles' }));
     const displayName = (input.displayName ?? username).trim().slice(0, 50) || username;
 
     const id = randomUUID();

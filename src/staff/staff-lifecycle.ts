@@ -124,7 +124,7 @@ export class StaffLifecycle {
     await this.act(actor, staffId, 'staff.role_grant', reason, meta, async (row, trx, why) => {
       const roles = await staffStore.roles(trx, row.id);
       if (roles.includes(role)) throw new AppError('staff_role_unchanged');
-      checkSeparation([...roles, role]);
+      checkSeparation([...roles, role], 'role');
       await staffStore.grant(trx, row.id, role, actor.id);
       await this.record(actor, 'staff.role_grant', row, { role, reason: why }, trx, meta);
     });

@@ -100,7 +100,7 @@ test.serial('recovery: each step to the end page', async (t) => {
 
 // The registration and recovery templates are another part of issue 15 (self-service forms):
 // their end pages offer 登录 only with a return_to, and never as a primary button.
-test.serial.failing('the registration and recovery end pages, opened directly, lead on with a primary next step', async (t) => {
+test.serial('the registration and recovery end pages, opened directly, lead on with a primary next step', async (t) => {
   const { person, page } = await citizen(t, '卫十六');
   // Without a phone: two documents of the registry's 陈伟.
   await registrationIdentity(page, server.url, CHEN_WEI);

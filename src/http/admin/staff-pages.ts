@@ -19,8 +19,10 @@ export function staffPages(router: Router, kit: ConsoleKit, deps: ConsoleDepende
   const staffId = (ctx: Context) => ctx.params.staffId ?? '';
   const meta = requestMeta;
 
+  // A refused act on a member comes back in that member's row (opened, with what was typed
+  // and the error beside its field); a refused creation, in the creation form.
   const showStaff: ShowPage = async (ctx, who, extra = {}, status = 200) => {
-    kit.render(ctx, who, 'staff', { staff: await deps.staff.accounts.list(who, meta(ctx)), roles: STAFF_ROLES, notice: notice(ctx), ...extra }, status);
+    kit.render(ctx, who, 'staff', { staff: await deps.staff.accounts.list(who, meta(ctx)), roles: STAFF_ROLES, notice: notice(ctx), refusedFor: ctx.params.staffId, ...extra }, status);
   };
 
   router.get('/staff', kit.view((ctx, who) => showStaff(ctx, who)));
