@@ -4,19 +4,26 @@ import type { StaffCredentials } from '../../src/staff/staff-accounts.js';
 import { axeViolations } from '../helpers/axe.js';
 import { openBrowser, type TestBrowser } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { createStaff } from '../helpers/staff.js';
-import { consoleSignIn } from '../helpers/staff-browser.js';
+import { createHandedOver, createStaff } from '../helpers/staff.js';
+import { consolePasswordStep, consoleSignIn, consoleSignInSteps, fillCredentials } from '../helpers/staff-browser.js';
 
 /**
  * What admins do to staff members, through the console's pages in Chromium: the separation
- * of powers refused on the forms, beside the field that asked for it.
+ * of powers refused on the forms, beside the field that asked for it; disabling (after its
+ * confirmation), which ends the member's open console at once, and re-enabling, which a
+ * second admin decides; withdrawing a role; resetting an authenticator, which the member
+ * replaces at the next sign-in; unlocking; and the staff table's status and last sign-in.
  */
 
 let server: TestServer;
 let admin: StaffCredentials;
 let adminBrowser: TestBrowser;
+let checkerBrowser: TestBrowser;
 /** The first admin's console, signed in for the whole file. */
 let adminPage: Page;
+let checker: StaffCredentials;
+/** A second admin's console: the checker of what the first asks for. */
+let checkerPage: Page;
 
 test.before(async () => {
   server = await startServer();
@@ -24,9 +31,14 @@ test.before(async () => {
   adminBrowser = await openBrowser();
   adminPage = await adminBrowser.context.newPage();
   await consoleSignIn(adminPage, server.url, admin.username, admin.password, admin.totpSecret);
+  checker = await createStaff(server.deps, 'admin.checker', ['admin']);
+  checkerBrowser = await openBrowser();
+  checkerPage = await checkerBrowser.context.newPage();
+  await consoleSignIn(checkerPage, server.url, checker.username, checker.password, checker.totpSecret);
 });
 test.after.always(async () => {
   await adminBrowser?.close();
+  await checkerBrowser?.close();
   await server?.close();
 });
 
@@ -89,4 +101,156 @@ test.serial('an auditor role for an agent is refused in the agent\'s row, beside
   t.is(await row.locator('td').nth(1).innerText(), '窗口/客服人员');
   t.deepEqual(await server.deps.staff.accounts.roles(agent.id), ['agent']);
   t.deepEqual(await axeViolations(adminPage), [], 'the refused row');
+});
+
+/** A member signed in to the console in a browser of their own (another person at another desk). */
+async function memberAtDesk(t: { teardown(fn: () => Promise<void>): void }, member: StaffCredentials): Promise<Page> {
+  const browser = await openBrowser();
+  t.teardown(() => browser.close());
+  const page = await browser.context.newPage();
+  await consoleSignIn(page, server.url, member.username, member.password, member.totpSecret);
+  return page;
+}
+
+/** What the member's open console does on the next click: an ended session lands on the sign-in page. */
+async function nextClick(page: Page): Promise<string> {
+  const loaded = page.waitForEvent('load');
+  await page.getByRole('link', { name: '查询账号' }).click();
+  await loaded;
+  return new URL(page.url()).pathname;
+}
+
+/** An act in a member's row that ends what it cannot leave to a second look: reason, the box, the button. */
+async function confirmedAct(username: string, button: string, reason: string, role?: string): Promise<void> {
+  const acts = await openActs(adminPage, username);
+  await acts.getByLabel('理由').fill(reason);
+  if (role) await acts.getByLabel('要授予或撤销的角色').selectOption(role);
+  await acts.getByLabel(/停用、撤销角色或重置身份验证器/).check();
+  await acts.getByRole('button', { name: button, exact: true }).click();
+}
+
+test.serial('the staff table shows each member\'s status and last sign-in', async (t) => {
+  const member = await createStaff(server.deps, 'agent.seen', ['agent']);
+  const handed = await createHandedOver(server.deps, 'agent.unseen', ['agent']);
+  await memberAtDesk(t, member);
+  await adminPage.goto(`${server.url}/admin/staff`);
+  const seen = rowOf(adminPage, member.username);
+  t.is(await seen.getAttribute('data-staff-status'), 'active');
+  t.is(await seen.locator('td').nth(2).innerText(), '正常');
+  t.regex(await seen.locator('td').nth(4).innerText(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/, 'when they last signed in');
+  const unseen = rowOf(adminPage, handed.username);
+  t.is(await unseen.locator('td').nth(4).innerText(), '从未登录');
+  t.is(await unseen.locator('td').nth(3).innerText(), '待本人首次登录设置');
+});
+
+test.serial('disabling asks for its confirmation, then ends the member\'s open console at once; re-enabling is one admin\'s request and another\'s decision', async (t) => {
+  const member = await createStaff(server.deps, 'agent.leaving', ['agent']);
+  const memberPage = await memberAtDesk(t, member);
+
+  // Without the box ticked nothing happens, and the form says so beside the box.
+  let acts = await openActs(adminPage, member.username);
+  await acts.getByLabel('理由').fill('调离窗口岗位');
+  await acts.getByRole('button', { name: '停用', exact: true }).click();
+  const row = rowOf(adminPage, member.username);
+  await row.locator('[data-field-error="confirm"]').waitFor();
+  t.is(await adminPage.locator('[role="alert"]').getAttribute('data-error-code'), 'confirmation_required');
+  t.is(await row.getAttribute('data-staff-status'), 'active');
+  t.is(await row.getByLabel('理由').inputValue(), '调离窗口岗位');
+  t.is(await nextClick(memberPage), '/admin/citizens', 'the member works on');
+
+  await row.getByLabel(/停用、撤销角色或重置身份验证器/).check();
+  await row.getByRole('button', { name: '停用', exact: true }).click();
+  await adminPage.waitForURL(/done=staff_disabled$/);
+  t.is(await row.getAttribute('data-staff-status'), 'disabled');
+  t.is(await row.locator('td').nth(2).innerText(), '已停用');
+  t.is(await nextClick(memberPage), '/admin/login', 'the open console ends with the next click');
+  await consolePasswordStep(memberPage, server.url, member.username, member.password);
+  t.is(await memberPage.locator('[role="alert"]').getAttribute('data-error-code'), 'login_failed', 'and no sign-in opens it again');
+
+  // One admin asks; the same admin cannot decide it.
+  acts = await openActs(adminPage, member.username);
+  await acts.getByLabel('理由').fill('调回窗口岗位');
+  await acts.getByRole('button', { name: '申请恢复启用' }).click();
+  await adminPage.waitForURL(/done=enable_requested$/);
+  t.is(await row.getAttribute('data-staff-status'), 'disabled', 'one admin alone brings nobody back');
+  await adminPage.getByRole('link', { name: '审批' }).click();
+  const own = adminPage.locator('[data-approval-status="pending"]').filter({ hasText: member.username });
+  await own.getByRole('button', { name: '批准' }).click();
+  t.is(await adminPage.locator('[role="alert"]').getAttribute('data-error-code'), 'self_approval');
+  t.is((await server.deps.staff.accounts.byUsername(member.username))!.status, 'disabled');
+
+  // The second admin decides, knowing who asked, about whom and why the member was disabled.
+  await checkerPage.goto(`${server.url}/admin/approvals`);
+  const item = checkerPage.locator('[data-approval-status="pending"]').filter({ hasText: member.username });
+  t.is((await item.locator('[data-approval-requester]').innerText()).trim(), admin.username);
+  t.regex(await item.locator('[data-approval-grounds]').innerText(), /停用工作人员账号.*admin\.maker.*调离窗口岗位/);
+  await item.getByLabel('审批意见').fill('已核实，同意恢复');
+  await item.getByRole('button', { name: '批准' }).click();
+  await checkerPage.waitForURL(/done=approved$/);
+  await checkerPage.goto(`${server.url}/admin/staff`);
+  t.is(await rowOf(checkerPage, member.username).getAttribute('data-staff-status'), 'active');
+  await consoleSignIn(memberPage, server.url, member.username, member.password, member.totpSecret, 1);
+  t.is(await nextClick(memberPage), '/admin/citizens', 'back at work');
+});
+
+test.serial('withdrawing a role takes it at once and ends the member\'s open console', async (t) => {
+  const member = await createStaff(server.deps, 'agent.moving', ['agent']);
+  const memberPage = await memberAtDesk(t, member);
+  await confirmedAct(member.username, '撤销角色', '调往其他部门', 'agent');
+  await adminPage.waitForURL(/done=role_withdrawn$/);
+  t.is(await rowOf(adminPage, member.username).locator('td').nth(1).innerText(), '无');
+  t.deepEqual(await server.deps.staff.accounts.roles(member.id), []);
+  t.is(await nextClick(memberPage), '/admin/login');
+});
+
+test.serial('an authenticator reset is handed over once, ends the open console, and the member must enrol one of their own at the next sign-in', async (t) => {
+  const member = await createStaff(server.deps, 'agent.newphone', ['agent']);
+  const memberPage = await memberAtDesk(t, member);
+  await confirmedAct(member.username, '重置身份验证器', '手机丢失，本人到场申请');
+  const handed = adminPage.locator(`[data-reset-authenticator="${member.username}"]`);
+  const secret = new URL((await handed.locator('[data-otpauth]').innerText()).trim()).searchParams.get('secret')!;
+  t.not(secret, member.totpSecret);
+  t.is(await nextClick(memberPage), '/admin/login');
+  await adminPage.goto(`${server.url}/admin/staff`);
+  t.is(await rowOf(adminPage, member.username).getAttribute('data-staff-credentials'), 'authenticator_reset');
+
+  // The old authenticator opens nothing; the handed-over one opens only the page that replaces it.
+  await consoleSignInSteps(memberPage, server.url, member.username, member.password, member.totpSecret, 1);
+  t.is(await memberPage.locator('[role="alert"]').getAttribute('data-error-code'), 'totp_invalid');
+  await consoleSignInSteps(memberPage, server.url, member.username, member.password, secret);
+  await memberPage.waitForURL('**/admin/credentials');
+  t.is(await memberPage.locator('[data-error-code="credentials_change_required"]').count(), 1);
+  t.is(await memberPage.getByLabel('新密码', { exact: true }).count(), 0, 'the password is still the member\'s own');
+  await memberPage.goto(`${server.url}/admin/citizens`);
+  t.regex(memberPage.url(), /\/admin\/credentials$/, 'no other page first');
+  const own = await fillCredentials(memberPage, member.password);
+  await memberPage.waitForURL(/\/admin\?done=credentials_changed$/);
+  t.not(own, secret, 'what the admin saw is replaced');
+  await adminPage.goto(`${server.url}/admin/staff`);
+  t.is(await rowOf(adminPage, member.username).getAttribute('data-staff-credentials'), 'set');
+});
+
+test.serial('a member locked by wrong passwords shows as locked, and an admin unlocks them', async (t) => {
+  const member = await createStaff(server.deps, 'agent.forgetful', ['agent']);
+  const browser = await openBrowser();
+  t.teardown(() => browser.close());
+  const memberPage = await browser.context.newPage();
+  for (let attempt = 1; attempt <= 5; attempt += 1) {
+    await consolePasswordStep(memberPage, server.url, member.username, `wrong-${attempt}`);
+    t.is(await memberPage.locator('[role="alert"]').getAttribute('data-error-code'), 'login_failed');
+  }
+  await consolePasswordStep(memberPage, server.url, member.username, member.password);
+  t.is(await memberPage.locator('[role="alert"]').getAttribute('data-error-code'), 'account_locked', 'locked: the right password is refused too');
+
+  await adminPage.goto(`${server.url}/admin/staff`);
+  const row = rowOf(adminPage, member.username);
+  t.is(await row.getAttribute('data-staff-locked'), 'true');
+  t.is(await row.locator('td').nth(2).innerText(), '正常 · 已锁定');
+  const acts = await openActs(adminPage, member.username);
+  await acts.getByLabel('理由').fill('本人来电，已核实身份');
+  await acts.getByRole('button', { name: '解除锁定' }).click();
+  await adminPage.waitForURL(/done=staff_unlocked$/);
+  t.is(await row.getAttribute('data-staff-locked'), 'false');
+  await consoleSignIn(memberPage, server.url, member.username, member.password, member.totpSecret);
+  t.is(await nextClick(memberPage), '/admin/citizens', 'the member signs in again');
 });
