@@ -13,6 +13,8 @@ import { consolePasswordStep, consoleSignIn, consoleSignInSteps, fillCredentials
  * confirmation), which ends the member's open console at once, and re-enabling, which a
  * second admin decides; withdrawing a role; resetting an authenticator, which the member
  * replaces at the next sign-in; unlocking; and the staff table's status and last sign-in.
+ * Then what the deciders and the auditor read of it: a request's history, and the audit
+ * viewer naming staff by username and acts by name.
  */
 
 let server: TestServer;
@@ -253,4 +255,64 @@ test.serial('a member locked by wrong passwords shows as locked, and an admin un
   t.is(await row.getAttribute('data-staff-locked'), 'false');
   await consoleSignIn(memberPage, server.url, member.username, member.password, member.totpSecret);
   t.is(await nextClick(memberPage), '/admin/citizens', 'the member signs in again');
+});
+
+/** One admin asks for a disabled member to be enabled again, from the member's row. */
+async function requestEnable(username: string, reason: string): Promise<void> {
+  const acts = await openActs(adminPage, username);
+  await acts.getByLabel('理由').fill(reason);
+  await acts.getByRole('button', { name: '申请恢复启用' }).click();
+  await adminPage.waitForURL(/done=enable_requested$/);
+}
+
+/** The pending request about a member on the second admin's approvals page. */
+async function pendingFor(username: string): Promise<Locator> {
+  await checkerPage.goto(`${server.url}/admin/approvals`);
+  return checkerPage.locator('[data-approval-status="pending"]').filter({ hasText: username });
+}
+
+test.serial('once a request is decided, the next one about the same member shows it to the decider', async (t) => {
+  const member = await createStaff(server.deps, 'agent.twice', ['agent']);
+  await confirmedAct(member.username, '停用', '离岗培训');
+  await adminPage.waitForURL(/done=staff_disabled$/);
+  await requestEnable(member.username, '培训未结束，先行申请');
+  let item = await pendingFor(member.username);
+  t.is(await item.locator('[data-approval-history]').count(), 0, 'a first request has no history');
+  await item.getByRole('button', { name: '驳回' }).click();
+  await checkerPage.waitForURL(/done=rejected$/);
+
+  await requestEnable(member.username, '培训已结束，申请恢复');
+  item = await pendingFor(member.username);
+  const history = item.locator('[data-approval-history] li');
+  t.is(await history.count(), 1);
+  t.regex(await history.innerText(), /恢复启用.*已驳回.*培训未结束，先行申请/);
+  t.regex(await item.innerText(), /培训已结束，申请恢复/, 'beside the request now asked');
+});
+
+// Reads the record of the acts above (this file's tests run in order, on one server).
+test.serial('the audit viewer names staff by username and acts by their names, never by id or code', async (t) => {
+  const auditor = await createStaff(server.deps, 'auditor.reader', ['auditor']);
+  const page = await memberAtDesk(t, auditor);
+  await page.getByRole('link', { name: '审计日志' }).click();
+  await page.getByLabel('操作者', { exact: true }).fill(admin.username);
+  await page.getByRole('button', { name: '查询' }).click();
+  await page.waitForURL(/actor_id=admin\.maker/);
+
+  // What a person reads of each record: every cell but the details, which keep the record as stored.
+  const records = await page.locator('tr[data-action]').evaluateAll((rows) => rows.map((row) => {
+    const cells = [...row.children].map((cell) => (cell as unknown as { innerText: string }).innerText.trim());
+    return { action: row.getAttribute('data-action')!, actor: cells[3]!, name: cells[4]!, target: cells[5]!, read: cells.slice(0, -1).join(' | ') };
+  }));
+  const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+  t.true(records.length > 0);
+  for (const record of records) {
+    t.is(record.actor, admin.username, `${record.action}: the actor by username`);
+    t.false(UUID.test(record.read), `${record.action}: no id to read: ${record.read}`);
+    t.false(record.read.includes(record.action), `${record.action}: no action code to read: ${record.read}`);
+    t.notRegex(record.name, /^[a-z_]+(\.[a-z_]+)+$/, `${record.action}: a name, not a code`);
+  }
+  const disabled = records.find((r) => r.action === 'staff.disable' && r.target.includes('agent.twice'));
+  t.is(disabled?.name, '停用工作人员账号');
+  t.regex(disabled?.target ?? '', /agent\.twice$/, 'the member by username');
+  t.true(records.some((r) => r.action === 'approval.request' && r.name === '提交申请' && r.target.endsWith('agent.twice')));
 });
