@@ -23,7 +23,7 @@ import { PasswordChange } from './identity/password-change.js';
 import { TotpEnrolment } from './identity/totp-enrolment.js';
 import { accountCentreClient } from './oidc/account-centre-client.js';
 import { Accounts } from './identity/accounts.js';
-import { Authentication } from './identity/authentication.js';
+import { Authentication, credentialStamp } from './identity/authentication.js';
 import { Passwords } from './identity/passwords.js';
 import { PersonalData } from './identity/personal-data.js';
 import type { Logger } from './log.js';
@@ -238,6 +238,10 @@ export async function buildDependencies(config: Config, logger: Logger, options:
       backchannelLogout,
       outboundPrivateHosts: config.outboundPrivateHosts,
       findAccount: findAccount(accounts, (grantId) => readGrantWithAccount(database.db, grantId)),
+      currentCredentialStamp: async (accountId) => {
+        const row = await accounts.row(accountId);
+        return row?.status === 'active' ? credentialStamp(row) : undefined;
+      },
       clientAccess,
       digest,
       acting,

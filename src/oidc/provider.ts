@@ -24,6 +24,7 @@ import { sessionTtl, type SessionLifetimes } from './configuration/session.js';
 import { outboundFetch } from './configuration/outbound.js';
 import type { PrivateJwk } from './signing-keys.js';
 import { revokeGrantsAtLogout } from './logout-revocation.js';
+import { refuseStaleLogins } from './resume-guard.js';
 import { auditRefreshReuse } from './refresh-reuse-audit.js';
 import { honourRefreshRetries, retryingRotation } from './refresh-rotation.js';
 import { registerWechatGrant } from './wechat-grant.js';
@@ -40,6 +41,8 @@ export interface ProviderOptions extends FeatureDependencies {
   adapter: NonNullable<Configuration['adapter']>;
   clients: ClientRegistry;
   findAccount: FindAccount;
+  /** The account's credential stamp now, undefined when it may not sign in (oidc/resume-guard.ts). */
+  currentCredentialStamp(accountId: string): Promise<string | undefined>;
   renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): Promise<void>;
   logger: Logger;
   audit: AuditLog;
@@ -142,6 +145,7 @@ export function createProvider(options: ProviderOptions): Provider {
   auditRefreshReuse(provider, options.audit, options.logger);
   honourRefreshRetries(provider, { audit: options.audit, logger: options.logger });
   revokeGrantsAtLogout(provider, { revokeGrants: options.revokeGrants, audit: options.audit, logger: options.logger });
+  refuseStaleLogins(provider, { currentStamp: options.currentCredentialStamp, audit: options.audit });
 
   provider.on('grant.success', (ctx) => {
     const grantType = String(ctx.oidc.params?.grant_type ?? 'unknown');

@@ -12,6 +12,7 @@ import type { Passwords } from '../../identity/passwords.js';
 import { isMessageKey, type Locale } from '../../i18n/messages.js';
 import { acrFor } from '../../oidc/account-claims.js';
 import { actAsEnterprise } from '../../oidc/acting-identity.js';
+import { withCredentials } from '../../oidc/resume-guard.js';
 import type { Captchas } from '../../verification/captcha.js';
 import type { SmsCodes } from '../../verification/sms-codes.js';
 import { captchaImage } from '../captcha-image.js';
@@ -153,11 +154,12 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     await deps.federation?.afterLocalLogin(details.uid, pending.accountId, requestMeta(ctx));
     const amr = pending.amr.includes('otp') ? [...pending.amr, 'mfa'] : pending.amr;
     await deps.authentication.recordSuccess(pending, amr, String(details.params.client_id), requestMeta(ctx));
-    await finish(ctx, {
+    // The credentials it was proven with go along: the provider asks again when the browser comes back.
+    await finish(ctx, withCredentials({
       // An enterprise-account login is not remembered beyond the browser session.
       login: { accountId: pending.accountId, acr: acrFor(pending.assuranceLevel), amr, remember: !pending.actAs },
       ...(pending.actAs ? actAsEnterprise(pending.actAs.enterpriseId) : {}),
-    });
+    }, pending.credentialStamp));
   }
 
   async function advance(ctx: Context, details: Details, pending: PendingLogin): Promise<void> {

@@ -116,6 +116,27 @@ test('a counter reset ends a login paused at the forced change: it never complet
   t.true(withReset.body.includes('/login/password-change'), 'the reset password leads to its own forced change');
 });
 
+test('a counter reset landing after the last step, before the browser is back at the provider, leaves no session: login_restart at the resume', async (t) => {
+  const person = makePerson();
+  const id = await seedAccount(server.deps, person);
+  const auth = await beginAuthorization(server.url, PORTAL);
+  // The last step answers with the way back to the provider; the browser has not followed it yet.
+  const done = await auth.browser.request(`/interaction/${auth.uid}/login/password`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ csrf: auth.csrf, identifier: person.phone, password: PASSWORD }),
+  });
+  const resume = done.headers.get('location') ?? '';
+  t.regex(resume, new RegExp(`/auth/${auth.uid}$`));
+  await found(person, id);
+  t.is((await agent.api('POST', `/citizens/${id}/password-reset`, { name: person.name, id_number: person.idNumber })).status, 200);
+
+  const back = await auth.browser.get(resume);
+  t.is(errorCode(back.body), 'login_restart');
+  t.false(back.url.includes('code='), 'no code was issued');
+  t.true((await loginRecords(id)).some((r) => r.result === 'denied' && r.details.reason === 'credentials_changed' && r.details.step === 'resume'));
+  t.deepEqual(await server.deps.accountSessions.list(id), [], 'no session was made');
+});
+
 test('a ban ends a login paused at the forced change or at the second factor, with account_banned and nothing recorded as a success', async (t) => {
   const paused = await twoPausedLogins();
   for (const { person, id } of [paused.forced, paused.second]) {
