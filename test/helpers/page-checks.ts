@@ -28,8 +28,9 @@ export const ALLOWED_LATIN = new Set(['App', 'QR', 'TOTP', 'WeChat', 'ICP', 'JSO
  * placeholder), <code> included, are cut into tokens of ASCII letters and digits, joined
  * by ".", "_" or "-" as codes are. A token with two or more letters and no digit must be
  * one of ALLOWED_LATIN, in that spelling: an internal code is lower case or joined, a
- * product word is not. A token with a digit is data (a masked card number, a request id,
- * 2027-03-31), a lone letter is part of one (the X of an ID number). Left out: the language
+ * product word is not. A token with a digit or a mask's "*" is data (a masked credit code
+ * such as 9135********YEKG, a request id, 2027-03-31), a lone letter is part of one (the X
+ * of an ID number). Left out: the language
  * link and anything marked lang="en", and values a person copies character by character,
  * which are random letters by design (the authenticator secret, recovery codes).
  */
@@ -47,8 +48,8 @@ export async function untranslated(page: Page): Promise<string[]> {
     }
     return parts.join('\\n');
   })()`);
-  const tokens = text.match(/[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*/g) ?? [];
-  return [...new Set(tokens.filter((token) => !/[0-9]/.test(token) && (token.match(/[A-Za-z]/g) ?? []).length >= 2 && !ALLOWED_LATIN.has(token)))];
+  const tokens = text.match(/[A-Za-z0-9*]+(?:[._-][A-Za-z0-9*]+)*/g) ?? [];
+  return [...new Set(tokens.filter((token) => !/[0-9*]/.test(token) && (token.match(/[A-Za-z]/g) ?? []).length >= 2 && !ALLOWED_LATIN.has(token)))];
 }
 
 /** Whether the page is wider than the window (a reader would have to scroll sideways). */

@@ -161,6 +161,8 @@ test('in a real browser: a good hint signs out without a click; without one, "�
       redirect_uri: receiver.uri('/callback'), scope: 'openid', state, nonce, prompt: 'login',
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
     }).href);
+    // On a desktop the login page opens on the QR code: the password tab first.
+    await page.getByRole('link', { name: '密码登录' }).click();
     await page.getByLabel('身份证号或手机号', { exact: true }).fill(ZHANG_SAN.idNumber);
     await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
     await Promise.all([

@@ -28,7 +28,8 @@ function stepsOf(browser: HttpBrowser, pageUrl: string) {
   return (html: string, step: string, fields: Record<string, string>) => browser.post(`${path}/${step}`, { csrf: hidden(html, 'csrf'), ...fields });
 }
 
-test('registration: a refused code, factor or password keeps what was typed, never the secrets, and names its field', async (t) => {
+// The registration tests share 张三 of the registry fixtures (his codes, his registration): one at a time.
+test.serial('registration: a refused code, factor or password keeps what was typed, never the secrets, and names its field', async (t) => {
   const browser = new HttpBrowser(server.url);
   const page = await browser.get('/register');
   const post = stepsOf(browser, page.url);
@@ -139,7 +140,7 @@ test('changing the phone: a refused identity, factor, new number or code keeps w
   t.truthy(fieldError(unchanged.body, 'phone'));
 });
 
-test('registration: 获取验证码 is a button of the form that takes the code; asking keeps the number, and Enter then checks the code', async (t) => {
+test.serial('registration: 获取验证码 is a button of the form that takes the code; asking keeps the number, and Enter then checks the code', async (t) => {
   const person = { ...ZHANG_SAN };
   const browser = new HttpBrowser(server.url);
   const page = await browser.get('/register');
@@ -204,7 +205,7 @@ test('changing the phone: each code is asked for from inside the form that takes
   t.deepEqual(nextStep(done.body), ['/account', 'account', '返回个人中心']);
 });
 
-test('registration and recovery end with a primary button: back to the sign-in that sent the person there, or else to sign in', async (t) => {
+test.serial('registration and recovery end with a primary button: back to the sign-in that sent the person there, or else to sign in', async (t) => {
   // Two people of the registry fixtures, each with two document factors (no phone: no SMS needed).
   const runs = [
     { returnTo: undefined, person: { idNumber: '350203199207210138', name: '陈伟' }, factors: [['social_security_card', 'D06512348'], ['housing_fund', '3502000087654321']] },
