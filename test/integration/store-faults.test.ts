@@ -169,25 +169,37 @@ test.serial('PostgreSQL restarted under a busy server: 503 with Retry-After and 
   });
 });
 
+/**
+ * Freezes `store` (every process stopped, connections left open), sends every request at
+ * once with a readiness probe: each must be an outage answered within `bounded`, and
+ * readiness must name the store as `checks` say. Then lets the store run on and waits
+ * until the same server is ready again.
+ */
+async function whileFrozen(
+  t: import('ava').ExecutionContext, server: TestServer, store: { pause(): Promise<void>; resume(): Promise<void> },
+  requests: Record<string, () => Promise<Response>>, checks: Record<string, string>,
+): Promise<void> {
+  await store.pause();
+  try {
+    // Each of these gives up after 20 s (bounded): an answer must come before.
+    const names = Object.keys(requests);
+    const [ready, ...answers] = await Promise.all([fetch(`${server.url}/readyz`, bounded()), ...names.map((name) => requests[name]!())]);
+    answers.forEach((answer, index) => outage(t, answer, names[index]!));
+    t.is(ready!.status, 503);
+    t.like(await json(ready!), { checks });
+  } finally {
+    await store.resume();
+  }
+  await eventually(async () => ((await fetch(`${server.url}/readyz`, bounded())).status === 200 ? true : undefined));
+}
+
 test.serial('PostgreSQL hung, every process of it frozen: each request answers 503 within the timeouts instead of waiting on TCP, and the same server serves again once it runs on', async (t) => {
   await signedIn(async ({ server, app }) => {
     const bearer = { authorization: `Bearer ${app.tokens.body.access_token}` };
-    await postgres.pause();
-    try {
-      // Each of these gives up after 20 s (bounded): an answer must come before.
-      const [account, refresh, ready] = await Promise.all([
-        fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer })),
-        refreshWith(server, app.tokens.body.refresh_token!),
-        fetch(`${server.url}/readyz`, bounded()),
-      ]);
-      outage(t, account, 'the account API');
-      outage(t, refresh, 'a refresh');
-      t.is(ready.status, 503);
-      t.like(await json(ready), { checks: { database: 'unavailable', cache: 'ok' } });
-    } finally {
-      await postgres.resume();
-    }
-    await eventually(async () => ((await fetch(`${server.url}/readyz`, bounded())).status === 200 ? true : undefined));
+    await whileFrozen(t, server, postgres, {
+      'the account API': () => fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer })),
+      'a refresh': () => refreshWith(server, app.tokens.body.refresh_token!),
+    }, { database: 'unavailable', cache: 'ok' });
     t.is((await fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer }))).status, 200);
   }, { DATABASE_STATEMENT_TIMEOUT_MS: '3000' });
 });
@@ -195,22 +207,10 @@ test.serial('PostgreSQL hung, every process of it frozen: each request answers 5
 test.serial('Redis hung, its process frozen: each request that needs it answers 503 within the command timeout, readiness names it, and the same server serves again once it runs on', async (t) => {
   await signedIn(async ({ server, app }) => {
     const bearer = { authorization: `Bearer ${app.tokens.body.access_token}` };
-    await redis.pause();
-    try {
-      // Each of these gives up after 20 s (bounded): an answer must come before.
-      const [account, userinfo, ready] = await Promise.all([
-        fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer })),
-        fetch(`${server.url}/me`, bounded({ headers: bearer })),
-        fetch(`${server.url}/readyz`, bounded()),
-      ]);
-      outage(t, account, 'the account API');
-      outage(t, userinfo, 'userinfo');
-      t.is(ready.status, 503);
-      t.like(await json(ready), { checks: { database: 'ok', cache: 'unavailable' } });
-    } finally {
-      await redis.resume();
-    }
-    await eventually(async () => ((await fetch(`${server.url}/readyz`, bounded())).status === 200 ? true : undefined));
+    await whileFrozen(t, server, redis, {
+      'the account API': () => fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer })),
+      userinfo: () => fetch(`${server.url}/me`, bounded({ headers: bearer })),
+    }, { database: 'ok', cache: 'unavailable' });
     t.is((await fetch(`${server.url}/api/v1/account`, bounded({ headers: bearer }))).status, 200, 'nothing was lost: the token is still there');
   });
 });
