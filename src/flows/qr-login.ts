@@ -113,6 +113,11 @@ export class QrLogins {
     return { id, payload: qrPayload(id), expiresAt: request.expiresAt };
   }
 
+  /** The code the interaction's page shows now, if any (it may have expired or been used since). */
+  current(interactionUid: string): Promise<string | null> {
+    return this.cache.get(this.currentKey(interactionUid));
+  }
+
   /** A live code: stored, not past its expiry, and still the one its interaction shows. */
   private async live(id: string): Promise<QrRequest> {
     const request = ID.test(id) ? await this.json<QrRequest>(this.key('request', id)) : undefined;

@@ -191,7 +191,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       // No tab chosen: the page carries the QR code and the password form, and the stylesheet shows the
       // one that suits the screen (views/login.eta). A step-up has no QR tab: the password (or SMS) first.
       if (details.prompt.reasons.includes(STEP_UP_REASON)) return renderLogin(ctx, details);
-      return renderLogin(ctx, details, { tab: 'by_device', qr: await qrCode(ctx, details) });
+      // A reload (or the phone, whose stylesheet hides the code) keeps the live code: no new one per view.
+      return renderLogin(ctx, details, { tab: 'by_device', qr: await qrCode(ctx, details, await deps.qrLogins.current(details.uid) ?? undefined) });
     }
     if (isPolicyRefusal(details)) {
       return deps.pages.render(ctx, 'policy-refused', locale, { ...common, ...refusalView(details, locale, common.clientName) }, 403);

@@ -2,8 +2,8 @@ import test from 'ava';
 import { decodeJwt } from 'jose';
 import { PASSWORD, seedAccount } from '../../helpers/accounts.js';
 import { makePerson } from '../../helpers/account-centre.js';
-import { errorCode } from '../../helpers/http-browser.js';
-import { PORTAL, codeFrom, exchangeCode } from '../../helpers/oidc.js';
+import { errorCode, hidden } from '../../helpers/http-browser.js';
+import { PORTAL, beginAuthorization, codeFrom, exchangeCode } from '../../helpers/oidc.js';
 import { appLogin, completeQr, openQrTab, payloadOf, portalLogin, qrApi, qrImageOf, qrStatus, type QrPage } from '../../helpers/qr-login.js';
 import { startServer, type TestServer } from '../../helpers/server.js';
 
@@ -253,4 +253,16 @@ test('the completion form needs its CSRF token; a banned account confirmed befor
   const refused = await completeQr(page);
   t.is(errorCode(refused.body), 'account_banned');
   noLogin(t, page, refused);
+});
+
+test('the login page without a tab keeps the live code across views (a phone hides it, a reload redraws it): no new code per view; once another code replaces it, the page shows that one', async (t) => {
+  const auth = await beginAuthorization(server.url, PORTAL);
+  const codeOnPage = async () => hidden((await auth.browser.get(`/interaction/${auth.uid}`)).body, 'qr');
+  const first = await codeOnPage();
+  const views = await Promise.all(Array.from({ length: 20 }, () => codeOnPage()));
+  t.deepEqual(new Set(views), new Set([first]), 'twenty views show the one code');
+  // The QR tab opened explicitly issues a new code; the plain page then shows that one, not the ended first.
+  const tab = await openQrTab(server.url, auth);
+  t.not(tab.id, first);
+  t.is(await codeOnPage(), tab.id);
 });
