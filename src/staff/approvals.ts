@@ -121,22 +121,29 @@ export class Approvals {
    */
   async overview(actor: StaffActor, filter: { status?: ApprovalRow['status'] }, meta: RequestMeta): Promise<Array<ApprovalListed | ApprovalCase>> {
     const approvals = await this.list(actor, filter, meta);
-    const names = await staffStore.usernames(this.db, approvals.map((approval) => approval.requested_by));
-    return Promise.all(approvals.map((approval) => {
-      const listed = { ...approval, requester: names.get(approval.requested_by) ?? approval.requested_by };
-      return listed.status === 'pending' ? this.caseOf(actor, listed) : listed;
-    }));
+    const found = await Promise.all(approvals.map(async (approval) => ({ approval, ...(approval.status === 'pending' ? await this.caseFacts(actor, approval) : {}) })));
+    // One look-up of every username shown: the requesters and whoever did the act a request would undo.
+    const names = await staffStore.usernames(this.db, [
+      ...approvals.map((approval) => approval.requested_by),
+      ...found.flatMap(({ described }) => (described?.grounds?.by ? [described.grounds.by] : [])),
+    ]);
+    const name = (id: string) => names.get(id) ?? id;
+    return found.map(({ approval, described, earlier }) => {
+      const listed: ApprovalListed = { ...approval, requester: name(approval.requested_by) };
+      if (!earlier) return listed;
+      const grounds = described?.grounds;
+      const subject = grounds ? { ...described, grounds: { ...grounds, ...(grounds.by ? { by: name(grounds.by) } : {}) } } : described;
+      return { ...listed, ...(subject ? { subject } : {}), history: earlier.filter((row) => row.id !== approval.id).map(approvalView) };
+    });
   }
 
-  private async caseOf(actor: StaffActor, approval: ApprovalListed): Promise<ApprovalCase> {
+  /** What deciding a pending request needs besides names: its subject as its desk shows it, and the requests about it before. */
+  private async caseFacts(actor: StaffActor, approval: ApprovalView) {
     const [described, earlier] = await Promise.all([
       this.describers.get(approval.kind)?.(approval.target.id),
       staffStore.listApprovals(this.db, { targetId: approval.target.id, kinds: visibleKinds(actor), limit: 20 }),
     ]);
-    const by = described?.grounds?.by;
-    const byName = by ? (await staffStore.byId(this.db, by))?.username ?? by : undefined;
-    const subject = described?.grounds ? { ...described, grounds: { ...described.grounds, ...(byName ? { by: byName } : {}) } } : described;
-    return { ...approval, ...(subject ? { subject } : {}), history: earlier.filter((row) => row.id !== approval.id).map(approvalView) };
+    return { described, earlier };
   }
 
   /** Whether a request about this target is pending that this member may decide (they may then look at the target). */
